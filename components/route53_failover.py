@@ -1,0 +1,118 @@
+"""Route53Failover: a health-checked PRIMARY/SECONDARY failover record pair.
+
+Forcing failover *inverts* the primary's health check. It never disables it: Route 53
+treats a disabled health check as healthy, so traffic would stay on a dead primary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from stacks.config import HealthCheckConfig
+
+RECORD_TYPES = ("CNAME", "A")
+
+
+@dataclass
+class Route53FailoverArgs:
+    zone_id: pulumi.Input[str]
+    record_name: str
+    # Host name the primary health check probes (the Seoul load balancer).
+    primary_fqdn: pulumi.Input[str]
+    primary_target: pulumi.Input[str]
+    secondary_target: pulumi.Input[str]
+    health_check: HealthCheckConfig
+    ttl: int
+    force_failover: bool
+    # Route 53 publishes health-check metrics only in us-east-1: the alarm must live there.
+    alarm_provider: aws.Provider
+    primary_record_type: str = "CNAME"
+    secondary_record_type: str = "CNAME"
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Route53Failover(pulumi.ComponentResource):
+    health_check_id: pulumi.Output[str]
+    record_fqdn: pulumi.Output[str]
+    alarm_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: Route53FailoverArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:route53_failover:Route53Failover", name, None, opts)
+        for kind in (args.primary_record_type, args.secondary_record_type):
+            if kind not in RECORD_TYPES:
+                raise ValueError(f"record type {kind!r} is not one of {RECORD_TYPES}")
+        child = pulumi.ResourceOptions(parent=self)
+        hc = args.health_check
+
+        health_check = aws.route53.HealthCheck(
+            f"{name}-primary-health",
+            type="HTTPS",
+            fqdn=args.primary_fqdn,
+            port=hc.port,
+            resource_path=hc.path,
+            request_interval=hc.interval,
+            failure_threshold=hc.failure_threshold,
+            # SNI must be on for an HTTPS check of a TLS endpoint behind an ALB/NLB.
+            enable_sni=True,
+            invert_healthcheck=args.force_failover,
+            disabled=False,
+            tags={**args.tags, "Name": f"{args.record_name}-primary"},
+            opts=child,
+        )
+
+        records = {}
+        for role, target, kind, check in (
+            ("primary", args.primary_target, args.primary_record_type, health_check.id),
+            ("secondary", args.secondary_target, args.secondary_record_type, None),
+        ):
+            records[role] = aws.route53.Record(
+                f"{name}-{role}",
+                zone_id=args.zone_id,
+                name=args.record_name,
+                type=kind,
+                ttl=args.ttl,
+                records=[target],
+                set_identifier=role,
+                failover_routing_policies=[
+                    aws.route53.RecordFailoverRoutingPolicyArgs(type=role.upper())
+                ],
+                health_check_id=check,
+                opts=child,
+            )
+
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-primary-health-alarm",
+            name=f"{args.record_name}-primary-unhealthy",
+            alarm_description=f"Route 53 health check for the primary of {args.record_name} is failing",
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": health_check.id},
+            statistic="Minimum",
+            period=60,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            # No data from the checker is itself a failure signal.
+            treat_missing_data="breaching",
+            alarm_actions=list(args.alarm_actions),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
+        )
+
+        self.health_check_id = health_check.id
+        self.record_fqdn = records["primary"].fqdn
+        self.alarm_name = alarm.name
+        self.register_outputs(
+            {
+                "health_check_id": self.health_check_id,
+                "record_fqdn": self.record_fqdn,
+                "alarm_name": self.alarm_name,
+            }
+        )

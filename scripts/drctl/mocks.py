@@ -1,0 +1,263 @@
+"""Pulumi mocks that answer like the real providers would.
+
+The mock runtime runs the real program against the real SDK classes; these mocks give
+every resource the identifiers AWS and Azure would give it in its region (an RDS ARN is
+``arn:aws:rds:<region>:<account>:db:<identifier>``), so cross-resource and cross-stack
+wiring can be checked by value. Regions come from the explicit provider a resource was
+registered with, which is exactly what the program controls.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+MOCK_ACCOUNT = "123456789012"
+MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+MOCK_HOSTED_ZONE_ID = "Z0MOCKZONE1234567890"
+
+
+def _short_hash(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+@dataclass
+class ProviderRegistry:
+    """Provider reference (``urn::id``) -> region or location, filled as providers register."""
+
+    regions: dict[str, str] = field(default_factory=dict)
+    default_region: str = "ap-northeast-2"
+
+    def region_of(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> str:
+        if provider_ref and provider_ref in self.regions:
+            return self.regions[provider_ref]
+        for key in ("region", "location"):
+            value = inputs.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return self.default_region
+
+
+class DrstackMocks(pulumi.runtime.Mocks):
+    def __init__(
+        self,
+        providers: ProviderRegistry,
+        stack_outputs: Mapping[str, Mapping[str, Any]],
+        account: str = MOCK_ACCOUNT,
+    ) -> None:
+        self.providers = providers
+        self.stack_outputs = stack_outputs
+        self.account = account
+
+    # ------------------------------------------------------------------ resources
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if typ == "pulumi:pulumi:StackReference":
+            ref = str(inputs.get("name", name))
+            outputs = self.stack_outputs.get(ref.split("/")[-1])
+            if outputs is None:
+                raise ValueError(f"no outputs available for referenced stack {ref!r}")
+            return ref, {"name": ref, "outputs": dict(outputs), "secretOutputNames": []}
+        if typ.startswith("pulumi:providers:"):
+            return f"{name}-provider-id", inputs
+        region = self.providers.region_of(args.provider, inputs)
+        if typ.startswith("aws:"):
+            return self._aws(typ, name, inputs, region)
+        if typ.startswith("azure-native:"):
+            return self._azure(typ, name, inputs)
+        if typ.startswith("kubernetes:"):
+            return self._kubernetes(typ, name, inputs, args.provider)
+        return f"{name}-id", inputs
+
+    def _arn(self, service: str, region: str, resource: str, global_: bool = False) -> str:
+        return f"arn:aws:{service}:{'' if global_ else region}:{self.account}:{resource}"
+
+    def _aws(self, typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
+        module = typ.split(":")[1].split("/")[0]
+        kind = typ.rsplit(":", 1)[-1]
+        physical = f"{name}-{_short_hash(typ, name, length=7)}"
+        state = dict(inputs)
+        rid = physical
+
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or physical
+            rid = bucket
+            state.update(
+                bucket=bucket,
+                arn=f"arn:aws:s3:::{bucket}",
+                region=region,
+                bucketDomainName=f"{bucket}.s3.amazonaws.com",
+                bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+            )
+        elif typ == "aws:rds/instance:Instance":
+            ident = inputs.get("identifier") or physical
+            rid = ident
+            address = f"{ident}.c{_short_hash(region, length=10)}.{region}.rds.amazonaws.com"
+            state.update(
+                identifier=ident,
+                arn=self._arn("rds", region, f"db:{ident}"),
+                address=address,
+                endpoint=f"{address}:3306",
+                port=3306,
+                resourceId=f"db-{_short_hash(ident, region, length=20).upper()}",
+            )
+            if inputs.get("manageMasterUserPassword"):
+                state["masterUserSecrets"] = [
+                    {
+                        "secretArn": self._arn(
+                            "secretsmanager", region, f"secret:rds!db-{_short_hash(ident)}-AbCdEf"
+                        ),
+                        "secretStatus": "active",
+                        "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                    }
+                ]
+        elif typ == "aws:kms/key:Key":
+            key_id = f"{_short_hash(name, region)}-{_short_hash(region, name, length=4)}-4abc-8def-{_short_hash(typ, name, length=12)}"
+            rid = key_id
+            state.update(keyId=key_id, arn=self._arn("kms", region, f"key/{key_id}"))
+        elif typ == "aws:kms/alias:Alias":
+            state.update(arn=self._arn("kms", region, inputs.get("name", name)))
+        elif typ == "aws:dynamodb/table:Table":
+            table = inputs.get("name") or physical
+            rid = table
+            arn = self._arn("dynamodb", region, f"table/{table}")
+            state.update(name=table, arn=arn, streamArn=f"{arn}/stream/2026-11-21T00:00:00.000")
+        elif typ == "aws:dynamodb/tableReplica:TableReplica":
+            global_arn = str(inputs.get("globalTableArn", ""))
+            table = global_arn.rsplit("/", 1)[-1]
+            rid = f"{table}:{region}"
+            state.update(arn=self._arn("dynamodb", region, f"table/{table}"))
+        elif module == "iam":
+            iam_name = inputs.get("name") or physical
+            path = {"Role": "role", "Policy": "policy", "User": "user", "InstanceProfile": "instance-profile"}
+            rid = iam_name
+            state.update(name=iam_name, arn=self._arn("iam", "", f"{path.get(kind, kind.lower())}/{iam_name}", global_=True))
+        elif typ == "aws:eks/cluster:Cluster":
+            cluster = inputs.get("name") or physical
+            rid = cluster
+            state.update(
+                name=cluster,
+                arn=self._arn("eks", region, f"cluster/{cluster}"),
+                endpoint=f"https://{_short_hash(cluster, region, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
+                certificateAuthority={"data": base64.b64encode(b"mock-ca-" + cluster.encode()).decode()},
+                status="ACTIVE",
+                version=inputs.get("version", "1.31"),
+            )
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            state.update(arn=self._arn("eks", region, f"nodegroup/{physical}"), status="ACTIVE")
+        elif typ == "aws:route53/healthCheck:HealthCheck":
+            rid = f"{_short_hash(name, length=8)}-{_short_hash(region, name, length=4)}-4{_short_hash(typ, length=3)}-a{_short_hash(name, typ, length=3)}-{_short_hash(name, region, typ, length=12)}"
+            state.update(arn=f"arn:aws:route53:::healthcheck/{rid}")
+        elif typ == "aws:route53/record:Record":
+            rid = f"{MOCK_HOSTED_ZONE_ID}_{inputs.get('name')}_{inputs.get('type')}_{inputs.get('setIdentifier', '')}"
+            state.update(fqdn=inputs.get("name"))
+        elif typ == "aws:lambda/function:Function":
+            fn = inputs.get("name") or physical
+            rid = fn
+            state.update(name=fn, arn=self._arn("lambda", region, f"function:{fn}"), invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fn}")
+        elif typ == "aws:sns/topic:Topic":
+            topic = inputs.get("name") or physical
+            arn = self._arn("sns", region, topic)
+            rid = arn
+            state.update(name=topic, arn=arn)
+        elif typ == "aws:secretsmanager/secret:Secret":
+            secret = inputs.get("name") or physical
+            arn = self._arn("secretsmanager", region, f"secret:{secret}-{_short_hash(secret, length=6)}")
+            rid = arn
+            state.update(name=secret, arn=arn)
+        elif typ == "aws:ecr/repository:Repository":
+            repo = inputs.get("name") or physical
+            rid = repo
+            state.update(name=repo, arn=self._arn("ecr", region, f"repository/{repo}"), repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}", registryId=self.account)
+        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            alarm = inputs.get("name") or physical
+            state.update(arn=self._arn("cloudwatch", region, f"alarm:{alarm}"))
+        elif module == "ec2":
+            prefix = {"Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "NatGateway": "nat", "Eip": "eipalloc", "RouteTable": "rtb", "SecurityGroup": "sg", "Route": "r", "RouteTableAssociation": "rtbassoc", "Instance": "i"}.get(kind, kind.lower())
+            rid = f"{prefix}-{_short_hash(name, region, length=17)}"
+            state.update(arn=self._arn("ec2", region, f"{kind.lower()}/{rid}"))
+            if kind == "Eip":
+                state.update(publicIp="203.0.113." + str(int(_short_hash(name, length=2), 16) % 250 + 1))
+        else:
+            state.setdefault("arn", self._arn(module, region, f"{kind.lower()}/{physical}"))
+        state.setdefault("id", rid)
+        state.setdefault("tagsAll", inputs.get("tags", {}))
+        return rid, state
+
+    def _azure(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
+        provider_ns = {
+            "resources": "Microsoft.Resources", "network": "Microsoft.Network",
+            "storage": "Microsoft.Storage", "compute": "Microsoft.Compute",
+            "dbformysql": "Microsoft.DBforMySQL", "insights": "Microsoft.Insights",
+        }
+        module = typ.split(":")[1]
+        kind = typ.rsplit(":", 1)[-1]
+        # Each azure-native resource names itself through its own "<kind>Name" input.
+        own_key = kind[0].lower() + kind[1:] + "Name"
+        res_name = inputs.get(own_key) or inputs.get("name") or f"{name}{_short_hash(typ, name, length=6)}"
+        rg = inputs.get("resourceGroupName", res_name if kind == "ResourceGroup" else "rg")
+        if kind == "ResourceGroup":
+            rid = f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{res_name}"
+        else:
+            rid = f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{rg}/providers/{provider_ns.get(module, module)}/{kind[0].lower() + kind[1:]}s/{res_name}"
+        state = dict(inputs, name=res_name)
+        if kind == "PublicIPAddress":
+            state["ipAddress"] = "20.41.0." + str(int(_short_hash(name, length=2), 16) % 250 + 1)
+        if kind == "Server" and module == "dbformysql":
+            state["fullyQualifiedDomainName"] = f"{res_name}.mysql.database.azure.com"
+        if kind == "StorageAccount":
+            state["primaryEndpoints"] = {
+                "blob": f"https://{res_name}.blob.core.windows.net/",
+                "web": f"https://{res_name}.z12.web.core.windows.net/",
+            }
+        return rid, state
+
+    def _kubernetes(self, typ: str, name: str, inputs: dict, provider: str | None) -> tuple[str, dict]:
+        meta = inputs.get("metadata") or {}
+        obj_name = meta.get("name") or name
+        namespace = meta.get("namespace", "default")
+        state = dict(inputs)
+        if typ == "kubernetes:core/v1:Service" and (inputs.get("spec") or {}).get("type") == "LoadBalancer":
+            region = self.providers.regions.get(provider or "", "ap-northeast-2")
+            host = f"a{_short_hash(obj_name, region, length=31)}-{int(_short_hash(region, obj_name, length=6), 16)}.{region}.elb.amazonaws.com"
+            state["status"] = {"loadBalancer": {"ingress": [{"hostname": host}]}}
+        return f"{namespace}/{obj_name}", state
+
+    # ------------------------------------------------------------------ invokes
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        token = args.token
+        region = self.providers.region_of(args.provider, args.args)
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{region}{z}" for z in ("a", "b", "c")]
+            return {"names": names, "zoneIds": [f"{region[:2]}{region[-1]}-az{i}" for i in (1, 2, 3)], "id": region}, None
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/mock", "userId": "AIDAMOCK", "id": self.account}, None
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region}, None
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+        if token == "aws:route53/getZone:getZone":
+            zone = str(args.args.get("name", "")).rstrip(".")
+            return {"zoneId": MOCK_HOSTED_ZONE_ID, "name": zone, "id": MOCK_HOSTED_ZONE_ID, "arn": f"arn:aws:route53:::hostedzone/{MOCK_HOSTED_ZONE_ID}"}, None
+        if token.startswith("azure-native:storage:listStorageAccountKeys"):
+            return {"keys": [{"keyName": "key1", "value": "bW9jay1zdG9yYWdlLWtleQ==", "permissions": "FULL"}]}, None
+        if token.startswith("azure-native:authorization:getClientConfig"):
+            return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_SUBSCRIPTION, "clientId": "mock", "objectId": "mock"}, None
+        return {}, None
+
+
+_REGION_FLAG = re.compile(r"--region[\"',\s]+([a-z]{2}-[a-z]+-\d)")
+
+
+def region_from_kubeconfig(kubeconfig: Any) -> str | None:
+    """Kubernetes providers carry their region only inside the kubeconfig's exec args."""
+    match = _REGION_FLAG.search(str(kubeconfig))
+    return match.group(1) if match else None

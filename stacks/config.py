@@ -1,0 +1,675 @@
+"""Typed drstack configuration.
+
+Every ``drstack:`` key is parsed here, before any resource is declared, into frozen
+dataclasses. A bad value raises :class:`ConfigError` with one line naming the key, the
+value and what is allowed; it subclasses ``pulumi.RunError`` so the Pulumi engine prints
+that line without a Python traceback.
+
+``parse_config`` is a pure function of the raw config map (``"drstack:eks" -> JSON
+string``, as the engine and the mock runtime deliver it), so it is tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import pulumi
+
+NAMESPACE = "drstack"
+
+Role = Literal["primary", "dr"]
+Strategy = Literal["warm-standby", "pilot-light"]
+BackupFormat = Literal["zstd", "gzip"]
+
+ROLES: tuple[str, ...] = ("primary", "dr")
+STRATEGIES: tuple[str, ...] = ("warm-standby", "pilot-light")
+BACKUP_FORMATS: tuple[str, ...] = ("zstd", "gzip")
+
+# Commercial AWS regions; a typo here would otherwise surface only at `pulumi up`.
+AWS_REGIONS: frozenset[str] = frozenset(
+    """us-east-1 us-east-2 us-west-1 us-west-2 af-south-1 ap-east-1 ap-south-1 ap-south-2
+    ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-7
+    ap-northeast-1 ap-northeast-2 ap-northeast-3 ca-central-1 ca-west-1 eu-central-1
+    eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-south-1 eu-south-2 eu-north-1 il-central-1
+    me-south-1 me-central-1 mx-central-1 sa-east-1""".split()
+)
+
+# Azure public-cloud location names (`az account list-locations --query [].name`).
+AZURE_LOCATIONS: frozenset[str] = frozenset(
+    """eastus eastus2 southcentralus westus2 westus3 australiaeast southeastasia northeurope
+    swedencentral uksouth westeurope centralus southafricanorth centralindia eastasia
+    japaneast japanwest koreacentral koreasouth canadacentral francecentral germanywestcentral
+    italynorth norwayeast polandcentral spaincentral switzerlandnorth mexicocentral uaenorth
+    brazilsouth israelcentral qatarcentral northcentralus westus westcentralus eastus2euap
+    australiasoutheast australiacentral southindia westindia canadaeast ukwest francesouth
+    germanynorth norwaywest switzerlandwest uaecentral brazilsoutheast newzealandnorth
+    indonesiacentral malaysiawest""".split()
+)
+
+# Route 53 accepts only these request intervals (seconds).
+HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
+EKS_VERSIONS: tuple[str, ...] = ("1.29", "1.30", "1.31", "1.32", "1.33")
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+class ConfigError(pulumi.RunError):
+    """A bad ``drstack:`` value. The message is the whole, single-line explanation."""
+
+
+# --------------------------------------------------------------------------- typed config
+
+
+@dataclass(frozen=True)
+class EksConfig:
+    version: str = "1.31"
+    instance_type: str = "t3.medium"
+    desired_size: int = 2
+    min_size: int = 1
+    max_size: int = 4
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    image: str = "public.ecr.aws/drstack/app:latest"
+    replicas: int = 2
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class RdsConfig:
+    identifier: str = "portforge-rds"
+    engine_version: str = "8.0"
+    instance_class: str = "db.t3.medium"
+    allocated_storage: int = 20
+    backup_retention_days: int = 7
+    multi_az: bool = False
+    max_lag_seconds: int = 5
+    db_name: str = "portforge"
+    master_username: str = "admin"
+
+
+@dataclass(frozen=True)
+class HealthCheckConfig:
+    path: str = "/health"
+    port: int = 443
+    interval: int = 10
+    failure_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    zone: str = "portforge.org"
+    record: str = "api"
+    ttl: int = 60
+    manage_records: bool = True
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.record}.{self.zone}"
+
+
+@dataclass(frozen=True)
+class Objectives:
+    rto_minutes: float = 30
+    rpo_seconds: float = 5
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    interval_minutes: int = 5
+    retention_days: int = 14
+    format: BackupFormat = "zstd"
+    immutable_days: int = 0  # 0 = no WORM policy on the container
+
+
+@dataclass(frozen=True)
+class AutomationConfig:
+    # Seed 004: fail over only after consecutive failures x interval >= threshold, and
+    # only "notify" unless the operator opted into automatic promotion.
+    auto_promote: bool = False
+    failover_threshold_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class AzureConfig:
+    location: str = "koreacentral"
+    vnet_cidr: str = "10.20.0.0/16"
+    web_vm_size: str = "Standard_B2s"
+    was_vm_size: str = "Standard_B2s"
+    mysql_sku: str = "Standard_B1ms"
+    mysql_tier: str = "Burstable"
+    mysql_version: str = "8.0.21"
+    admin_username: str = "drstackadmin"
+    ssh_public_key: str = ""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    role: Role
+    region: str
+    strategy: Strategy | None = None
+    primary_stack: str | None = None
+    primary_region: str | None = None
+    name_prefix: str = "portforge"
+    vpc_cidr: str = "10.0.0.0/16"
+    eks: EksConfig = field(default_factory=EksConfig)
+    app: AppConfig = field(default_factory=AppConfig)
+    services: Mapping[str, int] = field(default_factory=dict)
+    rds: RdsConfig = field(default_factory=RdsConfig)
+    dynamodb_tables: Mapping[str, str] = field(default_factory=dict)
+    buckets: Mapping[str, str] = field(default_factory=dict)
+    ecr_repositories: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    sovereign_data: tuple[str, ...] = ()
+    s3_rtc: bool = True
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    objectives: Objectives = field(default_factory=Objectives)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    automation: AutomationConfig = field(default_factory=AutomationConfig)
+    azure: AzureConfig = field(default_factory=AzureConfig)
+    budget: Mapping[str, float] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    force_failover: bool = False
+    promote_replica: bool = False
+    emergency: bool = False
+    enable_petclinic: bool = False
+    # Secret config: only whether it is set is kept here; the value is read as a
+    # pulumi secret Output where it is used, so it never lands in plain state.
+    has_mysql_admin_password: bool = False
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role == "primary"
+
+    @property
+    def base_tags(self) -> dict[str, str]:
+        return {
+            "Project": "drstack",
+            "Stack": self.stack,
+            "DrRole": self.role,
+            **({"DrStrategy": self.strategy} if self.strategy else {}),
+            **self.tags,
+        }
+
+
+# --------------------------------------------------------------------------- value parsers
+
+T = TypeVar("T")
+
+
+def _fail(key: str, value: Any, allowed: str) -> ConfigError:
+    shown = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return ConfigError(f"{NAMESPACE}:{key} = {shown} is invalid: {allowed}")
+
+
+def _decode(raw: Any) -> Any:
+    """Engine config values are strings; objects/lists/numbers arrive JSON-encoded."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _bool(key: str, raw: Any) -> bool:
+    value = _decode(raw)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(key, raw, "expected true or false")
+
+
+def _int(key: str, raw: Any, lo: int, hi: int) -> int:
+    value = _decode(raw)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _fail(key, raw, f"expected an integer from {lo} to {hi}")
+    return value
+
+
+def _number(key: str, raw: Any, lo: float, hi: float) -> float:
+    value = _decode(raw)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise _fail(key, raw, f"expected a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _str(key: str, raw: Any, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
+    value = raw if isinstance(raw, str) else _decode(raw)
+    if not isinstance(value, str) or not value or (pattern and not pattern.match(value)):
+        raise _fail(key, raw, what or "expected a non-empty string")
+    return value
+
+
+def _choice(key: str, raw: Any, allowed: tuple[str, ...] | frozenset[str]) -> str:
+    if raw not in allowed:
+        shown = ", ".join(sorted(allowed)) if len(allowed) <= 12 else "a known name"
+        raise _fail(key, raw, f"expected one of {shown}")
+    return str(raw)
+
+
+def _cidr(key: str, raw: Any) -> str:
+    try:
+        net = ipaddress.ip_network(str(raw), strict=True)
+    except ValueError:
+        raise _fail(key, raw, "expected an IPv4 CIDR block such as 10.0.0.0/16") from None
+    if net.version != 4 or not 16 <= net.prefixlen <= 24:
+        raise _fail(key, raw, "expected an IPv4 CIDR block from /16 to /24")
+    return str(net)
+
+
+def _object(key: str, raw: Any) -> dict[str, Any]:
+    value = _decode(raw)
+    if not isinstance(value, dict):
+        raise _fail(key, raw, "expected a mapping of settings")
+    return value
+
+
+def _list_of_str(key: str, raw: Any, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    value = _decode(raw)
+    if not isinstance(value, list):
+        raise _fail(key, raw, "expected a list")
+    items = tuple(_str(f"{key}[{i}]", v, pattern, what) for i, v in enumerate(value))
+    if len(set(items)) != len(items):
+        raise _fail(key, raw, "expected unique names")
+    return items
+
+
+def _fields(
+    key: str, raw: Any, parsers: Mapping[str, Callable[[str, Any], Any]]
+) -> dict[str, Any]:
+    """Parse a nested object: every sub-key must be known (typos are errors)."""
+    obj = _object(key, raw)
+    unknown = sorted(set(obj) - set(parsers))
+    if unknown:
+        raise _fail(
+            f"{key}.{unknown[0]}", obj[unknown[0]], f"unknown key; known: {', '.join(parsers)}"
+        )
+    return {name: parsers[name](f"{key}.{name}", value) for name, value in obj.items()}
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str, Any], int]:
+    return lambda k, v: _int(k, v, lo, hi)
+
+
+def _num_in(lo: float, hi: float) -> Callable[[str, Any], float]:
+    return lambda k, v: _number(k, v, lo, hi)
+
+
+def _text(pattern: re.Pattern[str] | None = None, what: str = "") -> Callable[[str, Any], str]:
+    return lambda k, v: _str(k, v, pattern, what)
+
+
+def _one_of(allowed: tuple[str, ...] | frozenset[str]) -> Callable[[str, Any], str]:
+    return lambda k, v: _choice(k, v, allowed)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _eks(key: str, raw: Any) -> EksConfig:
+    eks = EksConfig(
+        **_fields(
+            key,
+            raw,
+            {
+                "version": _one_of(EKS_VERSIONS),
+                "instance_type": _text(re.compile(r"^[a-z0-9]+\.[a-z0-9]+$"), "e.g. t3.medium"),
+                "desired_size": _int_in(0, 100),
+                "min_size": _int_in(0, 100),
+                "max_size": _int_in(1, 100),
+            },
+        )
+    )
+    if not eks.min_size <= eks.desired_size <= eks.max_size:
+        raise _fail(
+            f"{key}.desired_size",
+            eks.desired_size,
+            f"expected min_size ({eks.min_size}) <= desired_size <= max_size ({eks.max_size})",
+        )
+    return eks
+
+
+def _app(key: str, raw: Any) -> AppConfig:
+    return AppConfig(
+        **_fields(
+            key,
+            raw,
+            {"image": _text(), "replicas": _int_in(0, 50), "port": _int_in(1, 65535)},
+        )
+    )
+
+
+def _rds(key: str, raw: Any) -> RdsConfig:
+    rds = RdsConfig(
+        **_fields(
+            key,
+            raw,
+            {
+                "identifier": _text(re.compile(r"^[a-z][a-z0-9-]{0,62}$"), "e.g. portforge-rds"),
+                "engine_version": _text(re.compile(r"^8\.0(\.\d+)?$"), "MySQL 8.0[.x]"),
+                "instance_class": _text(re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$"), "e.g. db.t3.medium"),
+                "allocated_storage": _int_in(20, 65536),
+                "backup_retention_days": _int_in(0, 35),
+                "multi_az": _bool,
+                "max_lag_seconds": _int_in(0, 86400),
+                "db_name": _text(re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"), "a MySQL database name"),
+                "master_username": _text(re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"), "a MySQL user name"),
+            },
+        )
+    )
+    return rds
+
+
+def _health_check(key: str, raw: Any) -> HealthCheckConfig:
+    parsers: dict[str, Callable[[str, Any], Any]] = {
+        "path": _text(re.compile(r"^/\S*$"), "a path starting with /"),
+        "port": _int_in(1, 65535),
+        "interval": lambda k, v: int(_choice(k, str(_decode(v)), ("10", "30"))),
+        "failure_threshold": _int_in(1, 10),
+    }
+    return HealthCheckConfig(**_fields(key, raw, parsers))
+
+
+def _dns(key: str, raw: Any) -> DnsConfig:
+    parsers: dict[str, Callable[[str, Any], Any]] = {
+        "zone": _text(re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$"), "a DNS zone such as example.org"),
+        "record": _text(_DNS_LABEL, "a DNS label such as api"),
+        "ttl": _int_in(0, 172800),
+        "manage_records": _bool,
+        "health_check": _health_check,
+    }
+    return DnsConfig(**_fields(key, raw, parsers))
+
+
+def _objectives(key: str, raw: Any) -> Objectives:
+    return Objectives(
+        **_fields(
+            key, raw, {"rto_minutes": _num_in(0.1, 10080), "rpo_seconds": _num_in(0, 604800)}
+        )
+    )
+
+
+def _backup(key: str, raw: Any) -> BackupConfig:
+    backup = BackupConfig(
+        **_fields(
+            key,
+            raw,
+            {
+                "interval_minutes": _int_in(1, 1440),
+                "retention_days": _int_in(1, 3650),
+                "format": _one_of(BACKUP_FORMATS),
+                "immutable_days": _int_in(0, 3650),
+            },
+        )
+    )
+    if backup.retention_days * 1440 < backup.interval_minutes:
+        raise _fail(
+            f"{key}.retention_days",
+            backup.retention_days,
+            f"retention must be at least one backup interval ({backup.interval_minutes} min)",
+        )
+    if backup.immutable_days > backup.retention_days:
+        raise _fail(
+            f"{key}.immutable_days",
+            backup.immutable_days,
+            f"a WORM period cannot outlast retention_days ({backup.retention_days})",
+        )
+    return backup
+
+
+def _automation(key: str, raw: Any) -> AutomationConfig:
+    return AutomationConfig(
+        **_fields(
+            key, raw, {"auto_promote": _bool, "failover_threshold_seconds": _int_in(10, 3600)}
+        )
+    )
+
+
+def _azure(key: str, raw: Any) -> AzureConfig:
+    vm_size = _text(re.compile(r"^Standard_[A-Za-z0-9_]+$"), "an Azure VM size such as Standard_B2s")
+    return AzureConfig(
+        **_fields(
+            key,
+            raw,
+            {
+                "location": lambda k, v: _choice(k, v, AZURE_LOCATIONS),
+                "vnet_cidr": _cidr,
+                "web_vm_size": vm_size,
+                "was_vm_size": vm_size,
+                "mysql_sku": _text(re.compile(r"^Standard_[A-Za-z0-9_]+$"), "e.g. Standard_B1ms"),
+                "mysql_tier": _one_of(("Burstable", "GeneralPurpose", "MemoryOptimized")),
+                "mysql_version": _one_of(("8.0.21", "8.4")),
+                "admin_username": _text(re.compile(r"^[a-z][a-z0-9]{2,31}$"), "lowercase letters and digits"),
+                "ssh_public_key": _text(re.compile(r"^ssh-(rsa|ed25519) \S+"), "an OpenSSH public key"),
+            },
+        )
+    )
+
+
+def _services(key: str, raw: Any) -> dict[str, int]:
+    obj = _object(key, raw)
+    return {
+        _str(f"{key}.{name}", name, _K8S_NAME, "a Kubernetes name"): _int(f"{key}.{name}", n, 0, 50)
+        for name, n in obj.items()
+    }
+
+
+def _tables(key: str, raw: Any) -> dict[str, str]:
+    obj = _object(key, raw)
+    return {
+        _str(f"{key}.{name}", name, _RESOURCE_NAME, "a DynamoDB table name"): _str(
+            f"{key}.{name}", hash_key, None, "the table's hash key attribute name"
+        )
+        for name, hash_key in obj.items()
+    }
+
+
+def _buckets(key: str, raw: Any) -> dict[str, str]:
+    obj = _object(key, raw)
+    out = {
+        role: _str(f"{key}.{role}", name, _BUCKET_NAME, "an S3 bucket name (3-63 lowercase)")
+        for role, name in obj.items()
+    }
+    if len(set(out.values())) != len(out):
+        raise _fail(key, raw, "expected a distinct bucket name per role")
+    return out
+
+
+def _budget(key: str, raw: Any) -> dict[str, float]:
+    obj = _object(key, raw)
+    return {name: _number(f"{key}.{name}", v, 0, 604800) for name, v in obj.items()}
+
+
+def _tags(key: str, raw: Any) -> dict[str, str]:
+    return {str(k): _str(f"{key}.{k}", v) for k, v in _object(key, raw).items()}
+
+
+_COMMON: dict[str, Callable[[str, Any], Any]] = {
+    "role": _one_of(ROLES),
+    "name_prefix": _text(_DNS_LABEL, "a lowercase DNS label such as portforge"),
+    "vpc_cidr": _cidr,
+    "eks": _eks,
+    "app": _app,
+    "services": _services,
+    "rds": _rds,
+    "dynamodb_tables": _tables,
+    "buckets": _buckets,
+    "ecr_repositories": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "an ECR repository name"),
+    "tags": _tags,
+}
+_DR: dict[str, Callable[[str, Any], Any]] = {
+    "strategy": _one_of(STRATEGIES),
+    "primary_stack": _text(re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as seoul"),
+    "primary_region": _one_of(AWS_REGIONS),
+    "dns": _dns,
+    "objectives": _objectives,
+    "force_failover": _bool,
+    "budget": _budget,
+    "sovereign_data": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "a bucket or table name"),
+}
+_WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
+    "promote_replica": _bool,
+    "secrets": lambda k, v: _list_of_str(k, v, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "a secret name"),
+    "s3_rtc": _bool,
+    "automation": _automation,
+}
+_PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
+    "emergency": _bool,
+    "enable_petclinic": _bool,
+    "backup": _backup,
+    "azure": _azure,
+    "mysql_admin_password": lambda k, v: bool(_str(k, v, None, "a non-empty secret")),
+}
+_ALL_KEYS = {**_COMMON, **_DR, **_WARM_STANDBY, **_PILOT_LIGHT}
+
+
+def _allowed_keys(role: str, strategy: str | None) -> dict[str, Callable[[str, Any], Any]]:
+    if role == "primary":
+        return _COMMON
+    extra = _WARM_STANDBY if strategy == "warm-standby" else _PILOT_LIGHT
+    return {**_COMMON, **_DR, **extra}
+
+
+def _where_key_belongs(key: str) -> str:
+    if key in _WARM_STANDBY:
+        return "a DR stack with strategy warm-standby"
+    if key in _PILOT_LIGHT:
+        return "a DR stack with strategy pilot-light"
+    return "a DR stack (role: dr)"
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def parse_config(
+    stack: str, raw: Mapping[str, Any], secret_keys: Collection[str] = ()
+) -> StackConfig:
+    """Parse the engine's flat config map (``"ns:key" -> value``) into a StackConfig.
+
+    ``secret_keys`` names the keys the engine marked secret: a password set in plain
+    text is refused rather than stored in the stack file for everyone to read.
+    """
+    password_key = f"{NAMESPACE}:mysql_admin_password"
+    if password_key in raw and password_key not in secret_keys:
+        raise ConfigError(
+            f"{password_key} is set in plain text: set it with `pulumi config set --secret "
+            "drstack:mysql_admin_password`"
+        )
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+
+    for key in sorted(ours):
+        if key not in _ALL_KEYS:
+            close = [k for k in _ALL_KEYS if k.startswith(key[:3])]
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _fail(key, ours[key], f"unknown key{hint}")
+
+    if "role" not in ours:
+        raise ConfigError(f"{NAMESPACE}:role is missing: set it to one of {', '.join(ROLES)}")
+    role = _choice("role", ours["role"], ROLES)
+    strategy = None
+    if role == "dr":
+        if "strategy" not in ours:
+            raise ConfigError(
+                f"{NAMESPACE}:strategy is missing: a DR stack needs one of {', '.join(STRATEGIES)}"
+            )
+        strategy = _choice("strategy", ours["strategy"], STRATEGIES)
+        if "primary_stack" not in ours:
+            raise ConfigError(
+                f"{NAMESPACE}:primary_stack is missing: a DR stack attaches to its primary "
+                "through a StackReference, e.g. primary_stack: seoul"
+            )
+
+    allowed = _allowed_keys(role, strategy)
+    for key in sorted(ours):
+        if key not in allowed:
+            raise _fail(key, ours[key], f"only valid for {_where_key_belongs(key)}")
+
+    region_raw = raw.get("aws:region")
+    if region_raw is None:
+        raise ConfigError("aws:region is missing: set the stack's AWS region, e.g. ap-northeast-2")
+    if region_raw not in AWS_REGIONS:
+        raise ConfigError(f"aws:region = {region_raw!r} is invalid: expected an AWS region name")
+
+    values: dict[str, Any] = {
+        name: allowed[name](name, value) for name, value in ours.items() if name in allowed
+    }
+    has_password = bool(values.pop("mysql_admin_password", False))
+    cfg = StackConfig(
+        stack=stack, region=str(region_raw), has_mysql_admin_password=has_password, **values
+    )
+    if cfg.role == "dr" and cfg.primary_region is None:
+        cfg = _replace(cfg, primary_region="ap-northeast-2")
+    _check_cross_field(cfg)
+    return cfg
+
+
+def _replace(cfg: StackConfig, **changes: Any) -> StackConfig:
+    from dataclasses import replace
+
+    return replace(cfg, **changes)
+
+
+def _check_cross_field(cfg: StackConfig) -> None:
+    if cfg.role == "dr" and cfg.strategy == "warm-standby" and cfg.region == cfg.primary_region:
+        raise ConfigError(
+            f"aws:region = {cfg.region!r} is invalid: a warm standby must run in another region "
+            f"than its primary ({cfg.primary_region})"
+        )
+    known_data = set(cfg.buckets) | set(cfg.buckets.values()) | set(cfg.dynamodb_tables)
+    for name in cfg.sovereign_data:
+        if known_data and name not in known_data:
+            raise _fail(
+                "sovereign_data", name, f"not a configured bucket or table ({', '.join(sorted(known_data))})"
+            )
+    if cfg.strategy == "pilot-light":
+        if cfg.enable_petclinic and not cfg.emergency:
+            raise ConfigError(
+                f"{NAMESPACE}:enable_petclinic = true is invalid: PetClinic runs on the emergency "
+                "resources; set drstack:emergency true first (seed 001 phase order)"
+            )
+        if cfg.emergency and not cfg.has_mysql_admin_password:
+            raise ConfigError(
+                f"{NAMESPACE}:mysql_admin_password is missing: emergency mode creates the MySQL "
+                "Flexible Server; set it with `pulumi config set --secret "
+                "drstack:mysql_admin_password`"
+            )
+    if cfg.strategy == "warm-standby" and cfg.promote_replica and not cfg.force_failover:
+        raise ConfigError(
+            f"{NAMESPACE}:promote_replica = true is invalid while force_failover is false: a "
+            "promoted replica with DNS still on the primary splits writes; set "
+            "drstack:force_failover true first"
+        )
+
+
+def read_engine_config() -> dict[str, Any]:
+    """The whole config map the engine handed this program (real run or mocks)."""
+    merged = dict(pulumi.runtime.config.get_config_env())
+    merged.update(pulumi.runtime.config.CONFIG.get())
+    return merged
+
+
+def read_engine_secret_keys() -> set[str]:
+    keys = set(pulumi.runtime.config.get_config_secret_keys_env())
+    keys.update(pulumi.runtime.config._SECRET_KEYS.get())
+    return keys
+
+
+def load_config() -> StackConfig:
+    return parse_config(pulumi.get_stack(), read_engine_config(), read_engine_secret_keys())
+
+
+def secret_config(key: str) -> pulumi.Output[str]:
+    """A secret ``drstack:`` value as a secret Output (never a plain str)."""
+    return pulumi.Config(NAMESPACE).require_secret(key)
