@@ -32,23 +32,97 @@ BACKUP_FORMATS: tuple[str, ...] = ("zstd", "gzip")
 
 # Commercial AWS regions; a typo here would otherwise surface only at `pulumi up`.
 AWS_REGIONS: frozenset[str] = frozenset(
-    """us-east-1 us-east-2 us-west-1 us-west-2 af-south-1 ap-east-1 ap-south-1 ap-south-2
-    ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-7
-    ap-northeast-1 ap-northeast-2 ap-northeast-3 ca-central-1 ca-west-1 eu-central-1
-    eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-south-1 eu-south-2 eu-north-1 il-central-1
-    me-south-1 me-central-1 mx-central-1 sa-east-1""".split()
+    [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+    ]
 )
 
 # Azure public-cloud location names (`az account list-locations --query [].name`).
 AZURE_LOCATIONS: frozenset[str] = frozenset(
-    """eastus eastus2 southcentralus westus2 westus3 australiaeast southeastasia northeurope
-    swedencentral uksouth westeurope centralus southafricanorth centralindia eastasia
-    japaneast japanwest koreacentral koreasouth canadacentral francecentral germanywestcentral
-    italynorth norwayeast polandcentral spaincentral switzerlandnorth mexicocentral uaenorth
-    brazilsouth israelcentral qatarcentral northcentralus westus westcentralus eastus2euap
-    australiasoutheast australiacentral southindia westindia canadaeast ukwest francesouth
-    germanynorth norwaywest switzerlandwest uaecentral brazilsoutheast newzealandnorth
-    indonesiacentral malaysiawest""".split()
+    [
+        "eastus",
+        "eastus2",
+        "southcentralus",
+        "westus2",
+        "westus3",
+        "australiaeast",
+        "southeastasia",
+        "northeurope",
+        "swedencentral",
+        "uksouth",
+        "westeurope",
+        "centralus",
+        "southafricanorth",
+        "centralindia",
+        "eastasia",
+        "japaneast",
+        "japanwest",
+        "koreacentral",
+        "koreasouth",
+        "canadacentral",
+        "francecentral",
+        "germanywestcentral",
+        "italynorth",
+        "norwayeast",
+        "polandcentral",
+        "spaincentral",
+        "switzerlandnorth",
+        "mexicocentral",
+        "uaenorth",
+        "brazilsouth",
+        "israelcentral",
+        "qatarcentral",
+        "northcentralus",
+        "westus",
+        "westcentralus",
+        "eastus2euap",
+        "australiasoutheast",
+        "australiacentral",
+        "southindia",
+        "westindia",
+        "canadaeast",
+        "ukwest",
+        "francesouth",
+        "germanynorth",
+        "norwaywest",
+        "switzerlandwest",
+        "uaecentral",
+        "brazilsoutheast",
+        "newzealandnorth",
+        "indonesiacentral",
+        "malaysiawest",
+    ]
 )
 
 # Route 53 accepts only these request intervals (seconds).
@@ -58,6 +132,14 @@ _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+# Linux VM admin names Azure refuses (OSProfile.adminUsername).
+AZURE_RESERVED_USERNAMES: frozenset[str] = frozenset(
+    {
+        "admin", "administrator", "root", "user", "user1", "user2", "test", "test1", "guest",
+        "owner", "sys", "sysadmin", "support", "server", "backup", "console", "sql", "david",
+    }
+)  # fmt: skip
 
 
 class ConfigError(pulumi.RunError):
@@ -81,6 +163,8 @@ class AppConfig:
     image: str = "public.ecr.aws/drstack/app:latest"
     replicas: int = 2
     port: int = 8080
+    # ACM certificate for TLS on the app's load balancer (the health check is HTTPS).
+    certificate_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +213,8 @@ class BackupConfig:
     retention_days: int = 14
     format: BackupFormat = "zstd"
     immutable_days: int = 0  # 0 = no WORM policy on the container
+    # The drstack image (it carries drctl) that the scheduled backup job runs.
+    image: str = "public.ecr.aws/drstack/app:latest"
 
 
 @dataclass(frozen=True)
@@ -150,6 +236,12 @@ class AzureConfig:
     mysql_version: str = "8.0.21"
     admin_username: str = "drstackadmin"
     ssh_public_key: str = ""
+    # "" = derived from name_prefix and stack (storage account names are global).
+    storage_account_name: str = ""
+    mysql_storage_gb: int = 20
+    mysql_backup_retention_days: int = 7
+    # "" = the WAS VM builds spring-petclinic from source at first boot.
+    petclinic_jar_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -286,9 +378,7 @@ def _list_of_str(key: str, raw: Any, pattern: re.Pattern[str], what: str) -> tup
     return items
 
 
-def _fields(
-    key: str, raw: Any, parsers: Mapping[str, Callable[[str, Any], Any]]
-) -> dict[str, Any]:
+def _fields(key: str, raw: Any, parsers: Mapping[str, Callable[[str, Any], Any]]) -> dict[str, Any]:
     """Parse a nested object: every sub-key must be known (typos are errors)."""
     obj = _object(key, raw)
     unknown = sorted(set(obj) - set(parsers))
@@ -346,7 +436,15 @@ def _app(key: str, raw: Any) -> AppConfig:
         **_fields(
             key,
             raw,
-            {"image": _text(), "replicas": _int_in(0, 50), "port": _int_in(1, 65535)},
+            {
+                "image": _text(),
+                "replicas": _int_in(0, 50),
+                "port": _int_in(1, 65535),
+                "certificate_arn": _text(
+                    re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/\S+$"),
+                    "an ACM certificate ARN",
+                ),
+            },
         )
     )
 
@@ -359,13 +457,19 @@ def _rds(key: str, raw: Any) -> RdsConfig:
             {
                 "identifier": _text(re.compile(r"^[a-z][a-z0-9-]{0,62}$"), "e.g. portforge-rds"),
                 "engine_version": _text(re.compile(r"^8\.0(\.\d+)?$"), "MySQL 8.0[.x]"),
-                "instance_class": _text(re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$"), "e.g. db.t3.medium"),
+                "instance_class": _text(
+                    re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$"), "e.g. db.t3.medium"
+                ),
                 "allocated_storage": _int_in(20, 65536),
                 "backup_retention_days": _int_in(0, 35),
                 "multi_az": _bool,
                 "max_lag_seconds": _int_in(0, 86400),
-                "db_name": _text(re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"), "a MySQL database name"),
-                "master_username": _text(re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"), "a MySQL user name"),
+                "db_name": _text(
+                    re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"), "a MySQL database name"
+                ),
+                "master_username": _text(
+                    re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"), "a MySQL user name"
+                ),
             },
         )
     )
@@ -395,9 +499,7 @@ def _dns(key: str, raw: Any) -> DnsConfig:
 
 def _objectives(key: str, raw: Any) -> Objectives:
     return Objectives(
-        **_fields(
-            key, raw, {"rto_minutes": _num_in(0.1, 10080), "rpo_seconds": _num_in(0, 604800)}
-        )
+        **_fields(key, raw, {"rto_minutes": _num_in(0.1, 10080), "rpo_seconds": _num_in(0, 604800)})
     )
 
 
@@ -411,6 +513,7 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "retention_days": _int_in(1, 3650),
                 "format": _one_of(BACKUP_FORMATS),
                 "immutable_days": _int_in(0, 3650),
+                "image": _text(re.compile(r"^\S+$"), "a container image reference"),
             },
         )
     )
@@ -438,7 +541,9 @@ def _automation(key: str, raw: Any) -> AutomationConfig:
 
 
 def _azure(key: str, raw: Any) -> AzureConfig:
-    vm_size = _text(re.compile(r"^Standard_[A-Za-z0-9_]+$"), "an Azure VM size such as Standard_B2s")
+    vm_size = _text(
+        re.compile(r"^Standard_[A-Za-z0-9_]+$"), "an Azure VM size such as Standard_B2s"
+    )
     return AzureConfig(
         **_fields(
             key,
@@ -451,8 +556,20 @@ def _azure(key: str, raw: Any) -> AzureConfig:
                 "mysql_sku": _text(re.compile(r"^Standard_[A-Za-z0-9_]+$"), "e.g. Standard_B1ms"),
                 "mysql_tier": _one_of(("Burstable", "GeneralPurpose", "MemoryOptimized")),
                 "mysql_version": _one_of(("8.0.21", "8.4")),
-                "admin_username": _text(re.compile(r"^[a-z][a-z0-9]{2,31}$"), "lowercase letters and digits"),
-                "ssh_public_key": _text(re.compile(r"^ssh-(rsa|ed25519) \S+"), "an OpenSSH public key"),
+                "admin_username": _text(
+                    re.compile(r"^[a-z][a-z0-9]{2,31}$"), "lowercase letters and digits"
+                ),
+                "ssh_public_key": _text(
+                    re.compile(r"^ssh-(rsa|ed25519) \S+"), "an OpenSSH public key"
+                ),
+                "storage_account_name": _text(
+                    _STORAGE_ACCOUNT, "3-24 lowercase letters and digits (globally unique)"
+                ),
+                "mysql_storage_gb": _int_in(20, 16384),
+                "mysql_backup_retention_days": _int_in(1, 35),
+                "petclinic_jar_url": _text(
+                    re.compile(r"^https://\S+\.jar$"), "an https URL of a .jar"
+                ),
             },
         )
     )
@@ -508,6 +625,8 @@ _COMMON: dict[str, Callable[[str, Any], Any]] = {
     "buckets": _buckets,
     "ecr_repositories": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "an ECR repository name"),
     "tags": _tags,
+    # Seed 003: data of these buckets/tables stays in its region (no cross-region copy).
+    "sovereign_data": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "a bucket or table name"),
 }
 _DR: dict[str, Callable[[str, Any], Any]] = {
     "strategy": _one_of(STRATEGIES),
@@ -517,11 +636,12 @@ _DR: dict[str, Callable[[str, Any], Any]] = {
     "objectives": _objectives,
     "force_failover": _bool,
     "budget": _budget,
-    "sovereign_data": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "a bucket or table name"),
 }
 _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     "promote_replica": _bool,
-    "secrets": lambda k, v: _list_of_str(k, v, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "a secret name"),
+    "secrets": lambda k, v: _list_of_str(
+        k, v, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "a secret name"
+    ),
     "s3_rtc": _bool,
     "automation": _automation,
 }
@@ -631,7 +751,9 @@ def _check_cross_field(cfg: StackConfig) -> None:
     for name in cfg.sovereign_data:
         if known_data and name not in known_data:
             raise _fail(
-                "sovereign_data", name, f"not a configured bucket or table ({', '.join(sorted(known_data))})"
+                "sovereign_data",
+                name,
+                f"not a configured bucket or table ({', '.join(sorted(known_data))})",
             )
     if cfg.strategy == "pilot-light":
         if cfg.enable_petclinic and not cfg.emergency:
@@ -645,11 +767,64 @@ def _check_cross_field(cfg: StackConfig) -> None:
                 "Flexible Server; set it with `pulumi config set --secret "
                 "drstack:mysql_admin_password`"
             )
+        _check_pilot_light(cfg)
     if cfg.strategy == "warm-standby" and cfg.promote_replica and not cfg.force_failover:
         raise ConfigError(
             f"{NAMESPACE}:promote_replica = true is invalid while force_failover is false: a "
             "promoted replica with DNS still on the primary splits writes; set "
             "drstack:force_failover true first"
+        )
+
+
+def _check_pilot_light(cfg: StackConfig) -> None:
+    backup, azure = cfg.backup, cfg.azure
+    every = backup.interval_minutes
+    # The job is a cron schedule: "*/7" would fire at :56 and again at :00 (a 4-minute
+    # gap), so only intervals that tile the hour (or whole hours that tile the day) keep
+    # the RPO the config promises.
+    if not (60 % every == 0 or (every % 60 == 0 and 1440 % every == 0)):
+        raise _fail(
+            "backup.interval_minutes",
+            every,
+            "a cron schedule repeats evenly only for a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, "
+            "15, 20, 30) or whole hours dividing a day (60, 120, 180, 240, 360, 480, 720, 1440)",
+        )
+    if azure.admin_username in AZURE_RESERVED_USERNAMES:
+        raise _fail(
+            "azure.admin_username",
+            azure.admin_username,
+            "Azure refuses reserved VM admin names (admin, root, user, test, ...); "
+            "e.g. drstackadmin",
+        )
+    if ipaddress.ip_network(azure.vnet_cidr).prefixlen > 22:
+        raise _fail(
+            "azure.vnet_cidr",
+            azure.vnet_cidr,
+            "the VNet needs room for four /24 subnets (App Gateway, VMs, MySQL, spare): "
+            "expected /16 to /22",
+        )
+    tier_prefix = {
+        "Burstable": "Standard_B",
+        "GeneralPurpose": "Standard_D",
+        "MemoryOptimized": "Standard_E",
+    }
+    if not azure.mysql_sku.startswith(tier_prefix[azure.mysql_tier]):
+        raise _fail(
+            "azure.mysql_sku",
+            azure.mysql_sku,
+            f"the {azure.mysql_tier} tier takes {tier_prefix[azure.mysql_tier]}* SKUs "
+            "(e.g. Standard_B1ms for Burstable)",
+        )
+    if cfg.emergency and not azure.ssh_public_key:
+        raise ConfigError(
+            f"{NAMESPACE}:azure.ssh_public_key is missing: emergency mode creates the web and "
+            "WAS VMs, which accept SSH keys only; set azure.ssh_public_key to an OpenSSH "
+            "public key"
+        )
+    if cfg.force_failover and not cfg.dns.manage_records:
+        raise ConfigError(
+            f"{NAMESPACE}:force_failover = true is invalid while dns.manage_records is false: "
+            "this stack does not own the failover records, so forcing would change nothing"
         )
 
 

@@ -68,6 +68,13 @@ class DrstackMocks(pulumi.runtime.Mocks):
         if typ.startswith("pulumi:providers:"):
             return f"{name}-provider-id", inputs
         region = self.providers.region_of(args.provider, inputs)
+        if args.resource_id and typ == "aws:s3/bucketVersioning:BucketVersioning":
+            # A read of the primary's bucket versioning: the primary stack declares it
+            # Enabled on every bucket it owns, so that is what the read returns.
+            return args.resource_id, {
+                "bucket": args.resource_id,
+                "versioningConfiguration": {"status": "Enabled"},
+            }
         if typ.startswith("aws:"):
             return self._aws(typ, name, inputs, region)
         if typ.startswith("azure-native:"):
@@ -136,9 +143,19 @@ class DrstackMocks(pulumi.runtime.Mocks):
             state.update(arn=self._arn("dynamodb", region, f"table/{table}"))
         elif module == "iam":
             iam_name = inputs.get("name") or physical
-            path = {"Role": "role", "Policy": "policy", "User": "user", "InstanceProfile": "instance-profile"}
+            path = {
+                "Role": "role",
+                "Policy": "policy",
+                "User": "user",
+                "InstanceProfile": "instance-profile",
+            }
             rid = iam_name
-            state.update(name=iam_name, arn=self._arn("iam", "", f"{path.get(kind, kind.lower())}/{iam_name}", global_=True))
+            state.update(
+                name=iam_name,
+                arn=self._arn(
+                    "iam", "", f"{path.get(kind, kind.lower())}/{iam_name}", global_=True
+                ),
+            )
         elif typ == "aws:eks/cluster:Cluster":
             cluster = inputs.get("name") or physical
             rid = cluster
@@ -146,7 +163,9 @@ class DrstackMocks(pulumi.runtime.Mocks):
                 name=cluster,
                 arn=self._arn("eks", region, f"cluster/{cluster}"),
                 endpoint=f"https://{_short_hash(cluster, region, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
-                certificateAuthority={"data": base64.b64encode(b"mock-ca-" + cluster.encode()).decode()},
+                certificateAuthority={
+                    "data": base64.b64encode(b"mock-ca-" + cluster.encode()).decode()
+                },
                 status="ACTIVE",
                 version=inputs.get("version", "1.31"),
             )
@@ -161,7 +180,11 @@ class DrstackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/function:Function":
             fn = inputs.get("name") or physical
             rid = fn
-            state.update(name=fn, arn=self._arn("lambda", region, f"function:{fn}"), invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fn}")
+            state.update(
+                name=fn,
+                arn=self._arn("lambda", region, f"function:{fn}"),
+                invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fn}",
+            )
         elif typ == "aws:sns/topic:Topic":
             topic = inputs.get("name") or physical
             arn = self._arn("sns", region, topic)
@@ -169,22 +192,42 @@ class DrstackMocks(pulumi.runtime.Mocks):
             state.update(name=topic, arn=arn)
         elif typ == "aws:secretsmanager/secret:Secret":
             secret = inputs.get("name") or physical
-            arn = self._arn("secretsmanager", region, f"secret:{secret}-{_short_hash(secret, length=6)}")
+            arn = self._arn(
+                "secretsmanager", region, f"secret:{secret}-{_short_hash(secret, length=6)}"
+            )
             rid = arn
             state.update(name=secret, arn=arn)
         elif typ == "aws:ecr/repository:Repository":
             repo = inputs.get("name") or physical
             rid = repo
-            state.update(name=repo, arn=self._arn("ecr", region, f"repository/{repo}"), repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}", registryId=self.account)
+            state.update(
+                name=repo,
+                arn=self._arn("ecr", region, f"repository/{repo}"),
+                repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+                registryId=self.account,
+            )
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             alarm = inputs.get("name") or physical
             state.update(arn=self._arn("cloudwatch", region, f"alarm:{alarm}"))
         elif module == "ec2":
-            prefix = {"Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "NatGateway": "nat", "Eip": "eipalloc", "RouteTable": "rtb", "SecurityGroup": "sg", "Route": "r", "RouteTableAssociation": "rtbassoc", "Instance": "i"}.get(kind, kind.lower())
+            prefix = {
+                "Vpc": "vpc",
+                "Subnet": "subnet",
+                "InternetGateway": "igw",
+                "NatGateway": "nat",
+                "Eip": "eipalloc",
+                "RouteTable": "rtb",
+                "SecurityGroup": "sg",
+                "Route": "r",
+                "RouteTableAssociation": "rtbassoc",
+                "Instance": "i",
+            }.get(kind, kind.lower())
             rid = f"{prefix}-{_short_hash(name, region, length=17)}"
             state.update(arn=self._arn("ec2", region, f"{kind.lower()}/{rid}"))
             if kind == "Eip":
-                state.update(publicIp="203.0.113." + str(int(_short_hash(name, length=2), 16) % 250 + 1))
+                state.update(
+                    publicIp="203.0.113." + str(int(_short_hash(name, length=2), 16) % 250 + 1)
+                )
         else:
             state.setdefault("arn", self._arn(module, region, f"{kind.lower()}/{physical}"))
         state.setdefault("id", rid)
@@ -193,15 +236,20 @@ class DrstackMocks(pulumi.runtime.Mocks):
 
     def _azure(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
         provider_ns = {
-            "resources": "Microsoft.Resources", "network": "Microsoft.Network",
-            "storage": "Microsoft.Storage", "compute": "Microsoft.Compute",
-            "dbformysql": "Microsoft.DBforMySQL", "insights": "Microsoft.Insights",
+            "resources": "Microsoft.Resources",
+            "network": "Microsoft.Network",
+            "storage": "Microsoft.Storage",
+            "compute": "Microsoft.Compute",
+            "dbformysql": "Microsoft.DBforMySQL",
+            "insights": "Microsoft.Insights",
         }
         module = typ.split(":")[1]
         kind = typ.rsplit(":", 1)[-1]
         # Each azure-native resource names itself through its own "<kind>Name" input.
         own_key = kind[0].lower() + kind[1:] + "Name"
-        res_name = inputs.get(own_key) or inputs.get("name") or f"{name}{_short_hash(typ, name, length=6)}"
+        res_name = (
+            inputs.get(own_key) or inputs.get("name") or f"{name}{_short_hash(typ, name, length=6)}"
+        )
         rg = inputs.get("resourceGroupName", res_name if kind == "ResourceGroup" else "rg")
         if kind == "ResourceGroup":
             rid = f"/subscriptions/{MOCK_SUBSCRIPTION}/resourceGroups/{res_name}"
@@ -219,12 +267,17 @@ class DrstackMocks(pulumi.runtime.Mocks):
             }
         return rid, state
 
-    def _kubernetes(self, typ: str, name: str, inputs: dict, provider: str | None) -> tuple[str, dict]:
+    def _kubernetes(
+        self, typ: str, name: str, inputs: dict, provider: str | None
+    ) -> tuple[str, dict]:
         meta = inputs.get("metadata") or {}
         obj_name = meta.get("name") or name
         namespace = meta.get("namespace", "default")
         state = dict(inputs)
-        if typ == "kubernetes:core/v1:Service" and (inputs.get("spec") or {}).get("type") == "LoadBalancer":
+        if (
+            typ == "kubernetes:core/v1:Service"
+            and (inputs.get("spec") or {}).get("type") == "LoadBalancer"
+        ):
             region = self.providers.regions.get(provider or "", "ap-northeast-2")
             host = f"a{_short_hash(obj_name, region, length=31)}-{int(_short_hash(region, obj_name, length=6), 16)}.{region}.elb.amazonaws.com"
             state["status"] = {"loadBalancer": {"ingress": [{"hostname": host}]}}
@@ -232,26 +285,49 @@ class DrstackMocks(pulumi.runtime.Mocks):
 
     # ------------------------------------------------------------------ invokes
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         token = args.token
         region = self.providers.region_of(args.provider, args.args)
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{z}" for z in ("a", "b", "c")]
-            return {"names": names, "zoneIds": [f"{region[:2]}{region[-1]}-az{i}" for i in (1, 2, 3)], "id": region}, None
+            return {
+                "names": names,
+                "zoneIds": [f"{region[:2]}{region[-1]}-az{i}" for i in (1, 2, 3)],
+                "id": region,
+            }
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/mock", "userId": "AIDAMOCK", "id": self.account}, None
+            return {
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:user/mock",
+                "userId": "AIDAMOCK",
+                "id": self.account,
+            }
         if token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region}, None
+            return {"name": region, "region": region, "id": region}
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:route53/getZone:getZone":
             zone = str(args.args.get("name", "")).rstrip(".")
-            return {"zoneId": MOCK_HOSTED_ZONE_ID, "name": zone, "id": MOCK_HOSTED_ZONE_ID, "arn": f"arn:aws:route53:::hostedzone/{MOCK_HOSTED_ZONE_ID}"}, None
+            return {
+                "zoneId": MOCK_HOSTED_ZONE_ID,
+                "name": zone,
+                "id": MOCK_HOSTED_ZONE_ID,
+                "arn": f"arn:aws:route53:::hostedzone/{MOCK_HOSTED_ZONE_ID}",
+            }
         if token.startswith("azure-native:storage:listStorageAccountKeys"):
-            return {"keys": [{"keyName": "key1", "value": "bW9jay1zdG9yYWdlLWtleQ==", "permissions": "FULL"}]}, None
+            return {
+                "keys": [
+                    {"keyName": "key1", "value": "bW9jay1zdG9yYWdlLWtleQ==", "permissions": "FULL"}
+                ]
+            }
         if token.startswith("azure-native:authorization:getClientConfig"):
-            return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_SUBSCRIPTION, "clientId": "mock", "objectId": "mock"}, None
-        return {}, None
+            return {
+                "subscriptionId": MOCK_SUBSCRIPTION,
+                "tenantId": MOCK_SUBSCRIPTION,
+                "clientId": "mock",
+                "objectId": "mock",
+            }
+        return {}
 
 
 _REGION_FLAG = re.compile(r"--region[\"',\s]+([a-z]{2}-[a-z]+-\d)")

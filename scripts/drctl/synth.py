@@ -49,6 +49,8 @@ class ResourceRecord:
     depends_on: list[str]
     ignore_changes: list[str]
     protect: bool
+    # True for `Resource.get()` reads: objects this stack looks at but does not own.
+    read: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class ResourceRecord:
             "region": self.region,
             "inputs": self.display_inputs,
             "depends_on": self.depends_on,
+            **({"read": True} if self.read else {}),
         }
 
 
@@ -126,7 +129,9 @@ def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[st
 def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        known = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
         raise ConfigError(f"stack {stack!r} is unknown: no {path.name} (known: {', '.join(known)})")
     data = yaml.safe_load(path.read_text()) or {}
     return dict(data.get("config") or {})
@@ -189,39 +194,51 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
-        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
-        inputs = _plain(raw, mask=False)
-        if request.type.startswith("pulumi:providers:"):
-            ref = f"{response.urn}::{response.id}"
-            region = inputs.get("region") or inputs.get("location") or region_from_kubeconfig(inputs.get("kubeconfig"))
-            if region:
-                self.registry.regions[ref] = region
-        region = self.registry.region_of(request.provider or None, inputs)
-        deps = set(request.dependencies)
-        for prop_deps in request.propertyDependencies.values():
-            deps.update(prop_deps.urns)
-        record = ResourceRecord(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent or None,
-            region=region if request.custom else None,
-            provider=request.provider or None,
-            custom=bool(request.custom),
-            inputs=inputs,
-            display_inputs=_plain(raw, mask=True),
-            depends_on=sorted(deps),
-            ignore_changes=list(request.ignoreChanges),
-            protect=bool(request.protect),
-        )
-        with self._lock:
-            self.records.append(record)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, request.object, response.urn, response.id, read=False)
         return response
 
     def ReadResource(self, request: Any) -> Any:
-        return super().ReadResource(request)
+        # `Resource.get(...)`: a read of an object another stack owns (e.g. the source
+        # bucket's versioning); recorded so dependencies on it are visible.
+        response = super().ReadResource(request)
+        self._record(request, request.properties, response.urn, request.id, read=True)
+        return response
+
+    def _record(self, request: Any, props: Any, urn: str, rid: str, read: bool) -> None:
+        raw = json_format.MessageToDict(props, preserving_proto_field_name=True)
+        inputs = _plain(raw, mask=False)
+        if request.type.startswith("pulumi:providers:"):
+            region = (
+                inputs.get("region")
+                or inputs.get("location")
+                or region_from_kubeconfig(inputs.get("kubeconfig"))
+            )
+            if region:
+                self.registry.regions[f"{urn}::{rid}"] = region
+        region = self.registry.region_of(request.provider or None, inputs)
+        deps = set(request.dependencies)
+        if not read:
+            for prop_deps in request.propertyDependencies.values():
+                deps.update(prop_deps.urns)
+        custom = True if read else bool(request.custom)
+        record = ResourceRecord(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            region=region if custom else None,
+            provider=request.provider or None,
+            custom=custom,
+            inputs=inputs,
+            display_inputs=_plain(raw, mask=True),
+            depends_on=sorted(deps),
+            ignore_changes=[] if read else list(request.ignoreChanges),
+            protect=False if read else bool(request.protect),
+            read=read,
+        )
+        with self._lock:
+            self.records.append(record)
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -284,7 +301,9 @@ def synthesize(
     stack_outputs: dict[str, Mapping[str, Any]] = {}
     if cfg.primary_stack:
         if cfg.primary_stack in (*_seen, stack):
-            raise ConfigError(f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: it forms a cycle")
+            raise ConfigError(
+                f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: it forms a cycle"
+            )
         primary = synthesize(cfg.primary_stack, (), project_dir, _seen=(*_seen, stack))
         if primary.config.role != "primary":
             raise ConfigError(

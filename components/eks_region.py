@@ -1,0 +1,419 @@
+"""EksRegion: one region's network, EKS cluster, node group and the app deployments.
+
+The primary runs at full scale; a warm standby runs the same workloads at reduced
+scale, and failover scales the deployments up (drctl) rather than creating them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from stacks.config import AppConfig, EksConfig
+
+APP_NAME = "drstack-app"
+AZ_COUNT = 2
+
+_EKS_NODE_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+)
+
+
+@dataclass
+class EksRegionArgs:
+    provider: aws.Provider
+    region: str
+    cluster_name: str
+    vpc_cidr: str
+    eks: EksConfig
+    app: AppConfig
+    # Deployment name -> replica count in this region.
+    services: Mapping[str, int]
+    # Registry host the service images come from, e.g. <acct>.dkr.ecr.<region>.amazonaws.com
+    image_registry: pulumi.Input[str]
+    region_label: str
+    role: str
+    db_host: pulumi.Input[str] = ""
+    db_name: str = ""
+    db_secret_arn: pulumi.Input[str] = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _assume_role_policy(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def _kubeconfig(
+    name: pulumi.Input[str], endpoint: pulumi.Input[str], ca: pulumi.Input[str], region: str
+) -> pulumi.Output[str]:
+    # Token via `aws eks get-token`: no long-lived credential is ever written into the
+    # kubeconfig, and it works for whoever runs `pulumi up` with the right IAM access.
+    def render(values: list[str]) -> str:
+        cluster, server, ca_data = values
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": cluster,
+                        "cluster": {"server": server, "certificate-authority-data": ca_data},
+                    }
+                ],
+                "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+                "current-context": cluster,
+                "users": [
+                    {
+                        "name": cluster,
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": [
+                                    "eks",
+                                    "get-token",
+                                    "--cluster-name",
+                                    cluster,
+                                    "--region",
+                                    region,
+                                ],
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(name, endpoint, ca).apply(render)
+
+
+def image_repository_for(deployment: str) -> str:
+    # Seed 000 names deployments "auth-deployment" but repositories "auth-service".
+    return (
+        deployment.removesuffix("-deployment") + "-service"
+        if deployment.endswith("-deployment")
+        else deployment
+    )
+
+
+class EksRegion(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    cluster_security_group_id: pulumi.Output[str]
+    app_hostname: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+
+    def __init__(
+        self, name: str, args: EksRegionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:eks_region:EksRegion", name, None, opts)
+        aws_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        tags = {**args.tags, "Region": args.region_label}
+
+        # ---------------------------------------------------------------- network
+        azs = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOptions(parent=self, provider=args.provider)
+        )
+        vpc_net = ipaddress.ip_network(args.vpc_cidr)
+        blocks = list(vpc_net.subnets(new_prefix=min(vpc_net.prefixlen + 4, 28)))
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**tags, "Name": f"{args.cluster_name}-vpc"},
+            opts=aws_opts,
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=aws_opts)
+        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
+        public_subnets, private_subnets = [], []
+        for i in range(AZ_COUNT):
+            az = azs.names.apply(lambda names, i=i: names[i])
+            public_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{i}",
+                    vpc_id=vpc.id,
+                    cidr_block=str(blocks[i]),
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    # Tells the AWS Load Balancer Controller where internet-facing LBs go.
+                    tags={
+                        **tags,
+                        **cluster_tag,
+                        "kubernetes.io/role/elb": "1",
+                        "Name": f"{args.cluster_name}-public-{i}",
+                    },
+                    opts=aws_opts,
+                )
+            )
+            private_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{i}",
+                    vpc_id=vpc.id,
+                    cidr_block=str(blocks[AZ_COUNT + i]),
+                    availability_zone=az,
+                    tags={
+                        **tags,
+                        **cluster_tag,
+                        "kubernetes.io/role/internal-elb": "1",
+                        "Name": f"{args.cluster_name}-private-{i}",
+                    },
+                    opts=aws_opts,
+                )
+            )
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            tags=tags,
+            opts=aws_opts,
+        )
+        # One NAT gateway: a second one per AZ doubles a fixed monthly cost; an AZ loss
+        # is survived by the other region, which is what this stack exists for.
+        nat_eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags=tags, opts=aws_opts)
+        nat = aws.ec2.NatGateway(
+            f"{name}-nat",
+            allocation_id=nat_eip.id,
+            subnet_id=public_subnets[0].id,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[igw]),
+        )
+        private_rt = aws.ec2.RouteTable(
+            f"{name}-private-rt",
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+            tags=tags,
+            opts=aws_opts,
+        )
+        for i in range(AZ_COUNT):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-rta-{i}",
+                subnet_id=public_subnets[i].id,
+                route_table_id=public_rt.id,
+                opts=aws_opts,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-rta-{i}",
+                subnet_id=private_subnets[i].id,
+                route_table_id=private_rt.id,
+                opts=aws_opts,
+            )
+
+        # ---------------------------------------------------------------- cluster
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
+            tags=tags,
+            opts=aws_opts,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=cluster_role.name,
+            policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            opts=aws_opts,
+        )
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"EKS secrets envelope encryption for {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=aws_opts,
+        )
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            role_arn=cluster_role.arn,
+            version=args.eks.version,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=[s.id for s in private_subnets + public_subnets],
+                endpoint_private_access=True,
+                endpoint_public_access=True,
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API_AND_CONFIG_MAP",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
+            ),
+            enabled_cluster_log_types=["api", "audit", "authenticator"],
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[cluster_policy]
+            ),
+        )
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
+            tags=tags,
+            opts=aws_opts,
+        )
+        node_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-policy-{i}", role=node_role.name, policy_arn=arn, opts=aws_opts
+            )
+            for i, arn in enumerate(_EKS_NODE_POLICIES)
+        ]
+        aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=cluster.name,
+            node_role_arn=node_role.arn,
+            subnet_ids=[s.id for s in private_subnets],
+            instance_types=[args.eks.instance_type],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=args.eks.desired_size,
+                min_size=args.eks.min_size,
+                max_size=args.eks.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            tags=tags,
+            # Nodes cannot join before the node role can pull images and run the CNI.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=node_policies
+            ),
+        )
+
+        self.kubeconfig = pulumi.Output.secret(
+            _kubeconfig(
+                cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.region
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+        # ---------------------------------------------------------------- workloads
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.k8s_provider)
+        app_env = [
+            k8s.core.v1.EnvVarArgs(name="DRSTACK_REGION", value=args.region_label),
+            k8s.core.v1.EnvVarArgs(name="DRSTACK_ROLE", value=args.role),
+            k8s.core.v1.EnvVarArgs(name="PORT", value=str(args.app.port)),
+            k8s.core.v1.EnvVarArgs(name="BIND", value="0.0.0.0"),
+            k8s.core.v1.EnvVarArgs(name="DB_HOST", value=args.db_host),
+            k8s.core.v1.EnvVarArgs(name="DB_NAME", value=args.db_name),
+            # The app reads its DB password from this secret at start; only its ARN is here.
+            k8s.core.v1.EnvVarArgs(name="DB_SECRET_ARN", value=args.db_secret_arn),
+        ]
+        self._deployment(
+            name, APP_NAME, args.app.image, args.app.replicas, args.app.port, app_env, k8s_opts
+        )
+        for deployment, replicas in args.services.items():
+            image = pulumi.Output.concat(
+                args.image_registry, "/", image_repository_for(deployment), ":latest"
+            )
+            self._deployment(name, deployment, image, replicas, 8080, [], k8s_opts)
+            k8s.core.v1.Service(
+                f"{name}-{deployment}-svc",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, labels={"app": deployment}),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    selector={"app": deployment},
+                    ports=[k8s.core.v1.ServicePortArgs(port=80, target_port=8080)],
+                ),
+                opts=k8s_opts,
+            )
+
+        annotations = {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/health",
+        }
+        if args.app.certificate_arn:
+            # TLS ends at the NLB so the Route 53 HTTPS health check sees a valid cert.
+            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = (
+                args.app.certificate_arn
+            )
+            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "443"
+        app_service = k8s.core.v1.Service(
+            f"{name}-app-svc",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=APP_NAME, labels={"app": APP_NAME}, annotations=annotations
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer",
+                selector={"app": APP_NAME},
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="https", port=443, target_port=args.app.port),
+                    k8s.core.v1.ServicePortArgs(name="http", port=80, target_port=args.app.port),
+                ],
+            ),
+            opts=k8s_opts,
+        )
+
+        self.cluster_name = cluster.name
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = [s.id for s in private_subnets]
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.app_hostname = app_service.status.load_balancer.ingress[0].hostname
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "vpc_id": self.vpc_id,
+                "app_hostname": self.app_hostname,
+            }
+        )
+
+    def _deployment(
+        self,
+        name: str,
+        deployment: str,
+        image: pulumi.Input[str],
+        replicas: int,
+        port: int,
+        env: list[k8s.core.v1.EnvVarArgs],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.apps.v1.Deployment:
+        labels = {"app": deployment}
+        probe = k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port=port), period_seconds=5
+        )
+        return k8s.apps.v1.Deployment(
+            f"{name}-{deployment}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, labels=labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name=deployment,
+                                image=image,
+                                ports=[k8s.core.v1.ContainerPortArgs(container_port=port)],
+                                env=env,
+                                readiness_probe=probe,
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "100m", "memory": "128Mi"},
+                                    limits={"memory": "256Mi"},
+                                ),
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            opts=opts,
+        )

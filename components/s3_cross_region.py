@@ -1,0 +1,199 @@
+"""S3CrossRegion: DR buckets in the DR region and replication from the primary's buckets.
+
+The primary stack owns its buckets and their versioning; this component (in the DR
+stack) owns the DR buckets and the replication configuration on the source buckets,
+through a provider for the source region. S3 rejects a replication configuration
+unless versioning is enabled on *both* buckets, so the configuration depends on the DR
+bucket's versioning resource and on a read of the source bucket's versioning (a read,
+not a second owner: deleting the DR stack must never suspend versioning in Seoul).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+RTC_MINUTES = 15
+
+
+@dataclass
+class S3CrossRegionArgs:
+    source_provider: aws.Provider
+    dr_provider: aws.Provider
+    # Role (front/team/log) -> name of the primary's bucket.
+    source_buckets: Mapping[str, str]
+    # S3 Replication Time Control: 99.99% of objects within 15 minutes (extra cost).
+    replication_time_control: bool = True
+    dr_suffix: str = "-dr"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def replication_policy(source_arns: list[str], dest_arns: list[str]) -> str:
+    """Least privilege: read versions from the named sources, write replicas to the
+    named DR buckets, nothing else (no wildcard actions, no "*" resources)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadReplicationConfig",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    "Resource": source_arns,
+                },
+                {
+                    "Sid": "ReadSourceVersions",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
+                    ],
+                    "Resource": [f"{arn}/*" for arn in source_arns],
+                },
+                {
+                    "Sid": "WriteReplicas",
+                    "Effect": "Allow",
+                    "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    "Resource": [f"{arn}/*" for arn in dest_arns],
+                },
+            ],
+        }
+    )
+
+
+class S3CrossRegion(pulumi.ComponentResource):
+    dr_bucket_names: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: S3CrossRegionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:s3_cross_region:S3CrossRegion", name, None, opts)
+        dr_opts = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
+        src_opts = pulumi.ResourceOptions(parent=self, provider=args.source_provider)
+
+        dest: dict[str, aws.s3.Bucket] = {}
+        dest_versioning: dict[str, aws.s3.BucketVersioning] = {}
+        for role, source in args.source_buckets.items():
+            bucket = aws.s3.Bucket(
+                f"{name}-{role}-dr",
+                bucket=f"{source}{args.dr_suffix}",
+                tags={**args.tags, "BucketRole": role, "ReplicaOf": source},
+                opts=dr_opts,
+            )
+            dest[role] = bucket
+            dest_versioning[role] = aws.s3.BucketVersioning(
+                f"{name}-{role}-dr-versioning",
+                bucket=bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                    status="Enabled"
+                ),
+                opts=dr_opts,
+            )
+            # SSE-S3 on both sides keeps the replication role free of cross-region KMS
+            # grants; SSE-KMS sources would need kms:Decrypt/Encrypt in both regions.
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                f"{name}-{role}-dr-sse",
+                bucket=bucket.id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm="AES256"
+                        ),
+                        bucket_key_enabled=True,
+                    )
+                ],
+                opts=dr_opts,
+            )
+            aws.s3.BucketPublicAccessBlock(
+                f"{name}-{role}-dr-public-access",
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=dr_opts,
+            )
+
+        source_arns = [f"arn:aws:s3:::{b}" for b in args.source_buckets.values()]
+        role = aws.iam.Role(
+            f"{name}-replication-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=args.tags,
+            opts=src_opts,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-replication-policy",
+            role=role.id,
+            policy=pulumi.Output.all(*[b.arn for b in dest.values()]).apply(
+                lambda dest_arns: replication_policy(source_arns, list(dest_arns))
+            ),
+            opts=src_opts,
+        )
+
+        for role_name, source in args.source_buckets.items():
+            source_versioning = aws.s3.BucketVersioning.get(
+                f"{name}-{role_name}-source-versioning", id=source, opts=src_opts
+            )
+            destination_extra: dict[str, object] = {}
+            if args.replication_time_control:
+                # RTC requires replication metrics with the same 15-minute threshold.
+                destination_extra = {
+                    "replication_time": aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                        status="Enabled",
+                        time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                            minutes=RTC_MINUTES
+                        ),
+                    ),
+                    "metrics": aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                        status="Enabled",
+                        event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                            minutes=RTC_MINUTES
+                        ),
+                    ),
+                }
+            aws.s3.BucketReplicationConfig(
+                f"{name}-{role_name}-replication",
+                bucket=source,
+                role=role.arn,
+                rules=[
+                    aws.s3.BucketReplicationConfigRuleArgs(
+                        id=f"{role_name}-to-dr",
+                        status="Enabled",
+                        # An empty filter selects the V2 schema, which delete-marker
+                        # replication requires.
+                        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                            status="Enabled"
+                        ),
+                        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                            bucket=dest[role_name].arn,
+                            storage_class="STANDARD",
+                            **destination_extra,  # type: ignore[arg-type]
+                        ),
+                    )
+                ],
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.source_provider,
+                    depends_on=[source_versioning, dest_versioning[role_name], policy],
+                ),
+            )
+
+        self.dr_bucket_names = {role: b.bucket for role, b in dest.items()}
+        self.register_outputs({"dr_bucket_names": self.dr_bucket_names})

@@ -1,0 +1,160 @@
+"""The primary stack (``seoul``): the full-scale region. It knows nothing about DR.
+
+DR stacks attach to it through a StackReference and read the outputs exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
+from components.eks_region import EksRegion, EksRegionArgs
+from components.rds_replica import RdsReplica, RdsReplicaArgs
+from stacks.config import StackConfig
+
+SOVEREIGNTY_TAG = "DataSovereignty"
+
+
+def data_tags(cfg: StackConfig, *names: str) -> dict[str, str]:
+    """Seed 003: data under sovereignty stays in its region; the tag lets policy see it."""
+    restricted = any(n in cfg.sovereign_data for n in names)
+    return {**cfg.base_tags, SOVEREIGNTY_TAG: "restricted" if restricted else "global"}
+
+
+def region_provider(name: str, region: str, cfg: StackConfig) -> aws.Provider:
+    return aws.Provider(
+        name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags)
+    )
+
+
+def _bucket(
+    cfg: StackConfig, role: str, bucket_name: str, opts: pulumi.ResourceOptions
+) -> aws.s3.Bucket:
+    bucket = aws.s3.Bucket(
+        f"bucket-{role}",
+        bucket=bucket_name,
+        tags={**data_tags(cfg, role, bucket_name), "BucketRole": role},
+        opts=opts,
+    )
+    # Versioning belongs to the owner of the bucket: it protects against overwrites
+    # whether or not a DR stack replicates it (and replication requires it).
+    aws.s3.BucketVersioning(
+        f"bucket-{role}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+            status="Enabled"
+        ),
+        opts=opts,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"bucket-{role}-sse",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+        opts=opts,
+    )
+    aws.s3.BucketPublicAccessBlock(
+        f"bucket-{role}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    return bucket
+
+
+def build_primary(cfg: StackConfig) -> dict[str, Any]:
+    provider = region_provider(cfg.region, cfg.region, cfg)
+    opts = pulumi.ResourceOptions(provider=provider)
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider))
+    registry = pulumi.Output.concat(identity.account_id, ".dkr.ecr.", cfg.region, ".amazonaws.com")
+
+    eks = EksRegion(
+        "primary",
+        EksRegionArgs(
+            provider=provider,
+            region=cfg.region,
+            cluster_name=f"{cfg.name_prefix}-cluster",
+            vpc_cidr=cfg.vpc_cidr,
+            eks=cfg.eks,
+            app=cfg.app,
+            services=cfg.services,
+            image_registry=registry,
+            region_label=cfg.stack,
+            role="primary",
+            db_name=cfg.rds.db_name,
+            tags=cfg.base_tags,
+        ),
+    )
+    rds = RdsReplica(
+        "primary-db",
+        RdsReplicaArgs(
+            provider=provider,
+            mode="primary",
+            rds=cfg.rds,
+            identifier=cfg.rds.identifier,
+            vpc_id=eks.vpc_id,
+            subnet_ids=eks.private_subnet_ids,
+            client_cidr=cfg.vpc_cidr,
+            tags=data_tags(cfg, cfg.rds.identifier),
+        ),
+    )
+    tables = {
+        table: DynamoGlobalTable(
+            f"table-{table}",
+            DynamoGlobalTableArgs(
+                provider=provider, table_name=table, hash_key=hash_key, tags=data_tags(cfg, table)
+            ),
+        )
+        for table, hash_key in cfg.dynamodb_tables.items()
+    }
+    buckets = {role: _bucket(cfg, role, name, opts) for role, name in cfg.buckets.items()}
+    repositories = {
+        repo: aws.ecr.Repository(
+            f"ecr-{repo}",
+            name=repo,
+            # `latest` is moved on every release (seed 000 checks it in the DR region).
+            image_tag_mutability="MUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            tags=cfg.base_tags,
+            opts=opts,
+        )
+        for repo in cfg.ecr_repositories
+    }
+
+    return {
+        "region": cfg.region,
+        "eks_cluster_name": eks.cluster_name,
+        "app_hostname": eks.app_hostname,
+        "app_url": pulumi.Output.concat("https://", eks.app_hostname),
+        "rds_instance_id": rds.instance_id,
+        "rds_instance_arn": rds.instance_arn,
+        "rds_address": rds.address,
+        "rds_master_secret_arn": rds.master_secret_arn,
+        "dynamodb_table_names": [t.table_name for t in tables.values()],
+        "dynamodb_table_arns": {name: t.table_arn for name, t in tables.items()},
+        "bucket_names": {role: b.bucket for role, b in buckets.items()},
+        "ecr_repository_names": [r.name for r in repositories.values()],
+        "secret_arns": [rds.master_secret_arn],
+        "sovereign_data": list(cfg.sovereign_data),
+        "vpc_id": eks.vpc_id,
+        "private_subnet_ids": eks.private_subnet_ids,
+        "deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
+        "kubeconfig": eks.kubeconfig,
+    }

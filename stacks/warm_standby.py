@@ -1,0 +1,209 @@
+"""The warm-standby DR stack (``tokyo``): Plan A of seed 000.
+
+It attaches to the primary through a StackReference and owns everything that needs both
+sides: the RDS cross-region replica, the DynamoDB replica, the DR buckets and the
+replication rules on the primary's buckets, ECR and secret replication, the DNS failover
+records and the automated-failover wiring. Each region is reached through an explicit
+provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
+from components.eks_region import EksRegion, EksRegionArgs
+from components.rds_replica import RdsReplica, RdsReplicaArgs
+from components.route53_failover import Route53Failover, Route53FailoverArgs
+from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
+from stacks.config import ConfigError, StackConfig
+from stacks.primary import data_tags, region_provider
+
+# Route 53 health-check metrics exist only in us-east-1.
+ROUTE53_METRICS_REGION = "us-east-1"
+
+
+def output_item(primary: pulumi.StackReference, output: str, key: str) -> pulumi.Output[Any]:
+    """One entry of a mapping output of the primary, with an error that names both."""
+
+    def pick(mapping: Any) -> Any:
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise ConfigError(
+                f"primary stack output {output} has no {key!r}: the DR stack config lists data "
+                "the primary does not export"
+            )
+        return mapping[key]
+
+    return primary.get_output(output).apply(pick)
+
+
+def replicated(cfg: StackConfig, *names: str) -> bool:
+    return not any(n in cfg.sovereign_data for n in names)
+
+
+def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
+    assert cfg.primary_stack and cfg.primary_region  # guaranteed by parse_config
+    primary = pulumi.StackReference(cfg.primary_stack)
+    dr = region_provider(cfg.region, cfg.region, cfg)
+    source = region_provider(f"{cfg.primary_region}-source", cfg.primary_region, cfg)
+    metrics = region_provider(ROUTE53_METRICS_REGION, ROUTE53_METRICS_REGION, cfg)
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=dr))
+    registry = pulumi.Output.concat(identity.account_id, ".dkr.ecr.", cfg.region, ".amazonaws.com")
+
+    eks = EksRegion(
+        "dr",
+        EksRegionArgs(
+            provider=dr,
+            region=cfg.region,
+            cluster_name=f"{cfg.name_prefix}-dr-cluster",
+            vpc_cidr=cfg.vpc_cidr,
+            eks=cfg.eks,
+            app=cfg.app,
+            services=cfg.services,
+            image_registry=registry,
+            region_label=cfg.stack,
+            role="dr",
+            db_name=cfg.rds.db_name,
+            tags=cfg.base_tags,
+        ),
+    )
+    replica = RdsReplica(
+        "dr-db",
+        RdsReplicaArgs(
+            provider=dr,
+            mode="replica",
+            rds=cfg.rds,
+            identifier=f"{cfg.name_prefix}-dr-rds-replica",
+            vpc_id=eks.vpc_id,
+            subnet_ids=eks.private_subnet_ids,
+            client_cidr=cfg.vpc_cidr,
+            source_arn=primary.get_output("rds_instance_arn"),
+            promoted=cfg.promote_replica,
+            tags=cfg.base_tags,
+        ),
+    )
+    tables = {
+        table: DynamoGlobalTable(
+            f"dr-table-{table}",
+            DynamoGlobalTableArgs(
+                provider=dr,
+                table_name=table,
+                hash_key=hash_key,
+                replica_of_arn=output_item(primary, "dynamodb_table_arns", table),
+                tags=data_tags(cfg, table),
+            ),
+        )
+        for table, hash_key in cfg.dynamodb_tables.items()
+        if replicated(cfg, table)
+    }
+    s3 = S3CrossRegion(
+        "dr-s3",
+        S3CrossRegionArgs(
+            source_provider=source,
+            dr_provider=dr,
+            source_buckets={
+                role: name for role, name in cfg.buckets.items() if replicated(cfg, role, name)
+            },
+            replication_time_control=cfg.s3_rtc,
+            tags=cfg.base_tags,
+        ),
+    )
+
+    # ECR replication is one registry-wide setting in the source region: the DR stack
+    # owns it (the primary must not declare one, or the two stacks would overwrite it).
+    # Only images pushed after it exists are replicated.
+    aws.ecr.ReplicationConfiguration(
+        "ecr-replication",
+        replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(
+            rules=[
+                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                    destinations=[
+                        aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                            region=cfg.region, registry_id=identity.account_id
+                        )
+                    ],
+                    repository_filters=[
+                        aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                            filter=repo, filter_type="PREFIX_MATCH"
+                        )
+                        for repo in cfg.ecr_repositories
+                    ]
+                    or None,
+                )
+            ]
+        ),
+        opts=pulumi.ResourceOptions(provider=source),
+    )
+
+    # Application secrets the DR site needs are created here with a replica in the DR
+    # region (Secrets Manager has no separate replica resource); their values are set
+    # out of band and never pass through config or state.
+    secrets_key = aws.kms.Key(
+        "dr-secrets-kms",
+        description="Replica encryption for drstack application secrets",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        opts=pulumi.ResourceOptions(provider=dr),
+    )
+    secrets = [
+        aws.secretsmanager.Secret(
+            f"secret-{name.replace('/', '-')}",
+            name=name,
+            description=f"{name} (replicated to {cfg.region} for DR)",
+            replicas=[
+                aws.secretsmanager.SecretReplicaArgs(region=cfg.region, kms_key_id=secrets_key.arn)
+            ],
+            recovery_window_in_days=30,
+            tags=cfg.base_tags,
+            opts=pulumi.ResourceOptions(provider=source),
+        )
+        for name in cfg.secrets
+    ]
+
+    outputs: dict[str, Any] = {
+        "region": cfg.region,
+        "strategy": cfg.strategy,
+        "eks_cluster_name": eks.cluster_name,
+        "app_hostname": eks.app_hostname,
+        "app_url": pulumi.Output.concat("https://", eks.app_hostname),
+        "replica_instance_id": replica.instance_id,
+        "replica_instance_arn": replica.instance_arn,
+        "replica_kms_key_arn": replica.kms_key_arn,
+        "dynamodb_table_names": [t.table_name for t in tables.values()],
+        "dr_bucket_names": s3.dr_bucket_names,
+        "secret_arns": [s.arn for s in secrets],
+        "max_lag_seconds": cfg.rds.max_lag_seconds,
+        "deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
+        "kubeconfig": eks.kubeconfig,
+    }
+
+    if cfg.dns.manage_records:
+        zone = aws.route53.get_zone_output(
+            name=cfg.dns.zone, opts=pulumi.InvokeOptions(provider=dr)
+        )
+        primary_host = primary.get_output("app_hostname")
+        failover = Route53Failover(
+            "dns",
+            Route53FailoverArgs(
+                zone_id=zone.zone_id,
+                record_name=cfg.dns.fqdn,
+                primary_fqdn=primary_host,
+                primary_target=primary_host,
+                secondary_target=eks.app_hostname,
+                health_check=cfg.dns.health_check,
+                ttl=cfg.dns.ttl,
+                force_failover=cfg.force_failover,
+                alarm_provider=metrics,
+                tags=cfg.base_tags,
+            ),
+            opts=pulumi.ResourceOptions(provider=dr),
+        )
+        outputs.update(
+            health_check_id=failover.health_check_id,
+            hosted_zone_id=zone.zone_id,
+            record_fqdn=failover.record_fqdn,
+        )
+    return outputs
