@@ -300,7 +300,8 @@ T = TypeVar("T")
 
 
 def _fail(key: str, value: Any, allowed: str) -> ConfigError:
-    shown = json.dumps(value) if not isinstance(value, str) else repr(value)
+    decoded = _decode(value)
+    shown = repr(decoded) if isinstance(decoded, str) else json.dumps(decoded)
     return ConfigError(f"{NAMESPACE}:{key} = {shown} is invalid: {allowed}")
 
 
@@ -605,7 +606,14 @@ def _buckets(key: str, raw: Any) -> dict[str, str]:
 
 
 def _budget(key: str, raw: Any) -> dict[str, float]:
+    # The budget model's constant/term names live in ONE table (policy/budget.py).
+    from policy.budget import known_budget_names
+
     obj = _object(key, raw)
+    known = known_budget_names()
+    for name in obj:
+        if name not in known:
+            raise _fail(f"{key}.{name}", obj[name], f"unknown budget name; known: {', '.join(known)}")
     return {name: _number(f"{key}.{name}", v, 0, 604800) for name, v in obj.items()}
 
 

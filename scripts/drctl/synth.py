@@ -207,6 +207,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def _record(self, request: Any, props: Any, urn: str, rid: str, read: bool) -> None:
         raw = json_format.MessageToDict(props, preserving_proto_field_name=True)
+        if read:
+            raw = {"id": rid, **raw}
         inputs = _plain(raw, mask=False)
         if request.type.startswith("pulumi:providers:"):
             region = (
