@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -106,6 +106,10 @@ def _kubeconfig(
     return pulumi.Output.all(name, endpoint, ca).apply(render)
 
 
+def _nth(i: int) -> Callable[[list[str]], str]:
+    return lambda names: names[i]
+
+
 def image_repository_for(deployment: str) -> str:
     # Seed 000 names deployments "auth-deployment" but repositories "auth-service".
     return (
@@ -149,7 +153,7 @@ class EksRegion(pulumi.ComponentResource):
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
         public_subnets, private_subnets = [], []
         for i in range(AZ_COUNT):
-            az = azs.names.apply(lambda names, i=i: names[i])
+            az = azs.names.apply(_nth(i))
             public_subnets.append(
                 aws.ec2.Subnet(
                     f"{name}-public-{i}",

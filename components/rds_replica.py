@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -93,7 +93,7 @@ class RdsReplica(pulumi.ComponentResource):
             tags=args.tags,
             opts=aws_opts,
         )
-        common = {
+        common: dict[str, Any] = {
             "identifier": args.identifier,
             "instance_class": rds.instance_class,
             "storage_type": "gp3",

@@ -120,7 +120,7 @@ class S3CrossRegion(pulumi.ComponentResource):
             )
 
         source_arns = [f"arn:aws:s3:::{b}" for b in args.source_buckets.values()]
-        role = aws.iam.Role(
+        replication_role = aws.iam.Role(
             f"{name}-replication-role",
             assume_role_policy=json.dumps(
                 {
@@ -139,7 +139,7 @@ class S3CrossRegion(pulumi.ComponentResource):
         )
         policy = aws.iam.RolePolicy(
             f"{name}-replication-policy",
-            role=role.id,
+            role=replication_role.id,
             policy=pulumi.Output.all(*[b.arn for b in dest.values()]).apply(
                 lambda dest_arns: replication_policy(source_arns, list(dest_arns))
             ),
@@ -170,7 +170,7 @@ class S3CrossRegion(pulumi.ComponentResource):
             aws.s3.BucketReplicationConfig(
                 f"{name}-{role_name}-replication",
                 bucket=source,
-                role=role.arn,
+                role=replication_role.arn,
                 rules=[
                     aws.s3.BucketReplicationConfigRuleArgs(
                         id=f"{role_name}-to-dr",

@@ -257,7 +257,7 @@ def _resolve_outputs(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[st
                 secrets.add(key)
         return values, secrets
 
-    return pulumi_mocks._sync_await(resolve())  # type: ignore[attr-defined]
+    return pulumi_mocks._sync_await(resolve())
 
 
 def _run_program(
