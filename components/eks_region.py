@@ -281,7 +281,7 @@ class EksRegion(pulumi.ComponentResource):
             )
             for i, arn in enumerate(_EKS_NODE_POLICIES)
         ]
-        aws.eks.NodeGroup(
+        nodes = aws.eks.NodeGroup(
             f"{name}-nodes",
             cluster_name=cluster.name,
             node_role_arn=node_role.arn,
@@ -298,6 +298,17 @@ class EksRegion(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=node_policies
             ),
+        )
+
+        # EKS Pod Identity gives pods (e.g. the pilot-light backup job) IAM access
+        # without node-wide credentials; the agent runs on the nodes, so it waits for them.
+        aws.eks.Addon(
+            f"{name}-pod-identity-agent",
+            cluster_name=cluster.name,
+            addon_name="eks-pod-identity-agent",
+            resolve_conflicts_on_create="OVERWRITE",
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[nodes]),
         )
 
         self.kubeconfig = pulumi.Output.secret(

@@ -129,7 +129,7 @@ class RdsReplica(pulumi.ComponentResource):
                 **common,
             )
             secret_arn = instance.master_user_secrets.apply(
-                lambda secrets: secrets[0].secret_arn if secrets else ""
+                lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
             )
         else:
             instance = aws.rds.Instance(
@@ -153,7 +153,7 @@ class RdsReplica(pulumi.ComponentResource):
             )
             secret_arn = (
                 instance.master_user_secrets.apply(
-                    lambda secrets: secrets[0].secret_arn if secrets else ""
+                    lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
                 )
                 if args.promoted
                 else pulumi.Output.from_input("")

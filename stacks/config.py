@@ -518,11 +518,14 @@ def _backup(key: str, raw: Any) -> BackupConfig:
             },
         )
     )
-    if backup.retention_days * 1440 < backup.interval_minutes:
+    # Two intervals, not one: when the newest dump turns out corrupt, its predecessor must
+    # still exist.
+    if backup.retention_days * 1440 < 2 * backup.interval_minutes:
         raise _fail(
             f"{key}.retention_days",
             backup.retention_days,
-            f"retention must be at least one backup interval ({backup.interval_minutes} min)",
+            "retention must cover at least two backup intervals "
+            f"(2 x {backup.interval_minutes} min)",
         )
     if backup.immutable_days > backup.retention_days:
         raise _fail(
@@ -613,7 +616,9 @@ def _budget(key: str, raw: Any) -> dict[str, float]:
     known = known_budget_names()
     for name in obj:
         if name not in known:
-            raise _fail(f"{key}.{name}", obj[name], f"unknown budget name; known: {', '.join(known)}")
+            raise _fail(
+                f"{key}.{name}", obj[name], f"unknown budget name; known: {', '.join(known)}"
+            )
     return {name: _number(f"{key}.{name}", v, 0, 604800) for name, v in obj.items()}
 
 

@@ -247,8 +247,19 @@ class DrstackMocks(pulumi.runtime.Mocks):
         kind = typ.rsplit(":", 1)[-1]
         # Each azure-native resource names itself through its own "<kind>Name" input.
         own_key = kind[0].lower() + kind[1:] + "Name"
+        # A few types use a shorter key (storage accounts, containers, MySQL, VMs).
+        short_key = {
+            "StorageAccount": "accountName",
+            "BlobContainer": "containerName",
+            "Server": "serverName",
+            "Database": "databaseName",
+            "VirtualMachine": "vmName",
+        }.get(kind, own_key)
         res_name = (
-            inputs.get(own_key) or inputs.get("name") or f"{name}{_short_hash(typ, name, length=6)}"
+            inputs.get(own_key)
+            or inputs.get(short_key)
+            or inputs.get("name")
+            or f"{name}{_short_hash(typ, name, length=6)}"
         )
         rg = inputs.get("resourceGroupName", res_name if kind == "ResourceGroup" else "rg")
         if kind == "ResourceGroup":

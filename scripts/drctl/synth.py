@@ -12,11 +12,13 @@ config in ContextVars, so a fresh thread starts from a clean runtime every time.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pulumi
@@ -286,6 +288,17 @@ def _run_program(
     return Synthesis(stack, cfg, list(monitor.records), values, secrets)
 
 
+@functools.lru_cache(maxsize=8)
+def _primary_outputs(
+    stack: str, project_dir: Path, seen: tuple[str, ...], mtime_ns: int
+) -> tuple[str, Mapping[str, Any]]:
+    """The primary's outputs, synthesized once per stack file version: a matrix of DR
+    previews would otherwise re-run the same primary program every time."""
+    del mtime_ns  # part of the cache key only
+    primary = synthesize(stack, (), project_dir, _seen=seen)
+    return primary.config.role, MappingProxyType(primary.outputs)
+
+
 def synthesize(
     stack: str,
     overrides: Sequence[str] = (),
@@ -306,12 +319,14 @@ def synthesize(
             raise ConfigError(
                 f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: it forms a cycle"
             )
-        primary = synthesize(cfg.primary_stack, (), project_dir, _seen=(*_seen, stack))
-        if primary.config.role != "primary":
+        stack_file = project_dir / f"Pulumi.{cfg.primary_stack}.yaml"
+        mtime = stack_file.stat().st_mtime_ns if stack_file.exists() else 0
+        role, outputs = _primary_outputs(cfg.primary_stack, project_dir, (*_seen, stack), mtime)
+        if role != "primary":
             raise ConfigError(
-                f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: that stack has role {primary.config.role!r}, expected primary"
+                f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: that stack has role {role!r}, expected primary"
             )
-        stack_outputs[cfg.primary_stack] = primary.outputs
+        stack_outputs[cfg.primary_stack] = outputs
 
     box: dict[str, Any] = {}
 

@@ -1,0 +1,872 @@
+"""AzurePilotLight: seed 001's Plan B site on Azure (pulumi-azure-native v3).
+
+Always on (about $12/month, almost all of it backup storage): a resource group, a VNet
+with its subnets and NSGs, the hardened backup storage account with its `mysql-backups`
+container, and a tiny second storage account whose static website is the maintenance
+page. Subnets and NSGs are free, so they exist in every phase: flipping `emergency` then
+only adds compute and never reshapes the network under a running recovery.
+
+With `emergency`: the MySQL Flexible Server (private access) and its `petclinic`
+database, the web (nginx) and WAS (PetClinic) VMs, and the Application Gateway whose
+routing rule targets the maintenance page until `enable_petclinic`, then the web VM.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native as azure_native
+from pulumi_azure_native import (
+    authorization,
+    compute,
+    dbformysql,
+    network,
+    privatedns,
+    resources,
+    storage,
+)
+
+from stacks.config import AzureConfig, BackupConfig
+
+BACKUP_CONTAINER = "mysql-backups"  # seed 001's container name
+# drctl names dumps backup_<UTC stamp>Z.sql.<zst|gz>; the `latest` marker is deliberately
+# outside this prefix so the lifecycle rule can never expire the pointer to the newest dump.
+BACKUP_BLOB_PREFIX = "backup_"
+PETCLINIC_DATABASE = "petclinic"
+PETCLINIC_PORT = 8080
+HEALTH_PATH = "/actuator/health"
+MAINTENANCE_POOL = "maintenance"
+PETCLINIC_POOL = "petclinic-web"
+UBUNTU = compute.ImageReferenceArgs(
+    publisher="Canonical", offer="ubuntu-24_04-lts", sku="server", version="latest"
+)
+PETCLINIC_REPO = "https://github.com/spring-projects/spring-petclinic.git"
+
+MAINTENANCE_HTML = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><title>서비스 점검 중 / Under maintenance</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:sans-serif;max-width:40em;margin:4em auto;text-align:center">
+<h1>서비스 점검 중입니다</h1>
+<p>We are restoring the service in another region. Your data is safe; please try again
+shortly.</p></body></html>
+"""
+
+
+@dataclass(frozen=True)
+class SubnetPlan:
+    app_gateway: str
+    vms: str
+    mysql: str
+    web_ip: str
+    was_ip: str
+
+
+def plan_subnets(vnet_cidr: str) -> SubnetPlan:
+    """Three /24s out of the VNet (config guarantees at least a /22), with fixed VM IPs.
+
+    Fixed private IPs let nginx and the App Gateway pool name the VMs without reading an
+    output of another resource; Azure reserves .0-.3 of every subnet, so .4/.5 are the first
+    usable addresses.
+    """
+    nets = list(ipaddress.IPv4Network(vnet_cidr).subnets(new_prefix=24))
+    vms = nets[1]
+    return SubnetPlan(
+        app_gateway=str(nets[0]),
+        vms=str(vms),
+        mysql=str(nets[2]),
+        web_ip=str(vms.network_address + 4),
+        was_ip=str(vms.network_address + 5),
+    )
+
+
+@dataclass
+class AzurePilotLightArgs:
+    provider: azure_native.Provider
+    location: str
+    resource_group_name: str
+    vnet_cidr: str
+    # Globally unique, 3-24 lowercase alphanumerics (checked by config).
+    storage_account_name: str
+    maintenance_account_name: str
+    # Global DNS name: <name>.mysql.database.azure.com.
+    mysql_server_name: str
+    backup: BackupConfig
+    azure: AzureConfig
+    emergency: bool
+    enable_petclinic: bool
+    # A secret Output from `pulumi config set --secret`; required when emergency is on.
+    mysql_admin_password: pulumi.Input[str] | None = None
+    # The service host name (api.example.org) to register on the maintenance account, and
+    # the resources (its asverify CNAME) that must exist before Azure validates it.
+    maintenance_domain: str | None = None
+    maintenance_domain_depends_on: Sequence[pulumi.Resource] = ()
+    # Freeze the lifecycle rule (during a disaster the newest dump is the only copy).
+    freeze_retention: bool = False
+    dns_label: str = "drstack-pilot"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class AzurePilotLight(pulumi.ComponentResource):
+    resource_group_name: pulumi.Output[str]
+    storage_account_name: pulumi.Output[str]
+    backup_container: pulumi.Output[str]
+    connection_string: pulumi.Output[str]
+    maintenance_host: pulumi.Output[str]
+    vnet_id: pulumi.Output[str]
+    mysql_server_fqdn: pulumi.Output[str] | None = None
+    mysql_database_name: pulumi.Output[str] | None = None
+    app_gateway_ip: pulumi.Output[str] | None = None
+    app_gateway_fqdn: pulumi.Output[str] | None = None
+    routing_target: str
+
+    def __init__(
+        self, name: str, args: AzurePilotLightArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:azure_pilot_light:AzurePilotLight", name, None, opts)
+        if args.enable_petclinic and not args.emergency:
+            raise ValueError("enable_petclinic needs emergency: PetClinic runs on its VMs")
+        if args.emergency and args.mysql_admin_password is None:
+            raise ValueError("emergency needs mysql_admin_password (a secret Output)")
+        self._args = args
+        self._name = name
+        self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self._plan = plan_subnets(args.vnet_cidr)
+        tags = args.tags
+
+        rg = resources.ResourceGroup(
+            f"{name}-rg",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=tags,
+            opts=self._child,
+        )
+        self._rg = rg
+        self._network(tags)
+        self._backup_storage(tags)
+        self._maintenance_site(tags)
+
+        self.routing_target = MAINTENANCE_POOL
+        if args.emergency:
+            self.routing_target = PETCLINIC_POOL if args.enable_petclinic else MAINTENANCE_POOL
+            fqdn = self._mysql(tags)
+            self._vms(fqdn, tags)
+            self._app_gateway(tags)
+
+        outputs: dict[str, object] = {
+            "resource_group_name": self.resource_group_name,
+            "storage_account_name": self.storage_account_name,
+            "backup_container": self.backup_container,
+            "maintenance_host": self.maintenance_host,
+            "routing_target": self.routing_target,
+        }
+        if args.emergency:
+            outputs.update(
+                mysql_server_fqdn=self.mysql_server_fqdn,
+                app_gateway_ip=self.app_gateway_ip,
+                app_gateway_fqdn=self.app_gateway_fqdn,
+            )
+        self.register_outputs(outputs)
+
+    # ------------------------------------------------------------------ always on
+
+    def _network(self, tags: dict[str, str]) -> None:
+        name, plan, rg = self._name, self._plan, self._rg
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=f"{name}-vnet",
+            resource_group_name=rg.name,
+            location=self._args.location,
+            address_space=network.AddressSpaceArgs(address_prefixes=[self._args.vnet_cidr]),
+            # Subnets are separate resources below and never also listed here: mixing the two
+            # styles makes every VNet update rewrite (or delete) the other's subnets.
+            tags=tags,
+            opts=self._child,
+        )
+        self.vnet_id = vnet.id
+
+        def rule(
+            rule_name: str,
+            priority: int,
+            source: str,
+            ports: str | list[str],
+            access: str = "Allow",
+        ) -> network.SecurityRuleArgs:
+            single, many = (None, ports) if isinstance(ports, list) else (ports, None)
+            return network.SecurityRuleArgs(
+                name=rule_name,
+                priority=priority,
+                direction="Inbound",
+                access=access,
+                protocol="*" if ports == "*" else "Tcp",
+                source_address_prefix=source,
+                source_port_range="*",
+                destination_address_prefix="*",
+                destination_port_range=single,
+                destination_port_ranges=many,
+            )
+
+        # Deny the rest of the VNet explicitly: Azure's default AllowVnetInBound (65000) would
+        # otherwise let any subnet reach any port.
+        deny_vnet = rule("deny-other-vnet", 4000, "VirtualNetwork", "*", access="Deny")
+        nsg_rules = {
+            "appgw": [
+                # App Gateway v2 refuses to deploy unless its control plane reaches
+                # 65200-65535 from the GatewayManager service tag.
+                rule("allow-gateway-manager", 100, "GatewayManager", "65200-65535"),
+                rule("allow-azure-lb", 110, "AzureLoadBalancer", "*"),
+                rule("allow-http", 120, "Internet", ["80", "443"]),
+            ],
+            "vms": [
+                rule("allow-appgw-to-web", 100, plan.app_gateway, "80"),
+                rule("allow-web-to-was", 110, plan.vms, str(PETCLINIC_PORT)),
+                rule("allow-azure-lb", 120, "AzureLoadBalancer", "*"),
+                deny_vnet,
+            ],
+            "mysql": [
+                rule("allow-vms-to-mysql", 100, plan.vms, "3306"),
+                deny_vnet,
+            ],
+        }
+        nsgs = {
+            role: network.NetworkSecurityGroup(
+                f"{name}-{role}-nsg",
+                network_security_group_name=f"{name}-{role}-nsg",
+                resource_group_name=rg.name,
+                location=self._args.location,
+                security_rules=rules,
+                tags=tags,
+                opts=self._child,
+            )
+            for role, rules in nsg_rules.items()
+        }
+
+        def subnet(
+            role: str,
+            prefix: str,
+            default_outbound_access: bool | None = None,
+            delegations: list[network.DelegationArgs] | None = None,
+        ) -> network.Subnet:
+            return network.Subnet(
+                f"{name}-{role}-subnet",
+                subnet_name=role,
+                resource_group_name=rg.name,
+                virtual_network_name=vnet.name,
+                address_prefix=prefix,
+                network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[role].id),
+                default_outbound_access=default_outbound_access,
+                delegations=delegations,
+                opts=self._child,
+            )
+
+        # The App Gateway needs a subnet of its own: no VM, NIC or delegation may share it.
+        self._appgw_subnet = subnet("appgw", plan.app_gateway)
+        # New VNets no longer get implicit outbound internet; the VMs' cloud-init must reach
+        # apt and GitHub, so outbound is asked for explicitly (a NAT gateway would cost more
+        # than the whole recovery window).
+        self._vm_subnet = subnet("vms", plan.vms, default_outbound_access=True)
+        # Flexible Server private access: a subnet delegated to MySQL and nothing else.
+        self._mysql_subnet = subnet(
+            "mysql",
+            plan.mysql,
+            delegations=[
+                network.DelegationArgs(
+                    name="mysql-flexible-server",
+                    service_name="Microsoft.DBforMySQL/flexibleServers",
+                )
+            ],
+        )
+
+    def _backup_storage(self, tags: dict[str, str]) -> None:
+        name, args, rg = self._name, self._args, self._rg
+        account = storage.StorageAccount(
+            f"{name}-backups",
+            account_name=args.storage_account_name,
+            resource_group_name=rg.name,
+            location=args.location,
+            kind=storage.Kind.STORAGE_V2,
+            # LRS: these dumps already are the off-cloud copy of Seoul; GRS would double the
+            # bill for a third copy.
+            sku=storage.SkuArgs(name=storage.SkuName.STANDARD_LRS),
+            # Hot, not Cool: a dump is written every few minutes and deleted after two weeks;
+            # Cool's 30-day early-deletion charge and pricier writes cost more here.
+            access_tier=storage.AccessTier.HOT,
+            enable_https_traffic_only=True,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            allow_blob_public_access=False,
+            allow_cross_tenant_replication=False,
+            # The backup job authenticates with the account key (connection string); moving
+            # it to Entra ID would need a federated identity trusted from EKS.
+            allow_shared_key_access=True,
+            # Seoul uploads over the internet (seed 001: no VPN in Plan B).
+            public_network_access=storage.PublicNetworkAccess.ENABLED,
+            tags=tags,
+            opts=self._child,
+        )
+        blob_service = storage.BlobServiceProperties(
+            f"{name}-backups-blob-service",
+            account_name=account.name,
+            resource_group_name=rg.name,
+            blob_services_name="default",  # the only name Azure accepts
+            is_versioning_enabled=True,
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
+            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(
+                enabled=True, days=7
+            ),
+            opts=self._child,
+        )
+        container = storage.BlobContainer(
+            f"{name}-backups-container",
+            container_name=BACKUP_CONTAINER,
+            account_name=account.name,
+            resource_group_name=rg.name,
+            public_access=storage.PublicAccess.NONE,
+            # Version-level WORM support is fixed at container creation, so it is always on;
+            # it protects nothing until the policy below exists. Unlike container-level WORM
+            # it lets drctl overwrite its `latest` marker (the old version stays protected).
+            immutable_storage_with_versioning=storage.ImmutableStorageWithVersioningArgs(
+                enabled=True
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(depends_on=[blob_service])
+            ),
+        )
+        if args.backup.immutable_days > 0:
+            # Left unlocked on purpose: locking is irreversible and belongs to a compliance
+            # decision (`az storage container immutability-policy lock`), not to a deploy.
+            storage.BlobContainerImmutabilityPolicy(
+                f"{name}-backups-worm",
+                account_name=account.name,
+                resource_group_name=rg.name,
+                container_name=container.name,
+                immutability_policy_name="default",
+                immutability_period_since_creation_in_days=args.backup.immutable_days,
+                allow_protected_append_writes=False,
+                opts=self._child,
+            )
+        retention = args.backup.retention_days
+        storage.ManagementPolicy(
+            f"{name}-backups-lifecycle",
+            account_name=account.name,
+            resource_group_name=rg.name,
+            management_policy_name="default",  # the only name Azure accepts
+            policy=storage.ManagementPolicySchemaArgs(
+                rules=[
+                    storage.ManagementPolicyRuleArgs(
+                        name="expire-mysql-backups",
+                        type=storage.RuleType.LIFECYCLE,
+                        # A timer does not know the newest dump is the only copy left once
+                        # Seoul is down: the rule is paused while failed over.
+                        enabled=not args.freeze_retention,
+                        definition=storage.ManagementPolicyDefinitionArgs(
+                            filters=storage.ManagementPolicyFilterArgs(
+                                blob_types=["blockBlob"],
+                                prefix_match=[f"{BACKUP_CONTAINER}/{BACKUP_BLOB_PREFIX}"],
+                            ),
+                            actions=storage.ManagementPolicyActionArgs(
+                                base_blob=storage.ManagementPolicyBaseBlobArgs(
+                                    delete=storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=retention
+                                    )
+                                ),
+                                # With versioning on, a delete only makes the dump a previous
+                                # version; without these it would be billed forever.
+                                version=storage.ManagementPolicyVersionArgs(
+                                    delete=storage.DateAfterCreationArgs(
+                                        days_after_creation_greater_than=retention
+                                    )
+                                ),
+                                snapshot=storage.ManagementPolicySnapShotArgs(
+                                    delete=storage.DateAfterCreationArgs(
+                                        days_after_creation_greater_than=retention
+                                    )
+                                ),
+                            ),
+                        ),
+                    )
+                ]
+            ),
+            opts=self._child,
+        )
+
+        keys = storage.list_storage_account_keys_output(
+            account_name=account.name,
+            resource_group_name=rg.name,
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self),
+        )
+        self.connection_string = pulumi.Output.secret(
+            pulumi.Output.all(account.name, keys.keys[0].value).apply(
+                lambda parts: (
+                    "DefaultEndpointsProtocol=https;"
+                    f"AccountName={parts[0]};AccountKey={parts[1]};"
+                    "EndpointSuffix=core.windows.net"
+                )
+            )
+        )
+        self.resource_group_name = rg.name
+        self.storage_account_name = account.name
+        self.backup_container = container.name
+
+    def _maintenance_site(self, tags: dict[str, str]) -> None:
+        """The maintenance page, served by Azure Storage itself: phase 1 needs no VM.
+
+        A separate account, because a storage custom domain is served over HTTP only and an
+        HTTPS-only account refuses it; the backups keep their HTTPS-only account and never
+        share an account with public content. (HTTPS on the service name would need Front
+        Door, ~$35/month, beyond the pilot-light budget.)
+        """
+        name, args, rg = self._name, self._args, self._rg
+        domain = None
+        depends: list[pulumi.Resource] = []
+        if args.maintenance_domain:
+            # Registered through asverify.<name>, because the service name itself only
+            # points at Azure after a failover: direct CNAME validation would fail.
+            domain = storage.CustomDomainArgs(
+                name=args.maintenance_domain, use_sub_domain_name=True
+            )
+            depends = list(args.maintenance_domain_depends_on)
+        account = storage.StorageAccount(
+            f"{name}-maintenance",
+            account_name=args.maintenance_account_name,
+            resource_group_name=rg.name,
+            location=args.location,
+            kind=storage.Kind.STORAGE_V2,
+            sku=storage.SkuArgs(name=storage.SkuName.STANDARD_LRS),
+            access_tier=storage.AccessTier.HOT,
+            # Custom domains on storage are HTTP only (see docstring); the account holds one
+            # public page and nothing else.
+            enable_https_traffic_only=False,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            # The static website endpoint serves $web without public blob access.
+            allow_blob_public_access=False,
+            allow_cross_tenant_replication=False,
+            custom_domain=domain,
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(depends_on=depends)
+            ),
+        )
+        website = storage.StorageAccountStaticWebsite(
+            f"{name}-maintenance-website",
+            account_name=account.name,
+            resource_group_name=rg.name,
+            index_document="index.html",
+            # Every path of the service answers with the maintenance page.
+            error404_document="index.html",
+            opts=self._child,
+        )
+        storage.Blob(
+            f"{name}-maintenance-page",
+            account_name=account.name,
+            resource_group_name=rg.name,
+            # Always "$web"; named here because the website's output is unknown until it
+            # exists, and the explicit dependency keeps the upload after its creation.
+            container_name="$web",
+            blob_name="index.html",
+            content_type="text/html; charset=utf-8",
+            source=pulumi.StringAsset(MAINTENANCE_HTML),
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(depends_on=[website])
+            ),
+        )
+        self.maintenance_host = account.primary_endpoints.apply(
+            lambda ep: ep.web.removeprefix("https://").rstrip("/")
+        )
+
+    # ------------------------------------------------------------------ emergency
+
+    def _mysql(self, tags: dict[str, str]) -> pulumi.Output[str]:
+        name, args, rg, azure = self._name, self._args, self._rg, self._args.azure
+        # Private access: the server gets no public endpoint at all. It needs the delegated
+        # subnet *and* a private DNS zone named *.mysql.database.azure.com linked to the VNet,
+        # or creation fails; `drctl restore` therefore runs from inside the VNet (the WAS VM).
+        zone = privatedns.PrivateZone(
+            f"{name}-mysql-dns",
+            private_zone_name=f"{args.mysql_server_name}.private.mysql.database.azure.com",
+            resource_group_name=rg.name,
+            location="global",
+            tags=tags,
+            opts=self._child,
+        )
+        link = privatedns.VirtualNetworkLink(
+            f"{name}-mysql-dns-link",
+            virtual_network_link_name=f"{name}-vnet",
+            private_zone_name=zone.name,
+            resource_group_name=rg.name,
+            location="global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
+            tags=tags,
+            opts=self._child,
+        )
+        admin_password: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.from_input(args.mysql_admin_password or "")
+        )
+        server = dbformysql.Server(
+            f"{name}-mysql",
+            server_name=args.mysql_server_name,
+            resource_group_name=rg.name,
+            location=args.location,
+            version=azure.mysql_version,
+            sku=dbformysql.MySQLServerSkuArgs(name=azure.mysql_sku, tier=azure.mysql_tier),
+            administrator_login=azure.admin_username,
+            administrator_login_password=admin_password,
+            storage=dbformysql.StorageArgs(
+                storage_size_gb=azure.mysql_storage_gb, auto_grow="Enabled"
+            ),
+            backup=dbformysql.BackupArgs(
+                backup_retention_days=azure.mysql_backup_retention_days,
+                geo_redundant_backup="Disabled",
+            ),
+            high_availability=dbformysql.HighAvailabilityArgs(mode="Disabled"),
+            network=dbformysql.NetworkArgs(
+                delegated_subnet_resource_id=self._mysql_subnet.id,
+                private_dns_zone_resource_id=zone.id,
+                public_network_access="Disabled",
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(depends_on=[link])
+            ),
+        )
+        database = dbformysql.Database(
+            f"{name}-mysql-petclinic",
+            database_name=PETCLINIC_DATABASE,
+            server_name=server.name,
+            resource_group_name=rg.name,
+            charset="utf8mb4",
+            collation="utf8mb4_0900_ai_ci",
+            opts=self._child,
+        )
+        self.mysql_server_fqdn = server.fully_qualified_domain_name
+        self.mysql_database_name = database.name
+        return server.fully_qualified_domain_name
+
+    def _vms(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
+        args, plan, azure = self._args, self._plan, self._args.azure
+        password = pulumi.Output.from_input(args.mysql_admin_password or "")
+        # The rendered cloud-init carries the DB password: keep the whole thing secret.
+        was_init: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(mysql_fqdn, password).apply(
+                lambda v: _b64(
+                    was_cloud_init(
+                        mysql_host=str(v[0]),
+                        user=azure.admin_username,
+                        password=str(v[1]),
+                        jar_url=azure.petclinic_jar_url,
+                    )
+                )
+            )
+        )
+        self._vm("web", azure.web_vm_size, plan.web_ip, _b64(web_cloud_init(plan.was_ip)), tags)
+        self._vm("was", azure.was_vm_size, plan.was_ip, was_init, tags)
+
+    def _vm(
+        self, role: str, size: str, ip: str, custom_data: pulumi.Input[str], tags: dict[str, str]
+    ) -> None:
+        name, args, rg = self._name, self._args, self._rg
+        nic = network.NetworkInterface(
+            f"{name}-{role}-nic",
+            network_interface_name=f"{name}-{role}-nic",
+            resource_group_name=rg.name,
+            location=args.location,
+            ip_configurations=[
+                network.NetworkInterfaceIPConfigurationArgs(
+                    name="primary",
+                    primary=True,
+                    subnet=network.SubnetArgs(id=self._vm_subnet.id),
+                    private_ip_allocation_method=network.IPAllocationMethod.STATIC,
+                    private_ip_address=ip,
+                )
+            ],
+            tags=tags,
+            opts=self._child,
+        )
+        compute.VirtualMachine(
+            f"{name}-{role}-vm",
+            vm_name=f"{name}-{role}",
+            resource_group_name=rg.name,
+            location=args.location,
+            hardware_profile=compute.HardwareProfileArgs(vm_size=size),
+            os_profile=compute.OSProfileArgs(
+                computer_name=f"{role}",
+                admin_username=args.azure.admin_username,
+                # Custom data is only read at first boot; changing it replaces the VM.
+                custom_data=custom_data,
+                linux_configuration=compute.LinuxConfigurationArgs(
+                    disable_password_authentication=True,
+                    ssh=compute.SshConfigurationArgs(
+                        public_keys=[
+                            compute.SshPublicKeyArgs(
+                                path=f"/home/{args.azure.admin_username}/.ssh/authorized_keys",
+                                key_data=args.azure.ssh_public_key,
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            storage_profile=compute.StorageProfileArgs(
+                image_reference=UBUNTU,
+                os_disk=compute.OSDiskArgs(
+                    create_option=compute.DiskCreateOptionTypes.FROM_IMAGE,
+                    managed_disk=compute.ManagedDiskParametersArgs(
+                        storage_account_type=compute.StorageAccountTypes.STANDARD_SS_D_LRS
+                    ),
+                    # Failback deletes the VM; its disk must not linger and keep billing.
+                    delete_option=compute.DiskDeleteOptionTypes.DELETE,
+                ),
+            ),
+            network_profile=compute.NetworkProfileArgs(
+                network_interfaces=[
+                    compute.NetworkInterfaceReferenceArgs(
+                        id=nic.id, primary=True, delete_option=compute.DeleteOptions.DETACH
+                    )
+                ]
+            ),
+            security_profile=compute.SecurityProfileArgs(
+                security_type=compute.SecurityTypes.TRUSTED_LAUNCH,
+                uefi_settings=compute.UefiSettingsArgs(
+                    secure_boot_enabled=True, v_tpm_enabled=True
+                ),
+            ),
+            tags={**tags, "Role": role},
+            opts=self._child,
+        )
+
+    def _app_gateway(self, tags: dict[str, str]) -> None:
+        name, args, rg, plan = self._name, self._args, self._rg, self._plan
+        gw_name = f"{name}-appgw"
+        # Standard_v2 needs a Standard-SKU static IP. The DNS label gives Route 53 a host name
+        # to CNAME to: a failover pair must share one record type, and the Seoul primary is a
+        # CNAME, so the secondary cannot be an A record.
+        public_ip = network.PublicIPAddress(
+            f"{name}-appgw-ip",
+            public_ip_address_name=f"{name}-appgw-ip",
+            resource_group_name=rg.name,
+            location=args.location,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method=network.IPAllocationMethod.STATIC,
+            public_ip_address_version=network.IPVersion.I_PV4,
+            dns_settings=network.PublicIPAddressDnsSettingsArgs(domain_name_label=args.dns_label),
+            tags=tags,
+            opts=self._child,
+        )
+        client = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
+        )
+        # Sub-resources of a gateway reference each other by ID inside the same request.
+        gw_id = pulumi.Output.concat(
+            "/subscriptions/",
+            client.subscription_id,
+            "/resourceGroups/",
+            rg.name,
+            "/providers/Microsoft.Network/applicationGateways/",
+            gw_name,
+        )
+
+        def ref(kind: str, item: str) -> network.SubResourceArgs:
+            return network.SubResourceArgs(id=pulumi.Output.concat(gw_id, f"/{kind}/{item}"))
+
+        target_pool = PETCLINIC_POOL if args.enable_petclinic else MAINTENANCE_POOL
+        target_settings = "petclinic-http" if args.enable_petclinic else "maintenance-https"
+        gateway = network.ApplicationGateway(
+            f"{name}-appgw",
+            application_gateway_name=gw_name,
+            resource_group_name=rg.name,
+            location=args.location,
+            sku=network.ApplicationGatewaySkuArgs(name="Standard_v2", tier="Standard_v2"),
+            # Scale to the load of a recovery, starting small: v2 bills per capacity unit.
+            autoscale_configuration=network.ApplicationGatewayAutoscaleConfigurationArgs(
+                min_capacity=1, max_capacity=2
+            ),
+            gateway_ip_configurations=[
+                network.ApplicationGatewayIPConfigurationArgs(
+                    name="gateway", subnet=network.SubResourceArgs(id=self._appgw_subnet.id)
+                )
+            ],
+            frontend_ip_configurations=[
+                network.ApplicationGatewayFrontendIPConfigurationArgs(
+                    name="public", public_ip_address=network.SubResourceArgs(id=public_ip.id)
+                )
+            ],
+            frontend_ports=[network.ApplicationGatewayFrontendPortArgs(name="http", port=80)],
+            backend_address_pools=[
+                network.ApplicationGatewayBackendAddressPoolArgs(
+                    name=MAINTENANCE_POOL,
+                    backend_addresses=[
+                        network.ApplicationGatewayBackendAddressArgs(fqdn=self.maintenance_host)
+                    ],
+                ),
+                network.ApplicationGatewayBackendAddressPoolArgs(
+                    name=PETCLINIC_POOL,
+                    backend_addresses=[
+                        network.ApplicationGatewayBackendAddressArgs(ip_address=plan.web_ip)
+                    ],
+                ),
+            ],
+            probes=[
+                network.ApplicationGatewayProbeArgs(
+                    name="petclinic-health",
+                    protocol="Http",
+                    host="127.0.0.1",
+                    path=HEALTH_PATH,
+                    interval=15,
+                    timeout=10,
+                    unhealthy_threshold=3,
+                    match=network.ApplicationGatewayProbeHealthResponseMatchArgs(
+                        status_codes=["200-399"]
+                    ),
+                ),
+                network.ApplicationGatewayProbeArgs(
+                    name="maintenance-health",
+                    protocol="Https",
+                    path="/",
+                    interval=30,
+                    timeout=10,
+                    unhealthy_threshold=3,
+                    pick_host_name_from_backend_http_settings=True,
+                ),
+            ],
+            backend_http_settings_collection=[
+                network.ApplicationGatewayBackendHttpSettingsArgs(
+                    name="petclinic-http",
+                    port=80,
+                    protocol="Http",
+                    cookie_based_affinity="Disabled",
+                    request_timeout=60,
+                    probe=ref("probes", "petclinic-health"),
+                ),
+                network.ApplicationGatewayBackendHttpSettingsArgs(
+                    name="maintenance-https",
+                    port=443,
+                    protocol="Https",
+                    cookie_based_affinity="Disabled",
+                    request_timeout=30,
+                    # Azure Storage routes by Host header: it must be the account's own name.
+                    pick_host_name_from_backend_address=True,
+                    probe=ref("probes", "maintenance-health"),
+                ),
+            ],
+            http_listeners=[
+                network.ApplicationGatewayHttpListenerArgs(
+                    name="http",
+                    protocol="Http",
+                    frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
+                    frontend_port=ref("frontendPorts", "http"),
+                )
+            ],
+            request_routing_rules=[
+                network.ApplicationGatewayRequestRoutingRuleArgs(
+                    name="service",
+                    rule_type="Basic",
+                    # Required since API 2021-08-01 for v2 gateways.
+                    priority=100,
+                    http_listener=ref("httpListeners", "http"),
+                    backend_address_pool=ref("backendAddressPools", target_pool),
+                    backend_http_settings=ref("backendHttpSettingsCollection", target_settings),
+                )
+            ],
+            tags=tags,
+            opts=self._child,
+        )
+        del gateway
+        self.app_gateway_ip = public_ip.ip_address.apply(lambda ip: ip or "")
+        self.app_gateway_fqdn = public_ip.dns_settings.apply(
+            lambda dns: (
+                (dns.fqdn if dns and dns.fqdn else "")
+                or f"{args.dns_label}.{args.location}.cloudapp.azure.com"
+            )
+        )
+
+
+# --------------------------------------------------------------------------- cloud-init
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def web_cloud_init(was_ip: str) -> str:
+    """nginx in front of PetClinic: the App Gateway probes /actuator/health through it."""
+    return textwrap.dedent(
+        f"""\
+        #cloud-config
+        package_update: true
+        packages: [nginx]
+        write_files:
+          - path: /etc/nginx/sites-available/default
+            content: |
+              server {{
+                listen 80 default_server;
+                location / {{
+                  proxy_pass http://{was_ip}:{PETCLINIC_PORT};
+                  proxy_set_header Host $host;
+                  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                  proxy_set_header X-Forwarded-Proto $scheme;
+                  proxy_read_timeout 60s;
+                }}
+              }}
+        runcmd:
+          - systemctl enable --now nginx
+          - systemctl reload nginx
+        """
+    )
+
+
+def was_cloud_init(*, mysql_host: str, user: str, password: str, jar_url: str) -> str:
+    """PetClinic as a systemd service on the `mysql` profile, talking TLS to Flexible Server.
+
+    The password lives in a root-only environment file, never in the unit or the command
+    line. With no jar URL the VM builds spring-petclinic from source (about 5 minutes).
+    """
+    fetch = (
+        f"curl -fsSL -o /opt/petclinic/petclinic.jar {jar_url}"
+        if jar_url
+        else (
+            f"git clone --depth 1 {PETCLINIC_REPO} /opt/petclinic/src && "
+            "cd /opt/petclinic/src && ./mvnw -q -DskipTests package && "
+            "cp target/*.jar /opt/petclinic/petclinic.jar"
+        )
+    )
+    jdbc = f"jdbc:mysql://{mysql_host}:3306/{PETCLINIC_DATABASE}?sslMode=REQUIRED"
+    return textwrap.dedent(
+        f"""\
+        #cloud-config
+        package_update: true
+        packages: [openjdk-17-jdk-headless, git, curl, mysql-client]
+        write_files:
+          - path: /etc/petclinic.env
+            permissions: "0600"
+            owner: root:root
+            content: |
+              SPRING_PROFILES_ACTIVE=mysql
+              MYSQL_URL={jdbc}
+              MYSQL_USER={user}
+              MYSQL_PASS={password}
+          - path: /etc/systemd/system/petclinic.service
+            content: |
+              [Unit]
+              Description=Spring PetClinic (drstack pilot light)
+              After=network-online.target
+              Wants=network-online.target
+              [Service]
+              EnvironmentFile=/etc/petclinic.env
+              ExecStart=/usr/bin/java -jar /opt/petclinic/petclinic.jar --server.port={PETCLINIC_PORT}
+              User=petclinic
+              Restart=on-failure
+              RestartSec=10
+              [Install]
+              WantedBy=multi-user.target
+        runcmd:
+          - useradd --system --home /opt/petclinic --shell /usr/sbin/nologin petclinic || true
+          - mkdir -p /opt/petclinic
+          - bash -c '{fetch}'
+          - chown -R petclinic /opt/petclinic
+          - systemctl daemon-reload
+          - systemctl enable --now petclinic
+        """
+    )
