@@ -41,6 +41,7 @@ PETCLINIC_DATABASE = "petclinic"
 PETCLINIC_PORT = 8080
 HEALTH_PATH = "/actuator/health"
 MAINTENANCE_POOL = "maintenance"
+MAINTENANCE_STORAGE_ROLE = "maintenance-page"
 PETCLINIC_POOL = "petclinic-web"
 UBUNTU = compute.ImageReferenceArgs(
     publisher="Canonical", offer="ubuntu-24_04-lts", sku="server", version="latest"
@@ -445,7 +446,9 @@ class AzurePilotLight(pulumi.ComponentResource):
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
             custom_domain=domain,
-            tags=tags,
+            # Policy azure-storage-secure allows HTTP only on an account with this role
+            # and a custom domain (the one case Azure cannot serve over HTTPS).
+            tags={**tags, "StorageRole": MAINTENANCE_STORAGE_ROLE},
             opts=pulumi.ResourceOptions.merge(
                 self._child, pulumi.ResourceOptions(depends_on=depends)
             ),

@@ -1,7 +1,17 @@
 """Route53Failover: a health-checked PRIMARY/SECONDARY failover record pair.
 
-Forcing failover *inverts* the primary's health check. It never disables it: Route 53
-treats a disabled health check as healthy, so traffic would stay on a dead primary.
+The PRIMARY record is gated by a calculated health check that is healthy only while
+both of its children are:
+
+* ``primary-health``: the HTTPS ``/health`` probe of the primary. Never inverted.
+* ``failover-switch``: a calculated check with no children and threshold 0, which
+  Route 53 always reports healthy. Forcing failover *inverts* it (always unhealthy).
+
+Why not invert the HTTPS probe itself: during a real outage that probe is already
+failing, and inverting it turns it *healthy*, sending traffic back to the dead primary.
+With the gate, a forced failover and a dead primary both fail over. And never
+``disabled``: Route 53 treats a disabled health check as healthy, so traffic would stay
+on a dead primary.
 """
 
 from __future__ import annotations
@@ -33,13 +43,18 @@ class Route53FailoverArgs:
     primary_record_type: str = "CNAME"
     secondary_record_type: str = "CNAME"
     alarm_actions: Sequence[pulumi.Input[str]] = ()
+    # Off where another component owns the alarm on this health check (the warm
+    # standby's FailoverAutomation, whose evaluation periods are seed 004's guard).
+    create_alarm: bool = True
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class Route53Failover(pulumi.ComponentResource):
     health_check_id: pulumi.Output[str]
+    switch_health_check_id: pulumi.Output[str]
+    gate_health_check_id: pulumi.Output[str]
     record_fqdn: pulumi.Output[str]
-    alarm_name: pulumi.Output[str]
+    alarm_name: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: Route53FailoverArgs, opts: pulumi.ResourceOptions | None = None
@@ -61,15 +76,45 @@ class Route53Failover(pulumi.ComponentResource):
             failure_threshold=hc.failure_threshold,
             # SNI must be on for an HTTPS check of a TLS endpoint behind an ALB/NLB.
             enable_sni=True,
+            invert_healthcheck=False,
+            disabled=False,
+            tags={**args.tags, "Name": f"{args.record_name}-primary", "HealthCheckRole": "probe"},
+            opts=child,
+        )
+        switch = aws.route53.HealthCheck(
+            f"{name}-failover-switch",
+            type="CALCULATED",
+            # No children and a threshold of 0: Route 53 always reports it healthy, so
+            # inverting it is a clean "force failover" lever.
+            child_healthchecks=[],
+            child_health_threshold=0,
             invert_healthcheck=args.force_failover,
             disabled=False,
-            tags={**args.tags, "Name": f"{args.record_name}-primary"},
+            tags={
+                **args.tags,
+                "Name": f"{args.record_name}-failover-switch",
+                "HealthCheckRole": "switch",
+            },
+            opts=child,
+        )
+        gate = aws.route53.HealthCheck(
+            f"{name}-primary-gate",
+            type="CALCULATED",
+            child_healthchecks=[health_check.id, switch.id],
+            child_health_threshold=2,
+            invert_healthcheck=False,
+            disabled=False,
+            tags={
+                **args.tags,
+                "Name": f"{args.record_name}-primary-gate",
+                "HealthCheckRole": "gate",
+            },
             opts=child,
         )
 
         records = {}
         for role, target, kind, check in (
-            ("primary", args.primary_target, args.primary_record_type, health_check.id),
+            ("primary", args.primary_target, args.primary_record_type, gate.id),
             ("secondary", args.secondary_target, args.secondary_record_type, None),
         ):
             records[role] = aws.route53.Record(
@@ -87,32 +132,36 @@ class Route53Failover(pulumi.ComponentResource):
                 opts=child,
             )
 
-        alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-primary-health-alarm",
-            name=f"{args.record_name}-primary-unhealthy",
-            alarm_description=f"Route 53 health check for the primary of {args.record_name} is failing",
-            namespace="AWS/Route53",
-            metric_name="HealthCheckStatus",
-            dimensions={"HealthCheckId": health_check.id},
-            statistic="Minimum",
-            period=60,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
-            # No data from the checker is itself a failure signal.
-            treat_missing_data="breaching",
-            alarm_actions=list(args.alarm_actions),
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
-        )
+        self.alarm_name = None
+        if args.create_alarm:
+            alarm = aws.cloudwatch.MetricAlarm(
+                f"{name}-primary-health-alarm",
+                name=f"{args.record_name}-primary-unhealthy",
+                alarm_description=f"Route 53 health check for the primary of {args.record_name} is failing",
+                namespace="AWS/Route53",
+                metric_name="HealthCheckStatus",
+                dimensions={"HealthCheckId": health_check.id},
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                # No data from the checker is itself a failure signal.
+                treat_missing_data="breaching",
+                alarm_actions=list(args.alarm_actions),
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
+            )
+            self.alarm_name = alarm.name
 
         self.health_check_id = health_check.id
+        self.switch_health_check_id = switch.id
+        self.gate_health_check_id = gate.id
         self.record_fqdn = records["primary"].fqdn
-        self.alarm_name = alarm.name
         self.register_outputs(
             {
                 "health_check_id": self.health_check_id,
+                "switch_health_check_id": self.switch_health_check_id,
                 "record_fqdn": self.record_fqdn,
-                "alarm_name": self.alarm_name,
             }
         )

@@ -270,6 +270,9 @@ class StackConfig:
     automation: AutomationConfig = field(default_factory=AutomationConfig)
     azure: AzureConfig = field(default_factory=AzureConfig)
     budget: Mapping[str, float] = field(default_factory=dict)
+    # Data store name -> why this DR stack accepts losing it (reviewed, visible in every
+    # preview); everything else must have a DR copy or a backup path.
+    dr_waivers: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     force_failover: bool = False
     promote_replica: bool = False
@@ -539,7 +542,10 @@ def _backup(key: str, raw: Any) -> BackupConfig:
 def _automation(key: str, raw: Any) -> AutomationConfig:
     return AutomationConfig(
         **_fields(
-            key, raw, {"auto_promote": _bool, "failover_threshold_seconds": _int_in(10, 3600)}
+            key,
+            raw,
+            # Route 53 publishes HealthCheckStatus once a minute: less cannot be observed.
+            {"auto_promote": _bool, "failover_threshold_seconds": _int_in(60, 3600)},
         )
     )
 
@@ -622,6 +628,16 @@ def _budget(key: str, raw: Any) -> dict[str, float]:
     return {name: _number(f"{key}.{name}", v, 0, 604800) for name, v in obj.items()}
 
 
+def _waivers(key: str, raw: Any) -> dict[str, str]:
+    waivers = {}
+    for name, reason in _object(key, raw).items():
+        text = _str(f"{key}.{name}", reason, None, "a reason why losing this store is accepted")
+        if len(text.split()) < 3:
+            raise _fail(f"{key}.{name}", reason, "give a reason of a few words, for the reviewers")
+        waivers[_str(f"{key}.{name}", name, _RESOURCE_NAME, "a bucket, table or DB name")] = text
+    return waivers
+
+
 def _tags(key: str, raw: Any) -> dict[str, str]:
     return {str(k): _str(f"{key}.{k}", v) for k, v in _object(key, raw).items()}
 
@@ -649,6 +665,7 @@ _DR: dict[str, Callable[[str, Any], Any]] = {
     "objectives": _objectives,
     "force_failover": _bool,
     "budget": _budget,
+    "dr_waivers": lambda k, v: _waivers(k, v),
 }
 _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     "promote_replica": _bool,

@@ -184,6 +184,7 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
         outputs.update(
             hosted_zone_id=zone_id,
             health_check_id=failover.health_check_id,
+            failover_switch_id=failover.switch_health_check_id,
             record_fqdn=failover.record_fqdn,
         )
 

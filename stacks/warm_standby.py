@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
 from components.eks_region import EksRegion, EksRegionArgs
+from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
@@ -176,7 +177,13 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         "dr_bucket_names": s3.dr_bucket_names,
         "secret_arns": [s.arn for s in secrets],
         "max_lag_seconds": cfg.rds.max_lag_seconds,
-        "deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
+        "objectives": {
+            "rto_minutes": cfg.objectives.rto_minutes,
+            "rpo_seconds": cfg.objectives.rpo_seconds,
+        },
+        # Failover scales the standby deployments to the primary's counts.
+        "deployments": primary.get_output("deployments"),
+        "standby_deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
         "kubeconfig": eks.kubeconfig,
     }
 
@@ -197,13 +204,40 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
                 ttl=cfg.dns.ttl,
                 force_failover=cfg.force_failover,
                 alarm_provider=metrics,
+                # FailoverAutomation owns the alarm on the probe: its evaluation periods
+                # are seed 004's consecutive-failures guard.
+                create_alarm=False,
                 tags=cfg.base_tags,
             ),
             opts=pulumi.ResourceOptions(provider=dr),
         )
+        automation = FailoverAutomation(
+            f"{cfg.stack}-auto",
+            FailoverAutomationArgs(
+                provider=dr,
+                metrics_provider=metrics,
+                dr_region=cfg.region,
+                primary_region=cfg.primary_region,
+                health_check_id=failover.health_check_id,
+                switch_health_check_id=failover.switch_health_check_id,
+                replica_instance_id=replica.instance_id,
+                replica_instance_arn=replica.instance_arn,
+                app_url=pulumi.Output.concat("https://", cfg.dns.fqdn),
+                dr_stack=cfg.stack,
+                primary_stack=cfg.primary_stack,
+                failure_threshold_seconds=cfg.automation.failover_threshold_seconds,
+                max_lag_seconds=cfg.rds.max_lag_seconds,
+                auto_promote=cfg.automation.auto_promote,
+                tags=cfg.base_tags,
+            ),
+        )
         outputs.update(
             health_check_id=failover.health_check_id,
+            failover_switch_id=failover.switch_health_check_id,
             hosted_zone_id=zone.zone_id,
             record_fqdn=failover.record_fqdn,
+            failover_function_name=automation.function_name,
+            lock_table_name=automation.lock_table_name,
+            sns_topic_arn=automation.sns_topic_arn,
         )
     return outputs

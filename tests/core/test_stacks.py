@@ -106,7 +106,10 @@ def test_table_streams_new_and_old_images_with_pitr_and_sse(seoul: Synthesis) ->
 
 
 def test_dr_stack_owns_the_table_replica_in_tokyo(seoul: Synthesis, tokyo: Synthesis) -> None:
-    assert tokyo.of_type("aws:dynamodb/table:Table") == []
+    # The only table the DR stack owns is the failover lock; data tables are replicas.
+    assert [t.inputs["name"] for t in tokyo.of_type("aws:dynamodb/table:Table")] == [
+        tokyo.outputs["lock_table_name"]
+    ]
     replica = tokyo.one("aws:dynamodb/tableReplica:TableReplica")
     assert replica.region == TOKYO
     assert (
@@ -177,7 +180,7 @@ def test_rtc_can_be_switched_off() -> None:
 
 
 def test_replication_role_is_scoped_to_the_named_buckets(tokyo: Synthesis) -> None:
-    policy = json.loads(tokyo.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    policy = json.loads(tokyo.one("aws:iam/rolePolicy:RolePolicy", "replication").inputs["policy"])
     resources = [r for s in policy["Statement"] for r in s["Resource"]]
     actions = [a for s in policy["Statement"] for a in s["Action"]]
     assert "*" not in resources and not any("*" in a for a in actions)
@@ -199,30 +202,61 @@ def test_sovereign_bucket_is_not_replicated() -> None:
 # ----------------------------------------------------------------------------- Route 53
 
 
+def health_checks(s: Synthesis) -> dict[str, dict]:
+    """The three checks of Route53Failover, by role: probe, switch, gate."""
+    return {
+        r.inputs["tags"]["HealthCheckRole"]: r.inputs
+        for r in s.of_type("aws:route53/healthCheck:HealthCheck")
+    }
+
+
 def test_health_check_and_failover_records_follow_config(
     seoul: Synthesis, tokyo: Synthesis
 ) -> None:
-    hc = tokyo.one("aws:route53/healthCheck:HealthCheck").inputs
-    assert hc["type"] == "HTTPS" and hc["resourcePath"] == "/health" and hc["port"] == 443
-    assert hc["requestInterval"] == 10 and hc["failureThreshold"] == 3
-    assert hc["fqdn"] == seoul.outputs["app_hostname"]
-    assert hc["invertHealthcheck"] is False and hc["disabled"] is False
+    checks = health_checks(tokyo)
+    probe = checks["probe"]
+    assert probe["type"] == "HTTPS" and probe["resourcePath"] == "/health" and probe["port"] == 443
+    assert probe["requestInterval"] == 10 and probe["failureThreshold"] == 3
+    assert probe["fqdn"] == seoul.outputs["app_hostname"]
+    assert tokyo.outputs["health_check_id"] != tokyo.outputs["failover_switch_id"]
     records = {
         r.inputs["setIdentifier"]: r.inputs for r in tokyo.of_type("aws:route53/record:Record")
     }
     assert records["primary"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert records["secondary"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
-    assert records["primary"]["healthCheckId"] == tokyo.outputs["health_check_id"]
     assert records["primary"]["records"] == [seoul.outputs["app_hostname"]]
     assert records["secondary"]["records"] == [tokyo.outputs["app_hostname"]]
     assert {r["ttl"] for r in records.values()} == {60}
     assert {r["name"] for r in records.values()} == {"api.portforge.org"}
 
 
-def test_force_failover_inverts_and_never_disables_the_health_check() -> None:
-    hc = synth("tokyo", "force_failover=true").one("aws:route53/healthCheck:HealthCheck").inputs
-    assert hc["invertHealthcheck"] is True
-    assert hc["disabled"] is False
+def test_primary_record_is_gated_by_probe_and_switch(tokyo: Synthesis) -> None:
+    gate_record = tokyo.one("aws:route53/healthCheck:HealthCheck", "primary-gate")
+    gate = gate_record.inputs
+    assert gate["type"] == "CALCULATED" and gate["childHealthThreshold"] == 2
+    assert sorted(gate["childHealthchecks"]) == sorted(
+        [tokyo.outputs["health_check_id"], tokyo.outputs["failover_switch_id"]]
+    )
+    primary = next(
+        r
+        for r in tokyo.of_type("aws:route53/record:Record")
+        if r.inputs["setIdentifier"] == "primary"
+    )
+    assert gate_record.urn in primary.depends_on
+    switch = health_checks(tokyo)["switch"]
+    # Threshold 0 with no children: Route 53 always reports it healthy.
+    assert switch["type"] == "CALCULATED" and switch["childHealthThreshold"] == 0
+    assert switch.get("childHealthchecks", []) == []
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_force_failover_inverts_the_switch_never_the_probe_and_never_disables(force: bool) -> None:
+    checks = health_checks(synth("tokyo", f"force_failover={str(force).lower()}"))
+    assert checks["switch"]["invertHealthcheck"] is force
+    # Inverting the probe would make a dead primary look healthy.
+    assert checks["probe"]["invertHealthcheck"] is False
+    assert checks["gate"]["invertHealthcheck"] is False
+    assert all(c["disabled"] is False for c in checks.values())
 
 
 def test_dns_settings_flow_from_set_overrides() -> None:
@@ -232,19 +266,42 @@ def test_dns_settings_flow_from_set_overrides() -> None:
         "dns.health_check.interval=30",
         "dns.health_check.failure_threshold=2",
     )
-    hc = s.one("aws:route53/healthCheck:HealthCheck").inputs
-    assert (hc["requestInterval"], hc["failureThreshold"]) == (30, 2)
+    probe = health_checks(s)["probe"]
+    assert (probe["requestInterval"], probe["failureThreshold"]) == (30, 2)
     assert {r.inputs["ttl"] for r in s.of_type("aws:route53/record:Record")} == {120}
 
 
-def test_health_alarm_lives_in_us_east_1_on_the_health_check(tokyo: Synthesis) -> None:
-    alarm = tokyo.one("aws:cloudwatch/metricAlarm:MetricAlarm", "primary-health-alarm")
+def test_one_health_alarm_in_us_east_1_on_the_probe(tokyo: Synthesis) -> None:
+    alarms = [
+        a
+        for a in tokyo.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["metricName"] == "HealthCheckStatus"
+    ]
+    assert len(alarms) == 1
+    alarm = alarms[0]
     assert alarm.region == "us-east-1"
-    assert (
-        alarm.inputs["namespace"] == "AWS/Route53"
-        and alarm.inputs["metricName"] == "HealthCheckStatus"
-    )
+    assert alarm.inputs["namespace"] == "AWS/Route53"
     assert alarm.inputs["dimensions"] == {"HealthCheckId": tokyo.outputs["health_check_id"]}
+    # automation.failover_threshold_seconds 60 = one Route 53 metric period.
+    assert alarm.inputs["evaluationPeriods"] == 1
+
+
+def test_automated_failover_is_wired_and_notify_only_by_default(tokyo: Synthesis) -> None:
+    fn = tokyo.one("aws:lambda/function:Function")
+    env = fn.inputs["environment"]["variables"]
+    assert fn.region == "ap-northeast-1"
+    assert env["FAILOVER_SWITCH_ID"] == tokyo.outputs["failover_switch_id"]
+    assert env["REPLICA_INSTANCE_ID"] == tokyo.outputs["replica_instance_id"]
+    assert env["AUTO_PROMOTE"] == "false"
+    assert tokyo.outputs["failover_function_name"] == fn.inputs["name"]
+    assert tokyo.outputs["lock_table_name"].endswith("failover-lock")
+    auto = synth("tokyo", "automation.auto_promote=true").one("aws:lambda/function:Function")
+    assert auto.inputs["environment"]["variables"]["AUTO_PROMOTE"] == "true"
+
+
+def test_dr_outputs_carry_full_and_standby_scale(seoul: Synthesis, tokyo: Synthesis) -> None:
+    assert tokyo.outputs["deployments"] == seoul.outputs["deployments"]
+    assert tokyo.outputs["standby_deployments"]["drstack-app"] == 1
 
 
 # ----------------------------------------------------------------------------- EKS
@@ -292,7 +349,7 @@ def test_warm_standby_runs_every_service_at_reduced_scale(
     seoul: Synthesis, tokyo: Synthesis
 ) -> None:
     full = seoul.outputs["deployments"]
-    reduced = tokyo.outputs["deployments"]
+    reduced = tokyo.outputs["standby_deployments"]
     assert set(full) == set(reduced)
     assert all(reduced[name] <= full[name] for name in full)
     assert sum(reduced.values()) < sum(full.values())
@@ -327,12 +384,23 @@ SEOUL_SIDE_OF_TOKYO = {
 }
 
 
+# us-east-1 holds only what Route 53 metrics force there: the alarm and its topic.
+US_EAST_1_SIDE_OF_TOKYO = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:sns/topic:Topic",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:kms/key:Key",
+}
+
+
 def test_every_tokyo_resource_sits_in_the_region_it_must(tokyo: Synthesis) -> None:
     for r in tokyo.resources:
         if not r.custom or r.type.startswith("pulumi:"):
             continue
-        if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            assert r.region == "us-east-1", r.urn
+        if r.region == "us-east-1":
+            assert r.type in US_EAST_1_SIDE_OF_TOKYO, r.urn
+            if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+                assert r.inputs["namespace"] == "AWS/Route53", r.urn
         elif r.region == SEOUL:
             assert r.type in SEOUL_SIDE_OF_TOKYO, r.urn
             if r.type == "aws:s3/bucketVersioning:BucketVersioning":

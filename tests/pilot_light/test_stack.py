@@ -349,7 +349,13 @@ def test_failover_records_point_at_seoul_then_the_azure_site(
     host = seoul.outputs["app_hostname"]
     normal = _records(standby)
     assert normal["primary"]["records"] == [host]
-    assert normal["primary"]["healthCheckId"] == standby.outputs["health_check_id"]
+    gate = standby.one(HEALTH, "primary-gate")
+    assert (
+        gate.urn
+        in next(
+            r for r in standby.of_type(RECORD) if r.inputs.get("setIdentifier") == "primary"
+        ).depends_on
+    )
     assert normal["secondary"]["records"] == [standby.outputs["maintenance_url"].split("/")[2]]
     assert normal["secondary"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
     assert {r["name"] for r in normal.values()} == {"petclinic.portforge.org"}
@@ -358,15 +364,19 @@ def test_failover_records_point_at_seoul_then_the_azure_site(
     # A failover pair shares one record type; the primary is a host name, so CNAME both.
     for records in (normal, after):
         assert {r["type"] for r in records.values()} == {"CNAME"}
-    assert standby.one(HEALTH).inputs["fqdn"] == host
+    assert standby.one(HEALTH, "primary-health").inputs["fqdn"] == host
 
 
-def test_force_failover_inverts_the_health_check(standby: Synthesis) -> None:
-    check = standby.one(HEALTH).inputs
+def test_force_failover_inverts_the_switch_exactly_as_tokyo_does(standby: Synthesis) -> None:
+    check = standby.one(HEALTH, "failover-switch").inputs
     assert check["invertHealthcheck"] is False and check["disabled"] is False
-    forced = synth("force_failover=true").one(HEALTH).inputs
+    forced = synth("force_failover=true")
+    switch = forced.one(HEALTH, "failover-switch").inputs
     # Inverted, never disabled: Route 53 counts a disabled check as healthy.
-    assert forced["invertHealthcheck"] is True and forced["disabled"] is False
+    assert switch["invertHealthcheck"] is True and switch["disabled"] is False
+    # The probe itself is never inverted (a dead primary would turn healthy).
+    assert forced.one(HEALTH, "primary-health").inputs["invertHealthcheck"] is False
+    assert forced.outputs["failover_switch_id"] != forced.outputs["health_check_id"]
 
 
 def test_records_are_skipped_when_another_stack_owns_them() -> None:
@@ -429,7 +439,7 @@ def test_every_toggle_combination(force: bool, emergency: bool, petclinic: bool)
         return
     s = synth(*overrides)
     assert bool(s.of_type(APPGW)) is emergency
-    assert s.one(HEALTH).inputs["invertHealthcheck"] is force
+    assert s.one(HEALTH, "failover-switch").inputs["invertHealthcheck"] is force
     if emergency:
         target = "petclinic-web" if petclinic else "maintenance"
         assert routing_rule(s)["backendAddressPool"]["id"].endswith("/" + target)

@@ -1,0 +1,369 @@
+"""FailoverAutomation: CloudWatch alarm → SNS → Lambda that runs the drctl failover steps.
+
+Gotchas this component exists to get right:
+* Route 53 health-check metrics are published only in us-east-1, and a CloudWatch alarm
+  can only notify an SNS topic in its own region. So the alarm and its topic live in
+  us-east-1 (``metrics_provider``); the Lambda in the DR region subscribes across regions.
+* An SNS topic that CloudWatch publishes to cannot use the AWS-managed ``aws/sns`` key
+  (CloudWatch cannot use it), so both topics (health alarm in us-east-1, notifications
+  + lag alarm in the DR region) have their own KMS key granting CloudWatch.
+* Metric reads (``GetMetricStatistics``) cannot be scoped to a resource; the Lambda reads
+  replica lag from a ReplicaLag alarm (``DescribeAlarms`` on one alarm ARN) instead, so
+  the role has no ``*`` resource at all.
+* Reserved concurrency 1: two alarm deliveries never run two failovers side by side (the
+  DynamoDB lock is the real guard; this just avoids the contention).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+DRCTL_SOURCE = Path(__file__).resolve().parent.parent / "scripts" / "drctl"
+ROUTE53_METRIC_PERIOD = 60  # Route 53 publishes HealthCheckStatus once a minute
+
+
+@dataclass
+class FailoverAutomationArgs:
+    # Explicit providers: the DR region (Lambda, lock table, notifications) and
+    # us-east-1 (where Route 53 metrics, hence the alarm and its topic, live).
+    provider: aws.Provider
+    metrics_provider: aws.Provider
+    dr_region: str
+    primary_region: str
+    # The primary's HTTPS probe (alarm dimension) and the failover switch the Lambda
+    # inverts to force DNS (see Route53Failover for why these are two checks).
+    health_check_id: pulumi.Input[str]
+    switch_health_check_id: pulumi.Input[str]
+    replica_instance_id: pulumi.Input[str]
+    replica_instance_arn: pulumi.Input[str]
+    app_url: pulumi.Input[str] = ""
+    dr_stack: str = "tokyo"
+    primary_stack: str = "seoul"
+    # Seed 004 guard: fail over only after failures × interval ≥ this many seconds.
+    failure_threshold_seconds: int = 90
+    max_lag_seconds: int = 60
+    # Off by default: the Lambda only notifies unless this is turned on in config.
+    auto_promote: bool = False
+    notification_emails: Sequence[str] = ()
+    code_path: str = str(DRCTL_SOURCE)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class FailoverAutomation(pulumi.ComponentResource):
+    lock_table_name: pulumi.Output[str]
+    sns_topic_arn: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    health_alarm_name: pulumi.Output[str]
+    lag_alarm_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FailoverAutomationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:failover_automation:FailoverAutomation", name, None, opts)
+        if args.failure_threshold_seconds < ROUTE53_METRIC_PERIOD:
+            raise ValueError(
+                "failure_threshold_seconds must be at least 60 (one Route 53 metric period)"
+            )
+        dr = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        metrics = pulumi.ResourceOptions(parent=self, provider=args.metrics_provider)
+        function_name = f"{name}-failover"
+
+        lock_table = aws.dynamodb.Table(
+            f"{name}-lock",
+            name=f"{name}-failover-lock",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="lock_id",
+            attributes=[{"name": "lock_id", "type": "S"}],
+            # Expired locks disappear on their own; the code also ignores them.
+            ttl={"attribute_name": "expires_at", "enabled": True},
+            server_side_encryption={"enabled": True},
+            point_in_time_recovery={"enabled": True},
+            tags=args.tags,
+            opts=dr,
+        )
+        account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(provider=args.metrics_provider)
+        ).account_id
+        alarm_key = aws.kms.Key(
+            f"{name}-alarm-kms",
+            description=f"{name}: encrypts the health alarm topic (CloudWatch may use it)",
+            enable_key_rotation=True,
+            policy=account_id.apply(_alarm_key_policy),
+            tags=args.tags,
+            opts=metrics,
+        )
+        notify_key = aws.kms.Key(
+            f"{name}-notify-kms",
+            description=f"{name}: encrypts the failover notification topic",
+            enable_key_rotation=True,
+            policy=account_id.apply(_alarm_key_policy),
+            tags=args.tags,
+            opts=dr,
+        )
+        notify_topic = aws.sns.Topic(
+            f"{name}-notify",
+            name=f"{name}-failover-notify",
+            kms_master_key_id=notify_key.arn,
+            tags=args.tags,
+            opts=dr,
+        )
+        for index, email in enumerate(args.notification_emails):
+            aws.sns.TopicSubscription(
+                f"{name}-notify-email-{index}",
+                topic=notify_topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=dr,
+            )
+
+        alarm_topic = aws.sns.Topic(
+            f"{name}-alarm-topic",
+            name=f"{name}-primary-health",
+            kms_master_key_id=alarm_key.arn,
+            tags=args.tags,
+            opts=metrics,
+        )
+        periods = math.ceil(args.failure_threshold_seconds / ROUTE53_METRIC_PERIOD)
+        health_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-health-alarm",
+            name=f"{name}-primary-health",
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": args.health_check_id},
+            statistic="Minimum",
+            period=ROUTE53_METRIC_PERIOD,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            # No data from Route 53 is itself a sign of trouble.
+            treat_missing_data="breaching",
+            alarm_actions=[alarm_topic.arn],
+            ok_actions=[alarm_topic.arn],
+            tags=args.tags,
+            opts=metrics,
+        )
+        lag_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-lag-alarm",
+            name=f"{name}-replica-lag",
+            namespace="AWS/RDS",
+            metric_name="ReplicaLag",
+            dimensions={"DBInstanceIdentifier": args.replica_instance_id},
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=args.max_lag_seconds,
+            treat_missing_data="breaching",
+            # Seed 004: a lagging standby is worth a warning even without an outage.
+            alarm_actions=[notify_topic.arn],
+            tags=args.tags,
+            opts=dr,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=30,
+            tags=args.tags,
+            opts=dr,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                replica_arn=args.replica_instance_arn,
+                health_check_id=args.health_check_id,
+                switch_health_check_id=args.switch_health_check_id,
+                lock_table_arn=lock_table.arn,
+                notify_topic_arn=notify_topic.arn,
+                notify_key_arn=notify_key.arn,
+                lag_alarm_arn=lag_alarm.arn,
+                log_group_arn=log_group.arn,
+            ).apply(lambda values: json.dumps(lambda_policy_document(**values))),
+            opts=dr,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            runtime="python3.12",
+            handler="drctl.lambda_handler.handler",
+            code=pulumi.AssetArchive({"drctl": pulumi.FileArchive(args.code_path)}),
+            role=role.arn,
+            timeout=900,
+            memory_size=256,
+            reserved_concurrent_executions=1,
+            environment={
+                "variables": {
+                    "DR_STACK": args.dr_stack,
+                    "DR_REGION": args.dr_region,
+                    "PRIMARY_STACK": args.primary_stack,
+                    "PRIMARY_REGION": args.primary_region,
+                    "REPLICA_INSTANCE_ID": args.replica_instance_id,
+                    "HEALTH_CHECK_ID": args.health_check_id,
+                    "FAILOVER_SWITCH_ID": args.switch_health_check_id,
+                    "LOCK_TABLE_NAME": lock_table.name,
+                    "NOTIFY_TOPIC_ARN": notify_topic.arn,
+                    "APP_URL": args.app_url,
+                    "LAG_ALARM_NAME": lag_alarm.name,
+                    "FAILURE_THRESHOLD_SECONDS": str(args.failure_threshold_seconds),
+                    "MAX_LAG_SECONDS": str(args.max_lag_seconds),
+                    "AUTO_PROMOTE": "true" if args.auto_promote else "false",
+                }
+            },
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[log_group, role_policy]
+            ),
+        )
+        aws.lambda_.Permission(
+            f"{name}-sns-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="sns.amazonaws.com",
+            source_arn=alarm_topic.arn,
+            opts=dr,
+        )
+        # The subscription belongs to the topic's region, even though the function is not.
+        aws.sns.TopicSubscription(
+            f"{name}-alarm-subscription",
+            topic=alarm_topic.arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            opts=metrics,
+        )
+
+        self.lock_table_name = lock_table.name
+        self.sns_topic_arn = notify_topic.arn
+        self.alarm_topic_arn = alarm_topic.arn
+        self.function_name = function.name
+        self.health_alarm_name = health_alarm.name
+        self.lag_alarm_name = lag_alarm.name
+        self.register_outputs(
+            {
+                "lock_table_name": self.lock_table_name,
+                "sns_topic_arn": self.sns_topic_arn,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "function_name": self.function_name,
+                "health_alarm_name": self.health_alarm_name,
+                "lag_alarm_name": self.lag_alarm_name,
+            }
+        )
+
+
+def _alarm_key_policy(account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdmin",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",  # in a key policy "*" means this key
+                },
+                {
+                    "Sid": "CloudWatchPublishesAlarms",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    )
+
+
+def lambda_policy_document(
+    replica_arn: str,
+    health_check_id: str,
+    switch_health_check_id: str,
+    lock_table_arn: str,
+    notify_topic_arn: str,
+    notify_key_arn: str,
+    lag_alarm_arn: str,
+    log_group_arn: str,
+) -> dict[str, Any]:
+    """Exactly the calls the failover steps make, each on its one resource."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PromoteTheReplica",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBInstances", "rds:PromoteReadReplica"],
+                "Resource": [replica_arn],
+            },
+            {
+                "Sid": "ReadHealthChecks",
+                "Effect": "Allow",
+                "Action": ["route53:GetHealthCheck", "route53:GetHealthCheckStatus"],
+                "Resource": [
+                    f"arn:aws:route53:::healthcheck/{health_check_id}",
+                    f"arn:aws:route53:::healthcheck/{switch_health_check_id}",
+                ],
+            },
+            {
+                "Sid": "InvertTheFailoverSwitch",
+                "Effect": "Allow",
+                "Action": ["route53:UpdateHealthCheck"],
+                "Resource": [f"arn:aws:route53:::healthcheck/{switch_health_check_id}"],
+            },
+            {
+                "Sid": "FailoverLock",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": [lock_table_arn],
+            },
+            {
+                "Sid": "Notify",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [notify_topic_arn],
+            },
+            {
+                "Sid": "EncryptNotifications",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": [notify_key_arn],
+            },
+            {
+                "Sid": "ReadReplicaLagAlarm",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:DescribeAlarms"],
+                "Resource": [lag_alarm_arn],
+            },
+            {
+                "Sid": "OwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            },
+        ],
+    }

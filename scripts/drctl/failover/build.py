@@ -1,0 +1,152 @@
+"""Wire the production adapters from stack outputs (shared by the CLI and the Lambda)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drctl.aws import ClientFactory
+from drctl.failover.health import HttpHealthProbe
+from drctl.failover.lock import DynamoDbLock
+from drctl.failover.notify import SnsNotifier
+from drctl.failover.protocols import Notifier, Scaler
+from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
+from drctl.failover.route53 import Route53DnsSwitch
+from drctl.failover.steps import FailoverContext
+from drctl.stack_outputs import StackOutputs
+
+ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API endpoint lives in us-east-1
+DEFAULT_MAX_LAG_SECONDS = 60.0
+
+
+@dataclass
+class FailoverOptions:
+    dr_stack: str = "tokyo"
+    primary_stack: str = "seoul"
+    max_lag_seconds: float | None = None  # None: output max_lag_seconds, else 60
+    accept_data_loss: bool = False
+    reverse_replica_id: str | None = None
+    promote_timeout_seconds: float = 1800.0
+    health_timeout_seconds: float = 300.0
+    sync_timeout_seconds: float = 1800.0
+    scale_timeout_seconds: float = 600.0
+    waiter_delay_seconds: int = 30
+    poll_seconds: float = 5.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def int_map(value: Any, key: str) -> dict[str, int]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"output {key} must be an object of deployment name -> replicas")
+    return {str(name): int(count) for name, count in value.items()}
+
+
+def default_reverse_replica_id(outputs: StackOutputs, options: FailoverOptions) -> str:
+    if options.reverse_replica_id:
+        return options.reverse_replica_id
+    return f"{outputs.get(options.primary_stack, 'rds_instance_id')}-failback"
+
+
+def kubernetes_scaler(outputs: StackOutputs, options: FailoverOptions) -> Scaler | None:
+    kubeconfig = outputs.optional(options.dr_stack, "kubeconfig")
+    deployments = int_map(outputs.optional(options.dr_stack, "deployments"), "deployments")
+    if not kubeconfig or not deployments:
+        return None
+    from drctl.failover.kube import KubernetesScaler, apps_api_from_kubeconfig
+
+    return KubernetesScaler(apps_api_from_kubeconfig(kubeconfig), sorted(deployments))
+
+
+def build_context(
+    outputs: StackOutputs,
+    factory: ClientFactory,
+    options: FailoverOptions,
+    *,
+    say: Callable[[str], None] = print,
+    scaler: Scaler | None = None,
+    lag_reader: LagReader | None = None,
+    notifier: Notifier | None = None,
+    with_health_probe: bool = True,
+) -> FailoverContext:
+    dr, primary = options.dr_stack, options.primary_stack
+    dr_region = outputs.get(dr, "region")
+    replica_id = outputs.get(dr, "replica_instance_id")
+    primary_region = outputs.optional(primary, "region")
+    reverse_id = default_reverse_replica_id(outputs, options) if outputs.has(primary) else None
+    reverse_rds = factory.client("rds", primary_region) if primary_region else None
+    database = RdsDatabase(
+        factory.client("rds", dr_region),
+        replica_id,
+        lag_reader or CloudWatchLagReader(factory.client("cloudwatch", dr_region), replica_id),
+        reverse_rds=reverse_rds,
+        reverse_instance_id=reverse_id,
+        reverse_lag_reader=(
+            CloudWatchLagReader(factory.client("cloudwatch", primary_region), reverse_id)
+            if primary_region and reverse_id
+            else None
+        ),
+        waiter_delay_seconds=options.waiter_delay_seconds,
+    )
+    # The switch, not the primary's probe: inverting a probe that is already failing
+    # would make it healthy and send traffic back to a dead primary.
+    dns = Route53DnsSwitch(
+        factory.client("route53", ROUTE53_REGION), outputs.get(dr, "failover_switch_id")
+    )
+    lock = DynamoDbLock(factory.client("dynamodb", dr_region), outputs.get(dr, "lock_table_name"))
+    topic = outputs.optional(dr, "sns_topic_arn")
+    if notifier is None and topic:
+        notifier = SnsNotifier(factory.client("sns", dr_region), topic)
+    app_url = outputs.optional(dr, "app_url")
+    max_lag = options.max_lag_seconds
+    if max_lag is None:
+        max_lag = float(outputs.optional(dr, "max_lag_seconds", DEFAULT_MAX_LAG_SECONDS))
+    return FailoverContext(
+        database=database,
+        dns=dns,
+        lock=lock,
+        scaler=scaler,
+        health=(
+            HttpHealthProbe(app_url, expect_region=dr_region)
+            if app_url and with_health_probe
+            else None
+        ),
+        notifier=notifier,
+        dr_stack=dr,
+        primary_stack=primary,
+        full_replicas=int_map(outputs.optional(dr, "deployments"), "deployments"),
+        standby_replicas=int_map(
+            outputs.optional(dr, "standby_deployments"), "standby_deployments"
+        ),
+        max_lag_seconds=max_lag,
+        accept_data_loss=options.accept_data_loss,
+        promote_timeout_seconds=options.promote_timeout_seconds,
+        scale_timeout_seconds=options.scale_timeout_seconds,
+        health_timeout_seconds=options.health_timeout_seconds,
+        sync_timeout_seconds=options.sync_timeout_seconds,
+        poll_seconds=options.poll_seconds,
+        say=say,
+    )
+
+
+def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> list[str]:
+    """What a run would do, resolved from outputs only: no client, no API call."""
+    from drctl.failover.steps import failback_steps, failover_steps
+
+    dr, primary = options.dr_stack, options.primary_stack
+    facts = {
+        "DR region": outputs.optional(dr, "region", "?"),
+        "replica": outputs.optional(dr, "replica_instance_id", "?"),
+        "health check": outputs.optional(dr, "health_check_id", "?"),
+        "lock table": outputs.optional(dr, "lock_table_name", "?"),
+        "app url": outputs.optional(dr, "app_url", "?"),
+        "deployments": outputs.optional(dr, "deployments", {}),
+    }
+    if kind == "failback" and outputs.has(primary):
+        facts["reverse replica"] = default_reverse_replica_id(outputs, options)
+    steps = failover_steps() if kind == "failover" else failback_steps()
+    lines = [f"{key}: {value}" for key, value in facts.items()]
+    lines += [f"{i}. {step.name}: {step.summary}" for i, step in enumerate(steps, start=1)]
+    return lines

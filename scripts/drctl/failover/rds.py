@@ -1,0 +1,186 @@
+"""RDS implementation of the ``Database`` protocol (cross-region read replica)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from botocore.waiter import WaiterModel, create_waiter_with_client
+
+from drctl.timeline import utcnow
+
+# db_instance_available returns as soon as the status is "available", which on real RDS
+# can happen *before* the promotion clears the replica's source field. This waiter
+# waits for the thing we actually need: available AND no longer a replica.
+_PROMOTED_WAITER = {
+    "version": 2,
+    "waiters": {
+        "DBInstancePromoted": {
+            "operation": "DescribeDBInstances",
+            "delay": 30,
+            "maxAttempts": 60,
+            "acceptors": [
+                {
+                    "matcher": "path",
+                    "argument": (
+                        "length(DBInstances[?DBInstanceStatus=='available' && "
+                        "!ReadReplicaSourceDBInstanceIdentifier]) == `1`"
+                    ),
+                    "expected": True,
+                    "state": "success",
+                },
+                {
+                    "matcher": "pathAny",
+                    "argument": "DBInstances[].DBInstanceStatus",
+                    "expected": "failed",
+                    "state": "failure",
+                },
+                {
+                    "matcher": "pathAny",
+                    "argument": "DBInstances[].DBInstanceStatus",
+                    "expected": "incompatible-parameters",
+                    "state": "failure",
+                },
+            ],
+        }
+    },
+}
+
+
+class LagReader(Protocol):
+    def __call__(self) -> float | None: ...
+
+
+class CloudWatchLagReader:
+    """Latest ``AWS/RDS ReplicaLag`` datapoint (Maximum over 1 min) in a recent window."""
+
+    def __init__(self, cloudwatch: Any, instance_id: str, window_minutes: int = 10) -> None:
+        self._cloudwatch = cloudwatch
+        self._instance_id = instance_id
+        self._window = timedelta(minutes=window_minutes)
+
+    def __call__(self) -> float | None:
+        # End one period in the future so the current, still-open period is included.
+        end = utcnow() + timedelta(seconds=60)
+        response = self._cloudwatch.get_metric_statistics(
+            Namespace="AWS/RDS",
+            MetricName="ReplicaLag",
+            Dimensions=[{"Name": "DBInstanceIdentifier", "Value": self._instance_id}],
+            StartTime=end - self._window,
+            EndTime=end,
+            Period=60,
+            Statistics=["Maximum"],
+        )
+        points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+        return float(points[-1]["Maximum"]) if points else None
+
+
+class AlarmLagReader:
+    """Lag taken from a ReplicaLag alarm's recent datapoints.
+
+    Used by the Lambda: ``cloudwatch:DescribeAlarms`` can be scoped to one alarm ARN,
+    while metric reads cannot be scoped at all (they need ``Resource: *``).
+    """
+
+    def __init__(self, cloudwatch: Any, alarm_name: str) -> None:
+        self._cloudwatch = cloudwatch
+        self._alarm_name = alarm_name
+
+    def __call__(self) -> float | None:
+        alarms = self._cloudwatch.describe_alarms(AlarmNames=[self._alarm_name])["MetricAlarms"]
+        if not alarms or not alarms[0].get("StateReasonData"):
+            return None
+        data = json.loads(alarms[0]["StateReasonData"])
+        points = data.get("recentDatapoints") or []
+        return float(max(points)) if points else None
+
+
+class RdsDatabase:
+    def __init__(
+        self,
+        rds: Any,
+        instance_id: str,
+        lag_reader: LagReader,
+        *,
+        reverse_rds: Any | None = None,
+        reverse_instance_id: str | None = None,
+        reverse_lag_reader: LagReader | None = None,
+        reverse_create_kwargs: dict[str, Any] | None = None,
+        waiter_delay_seconds: int = 30,
+    ) -> None:
+        self._rds = rds
+        self._instance_id = instance_id
+        self._lag_reader = lag_reader
+        self._reverse_rds = reverse_rds
+        self._reverse_instance_id = reverse_instance_id
+        self._reverse_lag_reader = reverse_lag_reader
+        self._reverse_create_kwargs = dict(reverse_create_kwargs or {})
+        self._delay = waiter_delay_seconds
+
+    @property
+    def identifier(self) -> str:
+        return self._instance_id
+
+    def describe(self) -> dict[str, Any]:
+        response = self._rds.describe_db_instances(DBInstanceIdentifier=self._instance_id)
+        instance: dict[str, Any] = response["DBInstances"][0]
+        return instance
+
+    def replica_lag_seconds(self) -> float | None:
+        return self._lag_reader()
+
+    def is_promoted(self) -> bool:
+        instance = self.describe()
+        return instance["DBInstanceStatus"] == "available" and not instance.get(
+            "ReadReplicaSourceDBInstanceIdentifier"
+        )
+
+    def promote(self) -> None:
+        instance = self.describe()
+        if not instance.get("ReadReplicaSourceDBInstanceIdentifier"):
+            return  # already a standalone primary
+        if instance["DBInstanceStatus"] != "available":
+            # A promotion (or other change) is in flight; calling again would fail with
+            # InvalidDBInstanceState. wait_promoted() takes it from here.
+            return
+        self._rds.promote_read_replica(DBInstanceIdentifier=self._instance_id)
+
+    def wait_promoted(self, timeout_seconds: float) -> None:
+        attempts = max(1, math.ceil(timeout_seconds / max(self._delay, 1)))
+        config = {"Delay": self._delay, "MaxAttempts": attempts}
+        self._rds.get_waiter("db_instance_available").wait(
+            DBInstanceIdentifier=self._instance_id, WaiterConfig=config
+        )
+        waiter = create_waiter_with_client(
+            "DBInstancePromoted", WaiterModel(_PROMOTED_WAITER), self._rds
+        )
+        waiter.wait(DBInstanceIdentifier=self._instance_id, WaiterConfig=config)
+
+    # --- failback ---------------------------------------------------------------
+    def _require_reverse(self) -> tuple[Any, str]:
+        if self._reverse_rds is None or not self._reverse_instance_id:
+            raise RuntimeError(
+                "failback needs the primary-region RDS client and a reverse replica id"
+            )
+        return self._reverse_rds, self._reverse_instance_id
+
+    def start_reverse_replication(self) -> None:
+        rds, reverse_id = self._require_reverse()
+        source_arn = self.describe()["DBInstanceArn"]
+        try:
+            rds.create_db_instance_read_replica(
+                DBInstanceIdentifier=reverse_id,
+                SourceDBInstanceIdentifier=source_arn,
+                **self._reverse_create_kwargs,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "DBInstanceAlreadyExists":
+                raise
+
+    def reverse_replica(self) -> RdsDatabase:
+        rds, reverse_id = self._require_reverse()
+        lag_reader = self._reverse_lag_reader or (lambda: None)
+        return RdsDatabase(rds, reverse_id, lag_reader, waiter_delay_seconds=self._delay)

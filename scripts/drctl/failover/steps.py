@@ -1,0 +1,374 @@
+"""Failover (seed 000 §5) and failback (§6) as named, idempotent steps.
+
+Each step function takes the context and the run state, does its work through the
+adapter protocols only, and returns a one-line detail for the timeline. Reading the
+state before acting is what makes each of them safe to run twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from drctl.failover.protocols import Database, DnsSwitch, HealthProbe, Lock, Notifier, Scaler
+from drctl.failover.runner import SkipStep, Step
+from drctl.failover.state import RunState
+from drctl.timeline import (
+    FORCE_DNS,
+    PROMOTE_DATABASE,
+    SCALE_DEPLOYMENTS,
+    VERIFY_HEALTH,
+    to_iso,
+    utcnow,
+)
+
+
+class LockHeldError(RuntimeError):
+    pass
+
+
+class LagGuardError(RuntimeError):
+    pass
+
+
+class NotCaughtUpError(RuntimeError):
+    pass
+
+
+class PreflightError(RuntimeError):
+    pass
+
+
+@dataclass
+class FailoverContext:
+    database: Database
+    dns: DnsSwitch
+    lock: Lock
+    scaler: Scaler | None = None
+    health: HealthProbe | None = None
+    notifier: Notifier | None = None
+    dr_stack: str = "tokyo"
+    primary_stack: str = "seoul"
+    full_replicas: dict[str, int] = field(default_factory=dict)
+    standby_replicas: dict[str, int] = field(default_factory=dict)
+    max_lag_seconds: float = 60.0
+    accept_data_loss: bool = False
+    lock_ttl_seconds: int = 3600
+    promote_timeout_seconds: float = 1800.0
+    scale_timeout_seconds: float = 600.0
+    health_timeout_seconds: float = 300.0
+    sync_timeout_seconds: float = 1800.0
+    poll_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    say: Callable[[str], None] = print
+
+
+def data_at_risk(lag_seconds: float | None) -> str:
+    if lag_seconds is None:
+        return (
+            "replica lag is UNKNOWN (no ReplicaLag datapoints): any write the primary "
+            "committed since replication last reported could be lost on promotion"
+        )
+    since = utcnow() - timedelta(seconds=lag_seconds)
+    return (
+        f"the replica is {lag_seconds:.1f}s behind the primary: writes committed on the "
+        f"primary after about {to_iso(since)} are not on the replica and are lost once "
+        f"it is promoted (RPO of this failover ≈ {lag_seconds:.1f}s)"
+    )
+
+
+def _wait_until(
+    ctx: FailoverContext, timeout: float, check: Callable[[], tuple[bool, str]]
+) -> tuple[bool, str]:
+    """Poll a condition (not a retry of a failing call) until true or timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ok, detail = check()
+        if ok or time.monotonic() >= deadline:
+            return ok, detail
+        ctx.sleep(ctx.poll_seconds)
+
+
+def _notify(ctx: FailoverContext, subject: str, message: str) -> None:
+    if ctx.notifier is not None:
+        ctx.notifier.notify(subject, message)
+
+
+# --- failover -------------------------------------------------------------------
+
+
+def preflight(ctx: FailoverContext, state: RunState) -> str:
+    problems: list[str] = []
+    facts: list[str] = []
+    try:
+        facts.append("database promoted" if ctx.database.is_promoted() else "database is replica")
+    except Exception as exc:
+        problems.append(f"database {ctx.database.identifier}: {exc}")
+    try:
+        facts.append("DNS forced to DR" if ctx.dns.is_forced_to_dr() else "DNS on primary")
+    except Exception as exc:
+        problems.append(f"DNS switch: {exc}")
+    try:
+        holder = ctx.lock.holder()
+        if holder and holder.owner != state.run_id:
+            facts.append(f"lock held by {holder.owner}")
+    except Exception as exc:
+        problems.append(f"lock table: {exc}")
+    if ctx.scaler is not None:
+        try:
+            current = ctx.scaler.current_replicas()
+            # Remember the standby sizes once, for failback's "restore topology".
+            state.data.setdefault("standby_replicas", current)
+        except Exception as exc:
+            problems.append(f"kubernetes: {exc}")
+    if problems:
+        raise PreflightError("; ".join(problems))
+    return ", ".join(facts)
+
+
+FINAL_STEP = "print_config"
+
+
+def acquire_lock(ctx: FailoverContext, state: RunState) -> str:
+    if state.is_done(FINAL_STEP):
+        return "run already complete: lock not needed"
+    if ctx.lock.acquire(state.run_id, ctx.lock_ttl_seconds, purpose=state.kind):
+        state.data["lock_owner"] = state.run_id
+        return f"lock held by {state.run_id} for {ctx.lock_ttl_seconds}s"
+    holder = ctx.lock.holder()
+    who = (
+        f"{holder.owner} ({holder.purpose}) until epoch {holder.expires_at:.0f}" if holder else "?"
+    )
+    raise LockHeldError(f"another {state.kind} is in progress: lock held by {who}")
+
+
+def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
+    if ctx.database.is_promoted():
+        return "already promoted: nothing left to lose"
+    lag = ctx.database.replica_lag_seconds()
+    state.data["lag_at_promotion_seconds"] = lag
+    risk = data_at_risk(lag)
+    over = lag is None or lag > ctx.max_lag_seconds
+    if over and not ctx.accept_data_loss:
+        # Nothing has been changed yet: release the lock so that a later attempt (by
+        # anyone) is not blocked until the TTL expires.
+        ctx.lock.release(state.run_id)
+        limit = f"limit {ctx.max_lag_seconds:g}s"
+        raise LagGuardError(
+            f"refusing to promote {ctx.database.identifier}: {risk} ({limit}). "
+            "Nothing was changed and the lock is released. Wait for the replica to catch "
+            "up, or rerun with --accept-data-loss."
+        )
+    if over:
+        ctx.say(f"WARNING --accept-data-loss given: {risk}")
+        return f"accepted data loss: {risk}"
+    return risk
+
+
+def force_dns(ctx: FailoverContext, state: RunState) -> str:
+    ctx.dns.force_to_dr()
+    return f"primary health check inverted: DNS fails over to {ctx.dr_stack}"
+
+
+def promote_database(ctx: FailoverContext, state: RunState) -> str:
+    ctx.database.promote()
+    ctx.database.wait_promoted(ctx.promote_timeout_seconds)
+    return f"{ctx.database.identifier} is a standalone, writable primary"
+
+
+def scale_deployments(ctx: FailoverContext, state: RunState) -> str:
+    if ctx.scaler is None:
+        raise SkipStep("no Kubernetes access configured (kubeconfig); scale separately")
+    if not ctx.full_replicas:
+        raise SkipStep("no deployment sizes known (output 'deployments')")
+    ctx.scaler.scale(ctx.full_replicas)
+    ctx.scaler.wait_ready(ctx.full_replicas, ctx.scale_timeout_seconds)
+    return ", ".join(f"{name}={count}" for name, count in sorted(ctx.full_replicas.items()))
+
+
+def verify_health(ctx: FailoverContext, state: RunState) -> str:
+    probe = ctx.health
+    if probe is None:
+        raise SkipStep("no app_url to probe")
+    ok, detail = _wait_until(
+        ctx, ctx.health_timeout_seconds, lambda: (lambda r: (r.ok, r.detail))(probe.check())
+    )
+    if not ok:
+        raise RuntimeError(f"service not healthy after {ctx.health_timeout_seconds:.0f}s: {detail}")
+    return detail
+
+
+def failover_config_commands(dr_stack: str) -> list[str]:
+    return [
+        f"pulumi config set drstack:force_failover true -s {dr_stack}",
+        f"pulumi config set drstack:promote_replica true -s {dr_stack}",
+    ]
+
+
+def print_failover_config(ctx: FailoverContext, state: RunState) -> str:
+    commands = failover_config_commands(ctx.dr_stack)
+    ctx.say(
+        "Failover done. Make the next `pulumi up` match reality (otherwise it would "
+        "revert DNS and try to turn the promoted database back into a replica):\n  "
+        + "\n  ".join(commands)
+    )
+    ctx.lock.release(state.run_id)
+    _notify(
+        ctx,
+        f"drstack failover to {ctx.dr_stack} completed",
+        f"run {state.run_id} completed. Set:\n" + "\n".join(commands),
+    )
+    return "; ".join(commands) + " (lock released)"
+
+
+def failover_steps() -> list[Step[FailoverContext]]:
+    return [
+        Step(
+            "preflight", "check database, DNS, lock table and Kubernetes are reachable", preflight
+        ),
+        Step(
+            "acquire_lock",
+            "take the failover lock in the DR region (no double failover)",
+            acquire_lock,
+            always_rerun=True,
+        ),
+        Step(
+            "replica_lag_guard",
+            "refuse if replica lag is over the limit",
+            replica_lag_guard,
+            recheck_until_done=PROMOTE_DATABASE,
+        ),
+        Step(FORCE_DNS, "invert the primary's Route 53 health check (never disable it)", force_dns),
+        Step(
+            PROMOTE_DATABASE, "promote the read replica and wait until available", promote_database
+        ),
+        Step(
+            SCALE_DEPLOYMENTS,
+            "scale DR deployments to full size and wait for ready",
+            scale_deployments,
+        ),
+        Step(VERIFY_HEALTH, "GET the app's /health until it answers 200", verify_health),
+        Step(
+            FINAL_STEP,
+            "print the Pulumi config that makes IaC match reality",
+            print_failover_config,
+        ),
+    ]
+
+
+# --- failback -------------------------------------------------------------------
+
+
+def failback_preflight(ctx: FailoverContext, state: RunState) -> str:
+    if not ctx.database.is_promoted():
+        raise PreflightError(
+            f"{ctx.database.identifier} is not promoted: there is nothing to fail back"
+        )
+    forced = ctx.dns.is_forced_to_dr()
+    return "DR database promoted; " + ("DNS forced to DR" if forced else "DNS not forced")
+
+
+def start_reverse_replication(ctx: FailoverContext, state: RunState) -> str:
+    ctx.database.start_reverse_replication()
+    reverse = ctx.database.reverse_replica()
+    return f"{reverse.identifier} replicates from {ctx.database.identifier}"
+
+
+def _caught_up(ctx: FailoverContext) -> tuple[bool, str]:
+    lag = ctx.database.reverse_replica().replica_lag_seconds()
+    if lag is None:
+        return False, "reverse replication lag unknown (replica not reporting yet)"
+    return lag <= ctx.max_lag_seconds, f"reverse replication lag {lag:.1f}s"
+
+
+def wait_reverse_sync(ctx: FailoverContext, state: RunState) -> str:
+    ok, detail = _wait_until(ctx, ctx.sync_timeout_seconds, lambda: _caught_up(ctx))
+    if not ok:
+        raise NotCaughtUpError(
+            f"refusing to fail back: {detail}, limit {ctx.max_lag_seconds:.0f}s "
+            f"(waited {ctx.sync_timeout_seconds:.0f}s). Rerun when it has caught up."
+        )
+    return detail
+
+
+def revert_dns(ctx: FailoverContext, state: RunState) -> str:
+    ctx.dns.revert()
+    return f"health check un-inverted: DNS returns to {ctx.primary_stack}"
+
+
+def promote_primary(ctx: FailoverContext, state: RunState) -> str:
+    reverse = ctx.database.reverse_replica()
+    if not reverse.is_promoted():
+        # DNS has moved: the last DR writes drain into the reverse replica; promote only
+        # once it has them.
+        ok, detail = _wait_until(ctx, ctx.sync_timeout_seconds, lambda: _caught_up(ctx))
+        if not ok:
+            raise NotCaughtUpError(f"refusing to promote {reverse.identifier}: {detail}")
+    reverse.promote()
+    reverse.wait_promoted(ctx.promote_timeout_seconds)
+    return f"{reverse.identifier} is the writable primary again"
+
+
+def restore_topology(ctx: FailoverContext, state: RunState) -> str:
+    if ctx.scaler is None:
+        raise SkipStep("no Kubernetes access configured (kubeconfig); scale separately")
+    if not ctx.standby_replicas:
+        raise SkipStep("no standby sizes known (output 'standby_deployments')")
+    ctx.scaler.scale(ctx.standby_replicas)
+    return ", ".join(f"{name}={count}" for name, count in sorted(ctx.standby_replicas.items()))
+
+
+def failback_config_commands(dr_stack: str) -> list[str]:
+    return [
+        f"pulumi config set drstack:force_failover false -s {dr_stack}",
+        f"pulumi config set drstack:promote_replica false -s {dr_stack}",
+    ]
+
+
+def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
+    commands = failback_config_commands(ctx.dr_stack)
+    reverse = ctx.database.reverse_replica().identifier
+    ctx.say(
+        "Failback done. Reset the toggles; the next `pulumi up -s "
+        f"{ctx.dr_stack}` rebuilds the DR read replica from the primary:\n  "
+        + "\n  ".join(commands)
+        + f"\nThe primary database is now '{reverse}': import it into the "
+        f"{ctx.primary_stack} stack (pulumi import) or point rds_instance_id at it."
+    )
+    ctx.lock.release(state.run_id)
+    _notify(ctx, f"drstack failback to {ctx.primary_stack} completed", "\n".join(commands))
+    return "; ".join(commands) + " (lock released)"
+
+
+def failback_steps() -> list[Step[FailoverContext]]:
+    return [
+        Step(
+            "preflight",
+            "check the DR database is promoted and adapters are reachable",
+            failback_preflight,
+        ),
+        Step(
+            "acquire_lock",
+            "take the failover lock in the DR region",
+            acquire_lock,
+            always_rerun=True,
+        ),
+        Step(
+            "start_reverse_replication",
+            "create a replica of the DR database in the primary region",
+            start_reverse_replication,
+        ),
+        Step(
+            "wait_reverse_sync",
+            "wait until reverse replication has caught up; refuse otherwise",
+            wait_reverse_sync,
+        ),
+        Step("revert_dns", "un-invert the primary's health check", revert_dns),
+        Step(
+            "promote_primary", "promote the primary-region replica once caught up", promote_primary
+        ),
+        Step("restore_topology", "scale DR deployments back to standby size", restore_topology),
+        Step(FINAL_STEP, "print the Pulumi config to reset", print_failback_config),
+    ]

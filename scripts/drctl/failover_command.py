@@ -1,0 +1,195 @@
+"""`drctl failover` and `drctl failback` (seed 000 §5 and §6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from drctl import command_support as support
+from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
+from drctl.failover.protocols import Scaler
+from drctl.failover.runner import StepFailed, run_steps
+from drctl.failover.state import DEFAULT_STATE_DIR, RunInProgressError, RunState
+from drctl.failover.steps import (
+    LagGuardError,
+    LockHeldError,
+    NotCaughtUpError,
+    failback_config_commands,
+    failback_steps,
+    failover_config_commands,
+    failover_steps,
+)
+from drctl.stack_outputs import OutputsError, StackOutputs
+
+# Refusals are a decision, not a crash: a distinct exit code lets scripts tell them apart.
+EXIT_FAILED = 1
+EXIT_REFUSED = 3
+_REFUSALS = (LagGuardError, LockHeldError, NotCaughtUpError)
+
+
+def make_scaler(outputs: StackOutputs, options: FailoverOptions) -> Scaler | None:
+    """Tests replace this with an in-memory scaler."""
+    return kubernetes_scaler(outputs, options)
+
+
+OutputsOpt = Annotated[Path | None, typer.Option("--outputs", help=support.OUTPUTS_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan; call no API.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+StateDirOpt = Annotated[
+    Path, typer.Option("--state-dir", help="Where run state is kept (resume after a crash).")
+]
+
+
+def _execute(
+    kind: str,
+    options: FailoverOptions,
+    outputs_path: Path | None,
+    as_json: bool,
+    dry_run: bool,
+    yes: bool,
+    state_dir: Path,
+    run_name: str | None,
+) -> None:
+    out, progress = support.consoles(as_json)
+    outputs = support.read_outputs(outputs_path, [options.primary_stack, options.dr_stack])
+    name = run_name or f"{kind}-{options.dr_stack}"
+    try:
+        plan = plan_lines(kind, outputs, options)
+    except OutputsError as exc:
+        support.fail(str(exc))
+    if dry_run:
+        if as_json:
+            support.print_json({"run": name, "kind": kind, "dry_run": True, "plan": plan})
+        else:
+            out.print(f"[bold]{kind} plan[/] (dry run, no API called):", highlight=False)
+            for line in plan:
+                out.print(f"  {escape(line)}", highlight=False)
+        return
+    if not yes:
+        for line in plan:
+            progress.print(f"  {escape(line)}", highlight=False)
+        if not typer.confirm(f"Run {kind} now?", default=False):
+            support.fail("aborted by user", code=1)
+
+    def say(message: str) -> None:
+        progress.print(escape(message), highlight=False)
+
+    try:
+        context = build_context(
+            outputs,
+            support.make_client_factory(),
+            options,
+            say=say,
+            scaler=make_scaler(outputs, options),
+        )
+    except (OutputsError, ValueError) as exc:
+        support.fail(str(exc))
+    state = RunState.load_or_create(state_dir, name, kind, params={"dr_stack": options.dr_stack})
+    if state.finished:
+        say(f"run '{name}' already completed ({state.path}); nothing to do")
+    steps = failback_steps() if kind == "failback" else failover_steps()
+    error: StepFailed | None = None
+    try:
+        if not state.finished:
+            with progress.status(f"{kind} in progress…"):
+                run_steps(steps, context, state, progress=say)
+    except RunInProgressError as exc:
+        support.fail(str(exc), code=EXIT_REFUSED)
+    except StepFailed as exc:
+        error = exc
+    commands = (
+        failback_config_commands(options.dr_stack)
+        if kind == "failback"
+        else failover_config_commands(options.dr_stack)
+    )
+    result: dict[str, Any] = {
+        "run": name,
+        "run_id": state.run_id,
+        "kind": kind,
+        "status": "completed" if error is None else "failed",
+        "failed_step": error.step if error else None,
+        "error": str(error.cause) if error else None,
+        "state_file": str(state.path),
+        "steps": state.steps,
+        "timeline": state.timeline.to_dict(),
+        "config_commands": commands if error is None else [],
+    }
+    if as_json:
+        support.print_json(result)
+    elif error is None:
+        out.print(f"[green]{kind} completed[/] — state {state.path}", highlight=False)
+    else:
+        out.print(
+            f"[bold red]{kind} stopped at step '{error.step}':[/] {escape(str(error.cause))}\n"
+            f"Fix the cause and rerun the same command: it resumes from '{error.step}'.",
+            highlight=False,
+        )
+    if error is not None:
+        raise typer.Exit(EXIT_REFUSED if isinstance(error.cause, _REFUSALS) else EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("failover")
+    def failover(
+        to: Annotated[str, typer.Option("--to", help="DR stack to fail over to.")] = "tokyo",
+        primary: Annotated[str, typer.Option("--from", help="Primary stack.")] = "seoul",
+        outputs: OutputsOpt = None,
+        as_json: JsonOpt = False,
+        dry_run: DryRunOpt = False,
+        yes: YesOpt = False,
+        accept_data_loss: Annotated[
+            bool,
+            typer.Option("--accept-data-loss", help="Promote even when lag is over the limit."),
+        ] = False,
+        max_lag: Annotated[
+            float | None,
+            typer.Option("--max-lag", help="Lag limit in seconds (default: output or 60)."),
+        ] = None,
+        promote_timeout: Annotated[float, typer.Option(help="Seconds.")] = 1800.0,
+        health_timeout: Annotated[float, typer.Option(help="Seconds.")] = 300.0,
+        state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+        run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+    ) -> None:
+        """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
+        options = FailoverOptions(
+            dr_stack=to,
+            primary_stack=primary,
+            max_lag_seconds=max_lag,
+            accept_data_loss=accept_data_loss,
+            promote_timeout_seconds=promote_timeout,
+            health_timeout_seconds=health_timeout,
+        )
+        _execute("failover", options, outputs, as_json, dry_run, yes, state_dir, run_name)
+
+    @app.command("failback")
+    def failback(
+        dr: Annotated[str, typer.Option("--dr", help="DR stack currently serving.")] = "tokyo",
+        to: Annotated[str, typer.Option("--to", help="Primary stack to return to.")] = "seoul",
+        outputs: OutputsOpt = None,
+        as_json: JsonOpt = False,
+        dry_run: DryRunOpt = False,
+        yes: YesOpt = False,
+        max_lag: Annotated[
+            float | None,
+            typer.Option("--max-lag", help="Reverse lag counted as caught up (seconds)."),
+        ] = None,
+        reverse_replica_id: Annotated[
+            str | None, typer.Option(help="Primary-side replica id (default <id>-failback).")
+        ] = None,
+        sync_timeout: Annotated[float, typer.Option(help="Seconds to wait for sync.")] = 1800.0,
+        state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+        run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+    ) -> None:
+        """Fail back: reverse replication, wait for sync, DNS back, restore topology."""
+        options = FailoverOptions(
+            dr_stack=dr,
+            primary_stack=to,
+            max_lag_seconds=max_lag,
+            reverse_replica_id=reverse_replica_id,
+            sync_timeout_seconds=sync_timeout,
+        )
+        _execute("failback", options, outputs, as_json, dry_run, yes, state_dir, run_name)

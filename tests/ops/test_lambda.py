@@ -1,0 +1,236 @@
+"""Automated failover: guard rules as a pure function, and the handler in moto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drctl.failover.guards import FAILOVER, IGNORE, NOTIFY_ONLY, REFUSE, GuardInput, decide
+from drctl.failover.lock import DynamoDbLock
+from drctl.lambda_handler import Settings, handle
+
+from .conftest import SEOUL, TOKYO, DrWorld
+
+LAG_ALARM = "drstack-tokyo-replica-lag"
+
+
+def facts(**overrides: Any) -> GuardInput:
+    base: dict[str, Any] = dict(
+        consecutive_failures=3,
+        interval_seconds=30,
+        threshold_seconds=90,
+        lag_seconds=2.0,
+        max_lag_seconds=30,
+        auto_promote=True,
+    )
+    return GuardInput(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "action"),
+    [
+        ({}, FAILOVER),
+        ({"consecutive_failures": 2}, IGNORE),  # 2 × 30s = 60s < 90s
+        ({"consecutive_failures": 9, "interval_seconds": 10}, FAILOVER),  # exactly 90s
+        ({"consecutive_failures": 8, "interval_seconds": 10}, IGNORE),
+        ({"lag_seconds": 31.0}, REFUSE),
+        ({"lag_seconds": None}, REFUSE),
+        ({"auto_promote": False}, NOTIFY_ONLY),
+        ({"auto_promote": False, "lag_seconds": 99.0}, REFUSE),  # refusal beats notify-only
+    ],
+)
+def test_guard_rules(overrides: dict[str, Any], action: str) -> None:
+    assert decide(facts(**overrides)).action == action
+
+
+def test_guard_reasons_name_the_numbers() -> None:
+    assert (
+        "2 consecutive failures × 30s = 60s < threshold 90s"
+        in decide(facts(consecutive_failures=2)).reason
+    )
+    assert "standby lag 45.0s > limit 30s" in decide(facts(lag_seconds=45.0)).reason
+
+
+def alarm_event(state: str = "ALARM", periods: int = 3, period: int = 30) -> dict[str, Any]:
+    message = {
+        "AlarmName": "drstack-tokyo-primary-health",
+        "NewStateValue": state,
+        "StateChangeTime": "2025-03-14T02:01:30.000+0000",
+        "Trigger": {
+            "MetricName": "HealthCheckStatus",
+            "Namespace": "AWS/Route53",
+            "Period": period,
+            "EvaluationPeriods": periods,
+        },
+    }
+    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(message)}}]}
+
+
+def settings(world: DrWorld, auto_promote: bool) -> Settings:
+    tokyo = world.outputs["tokyo"]
+    return Settings.from_env(
+        {
+            "DR_REGION": TOKYO,
+            "PRIMARY_REGION": SEOUL,
+            "REPLICA_INSTANCE_ID": tokyo["replica_instance_id"],
+            "HEALTH_CHECK_ID": tokyo["health_check_id"],
+            "FAILOVER_SWITCH_ID": tokyo["failover_switch_id"],
+            "LOCK_TABLE_NAME": tokyo["lock_table_name"],
+            "NOTIFY_TOPIC_ARN": tokyo["sns_topic_arn"],
+            "APP_URL": tokyo["app_url"],
+            "LAG_ALARM_NAME": LAG_ALARM,
+            "FAILURE_THRESHOLD_SECONDS": "90",
+            "MAX_LAG_SECONDS": "30",
+            "AUTO_PROMOTE": "true" if auto_promote else "false",
+        }
+    )
+
+
+def set_lag_alarm(world: DrWorld, lag: float) -> None:
+    cloudwatch = world.client("cloudwatch", TOKYO)
+    cloudwatch.put_metric_alarm(
+        AlarmName=LAG_ALARM,
+        Namespace="AWS/RDS",
+        MetricName="ReplicaLag",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=30,
+        ComparisonOperator="GreaterThanThreshold",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": "drstack-tokyo-replica"}],
+    )
+    cloudwatch.set_alarm_state(
+        AlarmName=LAG_ALARM,
+        StateValue="ALARM" if lag > 30 else "OK",
+        StateReason="test",
+        StateReasonData=json.dumps({"recentDatapoints": [lag / 2, lag]}),
+    )
+
+
+@pytest.fixture
+def published(dr_world: DrWorld) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    dr_world.client("sns", TOKYO).meta.events.register(
+        "provide-client-params.sns.Publish", lambda params, **_: messages.append(dict(params))
+    )
+    return messages
+
+
+@pytest.mark.usefixtures("moto_promotion_clears_source")
+def test_auto_promotion_runs_the_failover_steps(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    set_lag_alarm(dr_world, 2.0)
+    result = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)
+    outcome = result["results"][0]
+    assert outcome["action"] == FAILOVER and outcome["failover"] == "completed", outcome
+    assert not dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert dr_world.switch_config()["Inverted"] is True
+    assert (
+        DynamoDbLock(dr_world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock").holder()
+        is None
+    )
+    assert any("failover to tokyo completed" in m["Subject"] for m in published)
+    steps = {e["name"]: e["status"] for e in outcome["timeline"]["events"]}
+    assert steps["scale_deployments"] == "skipped"  # no Kubernetes access from Lambda
+
+
+def test_notify_only_by_default(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    set_lag_alarm(dr_world, 2.0)
+    outcome = handle(alarm_event(), settings(dr_world, False), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["action"] == NOTIFY_ONLY
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert not dr_world.switch_config().get("Inverted")
+    assert "drctl failover --to tokyo" in published[-1]["Message"]
+
+
+def test_high_lag_refuses_and_alerts(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    set_lag_alarm(dr_world, 120.0)
+    outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["action"] == REFUSE and "120.0s > limit 30s" in outcome["reason"]
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert "refuse" in published[-1]["Subject"]
+
+
+def test_short_outage_is_ignored(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    set_lag_alarm(dr_world, 2.0)
+    outcome = handle(alarm_event(periods=2), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["action"] == IGNORE
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+
+
+def test_lock_held_by_operator_stops_the_lambda(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    set_lag_alarm(dr_world, 2.0)
+    lock = DynamoDbLock(dr_world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock")
+    assert lock.acquire("failover-tokyo-operator", 3600)
+    outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["failover"] == "already_in_progress"
+    assert "failover-tokyo-operator" in outcome["error"]
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert published[-1]["Subject"] == "drstack: failover already in progress"
+
+
+def test_recovery_message_takes_no_action(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    outcome = handle(alarm_event(state="OK"), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["action"] == IGNORE
+    assert published[-1]["Subject"].endswith("is OK")
+
+
+def test_settings_name_missing_variables() -> None:
+    with pytest.raises(KeyError, match="DR_REGION"):
+        Settings.from_env({})
+    assert (
+        Settings.from_env(
+            {
+                k: "x"
+                for k in (
+                    "DR_REGION",
+                    "REPLICA_INSTANCE_ID",
+                    "HEALTH_CHECK_ID",
+                    "FAILOVER_SWITCH_ID",
+                    "LOCK_TABLE_NAME",
+                    "NOTIFY_TOPIC_ARN",
+                    "LAG_ALARM_NAME",
+                )
+            }
+        ).auto_promote
+        is False
+    )
+
+
+def test_lambda_bundle_imports_without_cli_dependencies() -> None:
+    """The Lambda runtime has boto3 only: typer, rich and kubernetes must stay lazy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('typer', 'rich', 'kubernetes', 'yaml', 'matplotlib'):\n"
+        "    sys.modules[name] = None\n"
+        "import drctl.lambda_handler\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
