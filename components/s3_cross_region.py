@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.secure_bucket import protect_bucket
+
 RTC_MINUTES = 15
 
 
@@ -86,38 +88,7 @@ class S3CrossRegion(pulumi.ComponentResource):
                 opts=dr_opts,
             )
             dest[role] = bucket
-            dest_versioning[role] = aws.s3.BucketVersioning(
-                f"{name}-{role}-dr-versioning",
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                    status="Enabled"
-                ),
-                opts=dr_opts,
-            )
-            # SSE-S3 on both sides keeps the replication role free of cross-region KMS
-            # grants; SSE-KMS sources would need kms:Decrypt/Encrypt in both regions.
-            aws.s3.BucketServerSideEncryptionConfiguration(
-                f"{name}-{role}-dr-sse",
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                            sse_algorithm="AES256"
-                        ),
-                        bucket_key_enabled=True,
-                    )
-                ],
-                opts=dr_opts,
-            )
-            aws.s3.BucketPublicAccessBlock(
-                f"{name}-{role}-dr-public-access",
-                bucket=bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                opts=dr_opts,
-            )
+            dest_versioning[role] = protect_bucket(f"{name}-{role}-dr", bucket, dr_opts)
 
         source_arns = [f"arn:aws:s3:::{b}" for b in args.source_buckets.values()]
         replication_role = aws.iam.Role(

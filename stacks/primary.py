@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
 from components.eks_region import EksRegion, EksRegionArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
+from components.secure_bucket import protect_bucket
 from stacks.config import StackConfig
 
 SOVEREIGNTY_TAG = "DataSovereignty"
@@ -41,62 +42,40 @@ def _bucket(
     )
     # Versioning belongs to the owner of the bucket: it protects against overwrites
     # whether or not a DR stack replicates it (and replication requires it).
-    aws.s3.BucketVersioning(
-        f"bucket-{role}-versioning",
-        bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-            status="Enabled"
-        ),
-        opts=opts,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"bucket-{role}-sse",
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                ),
-                bucket_key_enabled=True,
-            )
-        ],
-        opts=opts,
-    )
-    aws.s3.BucketPublicAccessBlock(
-        f"bucket-{role}-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
+    protect_bucket(f"bucket-{role}", bucket, opts)
     return bucket
 
 
-def build_primary(cfg: StackConfig) -> dict[str, Any]:
-    provider = region_provider(cfg.region, cfg.region, cfg)
-    opts = pulumi.ResourceOptions(provider=provider)
+def region_cluster(
+    cfg: StackConfig, role: str, provider: aws.Provider, cluster_name: str
+) -> EksRegion:
+    """The region's EKS cluster and workloads, pulling images from this region's ECR
+    (the DR stack replicates the repositories, so Tokyo pulls locally during a failover)."""
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider))
     registry = pulumi.Output.concat(identity.account_id, ".dkr.ecr.", cfg.region, ".amazonaws.com")
-
-    eks = EksRegion(
-        "primary",
+    return EksRegion(
+        role,
         EksRegionArgs(
             provider=provider,
             region=cfg.region,
-            cluster_name=f"{cfg.name_prefix}-cluster",
+            cluster_name=cluster_name,
             vpc_cidr=cfg.vpc_cidr,
             eks=cfg.eks,
             app=cfg.app,
             services=cfg.services,
             image_registry=registry,
             region_label=cfg.stack,
-            role="primary",
+            role=role,
             db_name=cfg.rds.db_name,
             tags=cfg.base_tags,
         ),
     )
+
+
+def build_primary(cfg: StackConfig) -> dict[str, Any]:
+    provider = region_provider(cfg.region, cfg.region, cfg)
+    opts = pulumi.ResourceOptions(provider=provider)
+    eks = region_cluster(cfg, "primary", provider, f"{cfg.name_prefix}-cluster")
     rds = RdsReplica(
         "primary-db",
         RdsReplicaArgs(

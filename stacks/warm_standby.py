@@ -15,13 +15,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
-from components.eks_region import EksRegion, EksRegionArgs
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
 from stacks.config import ConfigError, StackConfig
-from stacks.primary import data_tags, region_provider
+from stacks.primary import data_tags, region_cluster, region_provider
 
 # Route 53 health-check metrics exist only in us-east-1.
 ROUTE53_METRICS_REGION = "us-east-1"
@@ -52,25 +51,7 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     source = region_provider(f"{cfg.primary_region}-source", cfg.primary_region, cfg)
     metrics = region_provider(ROUTE53_METRICS_REGION, ROUTE53_METRICS_REGION, cfg)
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=dr))
-    registry = pulumi.Output.concat(identity.account_id, ".dkr.ecr.", cfg.region, ".amazonaws.com")
-
-    eks = EksRegion(
-        "dr",
-        EksRegionArgs(
-            provider=dr,
-            region=cfg.region,
-            cluster_name=f"{cfg.name_prefix}-dr-cluster",
-            vpc_cidr=cfg.vpc_cidr,
-            eks=cfg.eks,
-            app=cfg.app,
-            services=cfg.services,
-            image_registry=registry,
-            region_label=cfg.stack,
-            role="dr",
-            db_name=cfg.rds.db_name,
-            tags=cfg.base_tags,
-        ),
-    )
+    eks = region_cluster(cfg, "dr", dr, f"{cfg.name_prefix}-dr-cluster")
     replica = RdsReplica(
         "dr-db",
         RdsReplicaArgs(
