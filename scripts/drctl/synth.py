@@ -194,6 +194,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_secret_outputs: set[str] = set()
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine does not qualify a top-level resource's type with the root stack's
+        # (the stock mock monitor does); match the URNs a real `pulumi preview` shows.
+        if parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
