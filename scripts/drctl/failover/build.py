@@ -140,6 +140,7 @@ def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> li
         "DR region": outputs.optional(dr, "region", "?"),
         "replica": outputs.optional(dr, "replica_instance_id", "?"),
         "health check": outputs.optional(dr, "health_check_id", "?"),
+        "failover switch": outputs.optional(dr, "failover_switch_id", "?"),
         "lock table": outputs.optional(dr, "lock_table_name", "?"),
         "app url": outputs.optional(dr, "app_url", "?"),
         "deployments": outputs.optional(dr, "deployments", {}),

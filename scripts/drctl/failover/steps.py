@@ -169,7 +169,7 @@ def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
 
 def force_dns(ctx: FailoverContext, state: RunState) -> str:
     ctx.dns.force_to_dr()
-    return f"primary health check inverted: DNS fails over to {ctx.dr_stack}"
+    return f"failover switch inverted: DNS fails over to {ctx.dr_stack}"
 
 
 def promote_database(ctx: FailoverContext, state: RunState) -> str:
@@ -240,7 +240,7 @@ def failover_steps() -> list[Step[FailoverContext]]:
             replica_lag_guard,
             recheck_until_done=PROMOTE_DATABASE,
         ),
-        Step(FORCE_DNS, "invert the primary's Route 53 health check (never disable it)", force_dns),
+        Step(FORCE_DNS, "invert the Route 53 failover switch (never disable a check)", force_dns),
         Step(
             PROMOTE_DATABASE, "promote the read replica and wait until available", promote_database
         ),
@@ -295,7 +295,7 @@ def wait_reverse_sync(ctx: FailoverContext, state: RunState) -> str:
 
 def revert_dns(ctx: FailoverContext, state: RunState) -> str:
     ctx.dns.revert()
-    return f"health check un-inverted: DNS returns to {ctx.primary_stack}"
+    return f"failover switch un-inverted: DNS returns to {ctx.primary_stack}"
 
 
 def promote_primary(ctx: FailoverContext, state: RunState) -> str:
@@ -365,7 +365,7 @@ def failback_steps() -> list[Step[FailoverContext]]:
             "wait until reverse replication has caught up; refuse otherwise",
             wait_reverse_sync,
         ),
-        Step("revert_dns", "un-invert the primary's health check", revert_dns),
+        Step("revert_dns", "un-invert the Route 53 failover switch", revert_dns),
         Step(
             "promote_primary", "promote the primary-region replica once caught up", promote_primary
         ),
