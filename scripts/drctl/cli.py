@@ -19,7 +19,15 @@ app = typer.Typer(
 )
 
 # One line per command module; each defines register(app: typer.Typer) -> None.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "drctl.pilotlight.commands",
+    "drctl.sandbox.command",
+    "drctl.status_command",
+    "drctl.failover_command",
+    "drctl.report_command",
+    "drctl.preview",
+    "drctl.cost",
+)
 
 
 def _register_all() -> None:

@@ -102,9 +102,9 @@ def _execute(
     except StepFailed as exc:
         error = exc
     commands = (
-        failback_config_commands(options.dr_stack)
+        failback_config_commands(options.dr_stack, context.strategy)
         if kind == "failback"
-        else failover_config_commands(options.dr_stack)
+        else failover_config_commands(options.dr_stack, context.strategy)
     )
     result: dict[str, Any] = {
         "run": name,

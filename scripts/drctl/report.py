@@ -212,8 +212,8 @@ def render_chart(timeline: Timeline, objectives: Objectives, path: Path) -> None
         )
     axis.set_xlabel("seconds since incident start")
     axis.set_title(f"{timeline.name} timeline", loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    # bbox "tight" grows the canvas to fit long step labels (tight_layout cannot).
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 

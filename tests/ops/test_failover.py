@@ -317,9 +317,12 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
     done = run_cli(cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5", "--json")
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
-    assert (
-        report["config_commands"][1] == "pulumi config set drstack:promote_replica false -s tokyo"
-    )
+    # promote_replica goes off first: the config refuses a promoted replica while DNS
+    # is not forced, so the other order would leave an invalid stack between the two.
+    assert report["config_commands"] == [
+        "pulumi config set drstack:promote_replica false -s tokyo",
+        "pulumi config set drstack:force_failover false -s tokyo",
+    ]
     reverse = dr_world.client("rds", SEOUL).describe_db_instances(DBInstanceIdentifier=reverse_id)[
         "DBInstances"
     ][0]
@@ -366,3 +369,19 @@ def test_lock_expiry_owner_and_release(dr_world: DrWorld) -> None:
 
 def test_promote_step_name_matches_report_row() -> None:
     assert PROMOTE_DATABASE in FAILOVER_STEP_NAMES and FORCE_DNS in FAILOVER_STEP_NAMES
+
+
+def test_config_commands_follow_the_strategy() -> None:
+    from drctl.failover.steps import failback_config_commands, failover_config_commands
+
+    assert failover_config_commands("azure-pilot", "pilot-light") == [
+        "pulumi config set drstack:force_failover true -s azure-pilot",
+        "pulumi config set drstack:emergency true -s azure-pilot",
+        "pulumi config set drstack:enable_petclinic true -s azure-pilot",
+    ]
+    # Seed 001 failback: writes on Azure stop first, DNS moves back, the site goes last.
+    assert [c.split()[3] for c in failback_config_commands("azure-pilot", "pilot-light")] == [
+        "drstack:enable_petclinic",
+        "drstack:force_failover",
+        "drstack:emergency",
+    ]

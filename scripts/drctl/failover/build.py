@@ -116,6 +116,7 @@ def build_context(
         notifier=notifier,
         dr_stack=dr,
         primary_stack=primary,
+        strategy=outputs.optional(dr, "strategy", "warm-standby"),
         full_replicas=int_map(outputs.optional(dr, "deployments"), "deployments"),
         standby_replicas=int_map(
             outputs.optional(dr, "standby_deployments"), "standby_deployments"

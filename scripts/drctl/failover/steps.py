@@ -51,6 +51,8 @@ class FailoverContext:
     notifier: Notifier | None = None
     dr_stack: str = "tokyo"
     primary_stack: str = "seoul"
+    # Decides which toggles make IaC match reality afterwards.
+    strategy: str = "warm-standby"
     full_replicas: dict[str, int] = field(default_factory=dict)
     standby_replicas: dict[str, int] = field(default_factory=dict)
     max_lag_seconds: float = 60.0
@@ -200,15 +202,28 @@ def verify_health(ctx: FailoverContext, state: RunState) -> str:
     return detail
 
 
-def failover_config_commands(dr_stack: str) -> list[str]:
+# The toggles a DR stack's config must show once it serves traffic (seed 001's phase
+# order for pilot light), and the order to turn them off after failback: a promoted
+# replica is refused while DNS is not forced, and the pilot light first stops writes on
+# Azure (maintenance page), then moves DNS back, then removes the emergency site.
+_FAILOVER_TOGGLES = {
+    "warm-standby": ("force_failover", "promote_replica"),
+    "pilot-light": ("force_failover", "emergency", "enable_petclinic"),
+}
+_FAILBACK_TOGGLES = {
+    "warm-standby": ("promote_replica", "force_failover"),
+    "pilot-light": ("enable_petclinic", "force_failover", "emergency"),
+}
+
+
+def failover_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
     return [
-        f"pulumi config set drstack:force_failover true -s {dr_stack}",
-        f"pulumi config set drstack:promote_replica true -s {dr_stack}",
+        f"pulumi config set drstack:{key} true -s {dr_stack}" for key in _FAILOVER_TOGGLES[strategy]
     ]
 
 
 def print_failover_config(ctx: FailoverContext, state: RunState) -> str:
-    commands = failover_config_commands(ctx.dr_stack)
+    commands = failover_config_commands(ctx.dr_stack, ctx.strategy)
     ctx.say(
         "Failover done. Make the next `pulumi up` match reality (otherwise it would "
         "revert DNS and try to turn the promoted database back into a replica):\n  "
@@ -320,15 +335,15 @@ def restore_topology(ctx: FailoverContext, state: RunState) -> str:
     return ", ".join(f"{name}={count}" for name, count in sorted(ctx.standby_replicas.items()))
 
 
-def failback_config_commands(dr_stack: str) -> list[str]:
+def failback_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
     return [
-        f"pulumi config set drstack:force_failover false -s {dr_stack}",
-        f"pulumi config set drstack:promote_replica false -s {dr_stack}",
+        f"pulumi config set drstack:{key} false -s {dr_stack}"
+        for key in _FAILBACK_TOGGLES[strategy]
     ]
 
 
 def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
-    commands = failback_config_commands(ctx.dr_stack)
+    commands = failback_config_commands(ctx.dr_stack, ctx.strategy)
     reverse = ctx.database.reverse_replica().identifier
     ctx.say(
         "Failback done. Reset the toggles; the next `pulumi up -s "

@@ -1,0 +1,1 @@
+"""Measured runs (never timed assertions in tests): `python -m benchmarks.run`."""

@@ -1,0 +1,315 @@
+"""`drctl backup` and `drctl restore` (seed 001's pilot-light data path)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from azure.core.exceptions import AzureError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from drctl.mysql_dsn import DsnError, MySQLDsn
+from drctl.mysql_tools import ToolMissing
+from drctl.pilotlight.backup import BackupOptions, run_backup
+from drctl.pilotlight.catalog import list_backups, prune, read_latest_marker
+from drctl.pilotlight.dump_stream import DumpFailed
+from drctl.pilotlight.formats import BackupFormat
+from drctl.pilotlight.memory import bound_malloc
+from drctl.pilotlight.progress import byte_progress
+from drctl.pilotlight.restore import BackupRefused, Refusal, RestoreOptions, plan, run_restore
+from drctl.pilotlight.storage import StorageConfigError, open_container, resolve_container
+from drctl.stack_outputs import OutputsError, load_outputs_file
+
+EXIT_FAILED = 1
+
+EXIT_REFUSED = 3  # same meaning as failover's: a deliberate "no", not a crash
+
+
+class _Support:
+    """The few CLI helpers these commands need.
+
+    Local rather than ``drctl.command_support`` because that module pulls in boto3: the
+    backup job runs every few minutes on a small host and should not pay for AWS SDKs
+    it never calls (peak memory is part of the backup's budget, see benchmarks/).
+    """
+
+    @staticmethod
+    def consoles(as_json: bool) -> tuple[Console, Console]:
+        out = Console(soft_wrap=True)
+        return out, (Console(stderr=True, soft_wrap=True) if as_json else out)
+
+    @staticmethod
+    def fail(message: str, code: int = 2) -> NoReturn:
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        raise typer.Exit(code)
+
+    @staticmethod
+    def print_json(data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+support = _Support()
+
+OutputsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--outputs", help="Stack outputs JSON; the azure-pilot entry names the container."
+    ),
+]
+ContainerOpt = Annotated[
+    str | None,
+    typer.Option("--container", help="Blob container (default: outputs, else mysql-backups)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
+]
+
+
+def _dsn(text: str, flag: str) -> MySQLDsn:
+    try:
+        return MySQLDsn.parse(text)
+    except DsnError as exc:
+        support.fail(f"{flag}: {exc}")
+
+
+def _container(outputs_path: Path | None, container: str | None, *, create: bool) -> Any:
+    try:
+        outputs = load_outputs_file(outputs_path) if outputs_path else None
+    except OutputsError as exc:
+        support.fail(str(exc))
+    try:
+        connection_string, name = resolve_container(container=container, outputs=outputs)
+    except StorageConfigError as exc:
+        support.fail(str(exc))
+    return open_container(connection_string, name, create=create)
+
+
+def backup(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            envvar="DRCTL_SOURCE_DSN",
+            help="Source DSN mysql://user:pass@host:port/db (prefer the env var: ps shows flags).",
+        ),
+    ],
+    database: Annotated[
+        str | None, typer.Option("--database", help="Database to dump (default: from the DSN).")
+    ] = None,
+    fmt: Annotated[
+        BackupFormat, typer.Option("--format", help="zstd (fast, default) or gzip (seed 001).")
+    ] = BackupFormat.ZSTD,
+    level: Annotated[int | None, typer.Option("--level", help="Compression level.")] = None,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="zstd worker threads.")] = 2,
+    retention_days: Annotated[
+        float, typer.Option("--retention-days", min=0.0, help="Prune backups older than this.")
+    ] = 14.0,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every", min=1.0, help="Repeat every N seconds (seed 001: 300) until Ctrl-C."
+        ),
+    ] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the backups and exit.")] = False,
+    container: ContainerOpt = None,
+    outputs: OutputsOpt = None,
+    as_json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Stream a consistent dump, compressed, into Azure Blob; move `latest`; prune."""
+    bound_malloc()
+    out, progress_console = support.consoles(as_json)
+    source_dsn = _dsn(source, "--source")
+    database = database or source_dsn.database
+    if not database:
+        support.fail("--database: not given and the --source DSN names no database")
+    blobs = _container(outputs, container, create=not (dry_run or list_only))
+    retention = timedelta(days=retention_days)
+    if list_only:
+        _print_catalog(blobs, as_json, out)
+        return
+    if dry_run:
+        doomed = prune(blobs, now=datetime.now(UTC), retention=retention, dry_run=True)
+        report = {
+            "dry_run": True,
+            "source": source_dsn.redacted(),
+            "database": database,
+            "container": blobs.container_name,
+            "format": fmt.value,
+            "would_prune": doomed,
+        }
+        _print_result(report, as_json, out, "backup plan (dry run, nothing written)")
+        return
+    options = BackupOptions(
+        database=database, fmt=fmt, level=level, threads=threads, retention=retention
+    )
+    while True:
+        try:
+            with byte_progress(progress_console, f"dump {database}", None) as advance:
+                result = run_backup(source_dsn, blobs, options, on_progress=advance)
+        except (DumpFailed, ToolMissing) as exc:
+            support.fail(f"backup failed, nothing committed: {exc}", code=EXIT_FAILED)
+        except AzureError as exc:
+            support.fail(
+                f"backup upload to {blobs.container_name} failed, nothing committed: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
+                code=EXIT_FAILED,
+            )
+        except Exception as exc:
+            support.fail(f"backup failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+        _print_result(result.as_dict(), as_json, out, f"backup {result.name} committed")
+        if every is None:
+            return
+        time.sleep(every)
+
+
+def _print_result(data: dict, as_json: bool, out, title: str) -> None:
+    if as_json:
+        support.print_json(data)
+        return
+    out.print(f"[bold green]{escape(title)}[/]", highlight=False)
+    for key, value in data.items():
+        out.print(f"  {key}: {escape(str(value))}", highlight=False)
+
+
+def _print_catalog(blobs, as_json: bool, out) -> None:
+    entries = list_backups(blobs)
+    marker = read_latest_marker(blobs)
+    if as_json:
+        support.print_json(
+            {
+                "container": blobs.container_name,
+                "latest": marker,
+                "backups": [e.summary() for e in entries],
+            }
+        )
+        return
+    table = Table(title=f"backups in {blobs.container_name}")
+    for column in ("name", "size", "restore point", "gtid", "latest"):
+        table.add_column(column)
+    latest_name = (marker or {}).get("name")
+    for entry in entries:
+        table.add_row(
+            entry.name,
+            f"{entry.size:,}",
+            entry.restore_point.isoformat(timespec="seconds"),
+            entry.metadata.gtid_position or "-",
+            "←" if entry.name == latest_name else "",
+        )
+    out.print(table)
+
+
+def restore(
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            envvar="DRCTL_TARGET_DSN",
+            help="Target DSN (Azure Flexible Server, or a local MariaDB).",
+        ),
+    ],
+    database: Annotated[
+        str | None, typer.Option("--database", help="Database to restore (default: from the DSN).")
+    ] = None,
+    backup_name: Annotated[
+        str | None, typer.Option("--backup", help="A specific backup blob (default: newest).")
+    ] = None,
+    fallback: Annotated[
+        bool, typer.Option("--fallback", help="If a backup is refused, try the previous one.")
+    ] = False,
+    failure_time: Annotated[
+        datetime | None,
+        typer.Option(
+            "--failure-time",
+            help="When the primary failed (ISO-8601, UTC if no offset), for the RPO. Default: now.",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", envvar="DRCTL_SOURCE_DSN", help="Compare with this source when reachable."
+        ),
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Row counts + CHECKSUM TABLE afterwards.")
+    ] = True,
+    container: ContainerOpt = None,
+    outputs: OutputsOpt = None,
+    as_json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Restore the newest backup that passes its checks; refuse corrupt or partial ones."""
+    bound_malloc()
+    out, progress_console = support.consoles(as_json)
+    target_dsn = _dsn(target, "--target")
+    database = database or target_dsn.database
+    if not database:
+        support.fail("--database: not given and the --target DSN names no database")
+    when = failure_time.replace(tzinfo=failure_time.tzinfo or UTC) if failure_time else None
+    options = RestoreOptions(
+        database=database,
+        backup_name=backup_name,
+        fallback=fallback,
+        failure_time=when,
+        verify=verify,
+        source=_dsn(source, "--source") if source else None,
+    )
+    blobs = _container(outputs, container, create=False)
+    try:
+        tried = plan(blobs, options)
+    except BackupRefused as exc:
+        support.fail(str(exc), code=EXIT_REFUSED)
+    if dry_run:
+        report = {
+            "dry_run": True,
+            "target": target_dsn.redacted(),
+            "database": database,
+            "would_try": [entry.summary() for entry in tried],
+        }
+        _print_result(report, as_json, out, "restore plan (dry run, target untouched)")
+        return
+    if not yes and not typer.confirm(
+        f"Replace database {database!r} on {target_dsn.redacted()} with {tried[0].name}?",
+        default=False,
+    ):
+        support.fail("aborted by user", code=EXIT_FAILED)
+
+    def refused(refusal: Refusal) -> None:
+        progress_console.print(
+            f"[yellow]refused {escape(refusal.name)}:[/] {escape(refusal.reason)}", highlight=False
+        )
+
+    try:
+        total = tried[0].size
+        with byte_progress(progress_console, f"restore {database}", total) as advance:
+            result = run_restore(
+                blobs, target_dsn, options, on_progress=advance, on_refusal=refused
+            )
+    except BackupRefused as exc:
+        support.fail(str(exc), code=EXIT_REFUSED)
+    except Exception as exc:
+        support.fail(f"restore failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+    data = result.as_dict()
+    _print_result(data, as_json, out, f"restored {result.backup['name']} into {database}")
+    check = result.source_check
+    if check and check.get("reachable") and not check.get("matches"):
+        # Expected when the source kept taking writes after the snapshot; worth a look
+        # when it did not.
+        progress_console.print(
+            "[yellow]the restore differs from the live source (it changed since the backup?)[/]"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup)
+    app.command("restore")(restore)

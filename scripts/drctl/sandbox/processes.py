@@ -1,0 +1,188 @@
+"""Child processes that can never outlive the sandbox.
+
+Every server runs in its own process group (``start_new_session``) so that stopping it
+also stops whatever it forked (node's workers, a shell wrapper). Each supervisor is
+registered for ``atexit`` and, when created on the main thread, SIGINT/SIGTERM
+handlers stop every child before the interpreter unwinds. As a last line of defence
+children started from the main thread get ``PR_SET_PDEATHSIG``: if drctl itself is
+SIGKILLed, the kernel kills them too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+_live_supervisors: set[ProcessSupervisor] = set()
+_registry_lock = threading.RLock()  # re-entered by a signal handler
+_handlers_installed = False
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path | None
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+class ProcessSupervisor:
+    """Starts, kills and finally reaps every child of one sandbox."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._children: list[ManagedProcess] = []
+        self._lock = threading.RLock()  # a signal handler may interrupt a holder
+        with _registry_lock:
+            _live_supervisors.add(self)
+        _install_handlers_once()
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> ManagedProcess:
+        log_path = self.log_dir / f"{name}.log"
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        with open(log_path, "ab") as log:
+            popen = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                start_new_session=True,
+                # PDEATHSIG fires when the *thread* that forked exits, so only the main
+                # thread (which lives as long as drctl) may ask for it.
+                preexec_fn=_die_with_parent if on_main_thread else None,
+            )
+        child = ManagedProcess(name=name, popen=popen, log_path=log_path, argv=list(argv))
+        with self._lock:
+            self._children.append(child)
+        return child
+
+    def children(self) -> list[ManagedProcess]:
+        with self._lock:
+            return list(self._children)
+
+    def kill(self, child: ManagedProcess) -> None:
+        """Crash injection: SIGKILL the whole group, no chance to flush anything."""
+        _signal_group(child, signal.SIGKILL)
+        _reap(child, timeout=5)
+
+    def stop(self, child: ManagedProcess, timeout: float = 10.0) -> None:
+        """Graceful stop (SIGTERM), escalated to SIGKILL after ``timeout`` seconds."""
+        if child.alive():
+            _signal_group(child, signal.SIGTERM)
+            if not _reap(child, timeout=timeout):
+                _signal_group(child, signal.SIGKILL)
+                _reap(child, timeout=5)
+        else:
+            # The leader may be gone while group members it forked are not.
+            _signal_group(child, signal.SIGKILL)
+        with self._lock:
+            if child in self._children:
+                self._children.remove(child)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        for child in reversed(self.children()):
+            with contextlib.suppress(Exception):
+                self.stop(child, timeout=timeout)
+        with _registry_lock:
+            _live_supervisors.discard(self)
+
+    def __enter__(self) -> ProcessSupervisor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _signal_group(child: ManagedProcess, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)
+
+
+def _reap(child: ManagedProcess, timeout: float) -> bool:
+    try:
+        child.popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    # Give group members (not our direct children) a moment to go too.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(child.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def stop_every_supervisor() -> None:
+    with _registry_lock:
+        supervisors = list(_live_supervisors)
+    for supervisor in supervisors:
+        supervisor.stop_all(timeout=5)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    stop_every_supervisor()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _install_handlers_once() -> None:
+    global _handlers_installed
+    if _handlers_installed:
+        return
+    _handlers_installed = True
+    atexit.register(stop_every_supervisor)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous: Any = signal.getsignal(sig)
+        # Leave a handler someone installed on purpose (e.g. pytest's) alone for SIGINT;
+        # KeyboardInterrupt unwinds through our context managers anyway.
+        if sig == signal.SIGINT and previous not in (signal.default_int_handler, signal.SIG_DFL):
+            continue
+        if sig == signal.SIGTERM and previous not in (signal.SIG_DFL, None):
+            continue
+        signal.signal(sig, _on_signal)
