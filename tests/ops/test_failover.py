@@ -329,7 +329,13 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
     assert not reverse.get("ReadReplicaSourceDBInstanceIdentifier")
     config = dr_world.switch_config()
     assert config["Inverted"] is False and config["Disabled"] is False
-    assert dr_world.scaler.replicas == {"auth-deployment": 1, "team-service": 1}
+    # Fenced before the Seoul copy was promoted (no split brain), then back to standby.
+    assert dr_world.scaler.calls == [
+        {"auth-deployment": 0, "team-service": 0},
+        {"auth-deployment": 1, "team-service": 1},
+    ]
+    steps = list(report["steps"])
+    assert steps.index("fence_dr_writes") < steps.index("promote_primary")
 
 
 def test_failback_refuses_when_nothing_was_promoted(cli: CliRunner, dr_world: DrWorld) -> None:

@@ -313,6 +313,21 @@ def revert_dns(ctx: FailoverContext, state: RunState) -> str:
     return f"failover switch un-inverted: DNS returns to {ctx.primary_stack}"
 
 
+def fence_dr_writes(ctx: FailoverContext, state: RunState) -> str:
+    """Clients that still resolve the DR site (record TTL, resolver caches) would keep
+    writing to the DR database after the primary-region copy is promoted: split brain.
+    Stopping the DR app first means every write either drained into the reverse replica
+    or failed visibly; restore_topology starts it again at standby size."""
+    names = sorted(ctx.standby_replicas or ctx.full_replicas)
+    if ctx.scaler is None or not names:
+        raise SkipStep(
+            "no Kubernetes access or deployment names: stop writes to the DR database by "
+            "hand before the primary is promoted"
+        )
+    ctx.scaler.scale(dict.fromkeys(names, 0))
+    return "DR deployments scaled to 0: " + ", ".join(names)
+
+
 def promote_primary(ctx: FailoverContext, state: RunState) -> str:
     reverse = ctx.database.reverse_replica()
     if not reverse.is_promoted():
@@ -381,6 +396,11 @@ def failback_steps() -> list[Step[FailoverContext]]:
             wait_reverse_sync,
         ),
         Step("revert_dns", "un-invert the Route 53 failover switch", revert_dns),
+        Step(
+            "fence_dr_writes",
+            "stop the DR deployments so no write lands on the DR database any more",
+            fence_dr_writes,
+        ),
         Step(
             "promote_primary", "promote the primary-region replica once caught up", promote_primary
         ),

@@ -377,7 +377,7 @@ def _failback(
         notes=[
             "failback steps: drctl.failover.failback_steps(); Seoul rebuilt as a replica of Tokyo",
             f"whole failback took {round(time.time() - started, 1)}s; RTO counts from revert_dns",
-            "the sandbox adapter fences Tokyo (read_only) before promoting Seoul",
+            "fence_dr_writes stops the Tokyo app, and the sandbox adapter sets Tokyo read_only, before Seoul is promoted",
         ],
     )
 
