@@ -192,10 +192,13 @@ def render_chart(timeline: Timeline, objectives: Objectives, path: Path) -> None
         ((from_iso(e.started_at) - origin).total_seconds() if origin else 0.0, e) for e in events
     ]
     span = max((start + (e.duration_seconds or 0.0) for start, e in offsets), default=1.0) or 1.0
+    # Steps that ran before the incident start (a failback's preparation) sit left of 0.
+    first = min((start for start, _ in offsets), default=0.0)
+    left = min(first, 0.0)
     for index, (start, event) in enumerate(offsets):
         duration = event.duration_seconds or 0.0
         # Keep sub-second steps visible next to minutes-long promotions.
-        width = max(duration, span * 0.004)
+        width = max(duration, (span - left) * 0.004)
         axis.barh(index, width, left=start, color=colours.get(event.status, "tab:blue"))
         axis.text(start + width, index, f" {duration:.1f}s", va="center", fontsize=8)
     axis.set_yticks(range(len(events)), [e.name for e in events])
@@ -206,7 +209,7 @@ def render_chart(timeline: Timeline, objectives: Objectives, path: Path) -> None
         axis.legend(loc="upper right")
     else:
         # Drawing a far-off objective would squash every bar into a sliver.
-        axis.set_xlim(0, span * 1.2)
+        axis.set_xlim(left - (span - left) * 0.02, span * 1.2)
         axis.set_title(
             f"RTO objective {objectives.rto_minutes:g} min (off scale)", loc="right", fontsize=8
         )
