@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from drctl.preview import cached_synthesize
-from drctl.synth import PROJECT_DIR, load_stack_file
+from drctl.synth import PROJECT_DIR, load_stack_file, primary_stack_file
 from policy.pricing import HOURS_PER_MONTH, PRICES_AS_OF, Cost, estimate
 from stacks.config import ConfigError
 
@@ -49,7 +49,7 @@ def emergency_overrides(stack: str) -> list[str]:
     """The toggles of a full emergency for a DR stack, derived from its strategy."""
     cfg = cached_synthesize(stack).config
     if cfg.strategy == "warm-standby":
-        primary = cached_synthesize(cfg.primary_stack or "seoul").config
+        primary = cached_synthesize(primary_stack_file(cfg.primary_stack)).config
         desired = min(max(primary.eks.desired_size, cfg.eks.desired_size), cfg.eks.max_size)
         return ["force_failover=true", "promote_replica=true", f"eks.desired_size={desired}"]
     if cfg.strategy == "pilot-light":
@@ -106,7 +106,7 @@ class PlanCost:
 
 def plan_cost(label: str, dr_stack: str, hours: float, drills_per_month: float) -> PlanCost:
     dr = cached_synthesize(dr_stack)
-    primary = cached_synthesize(dr.config.primary_stack or "seoul")
+    primary = cached_synthesize(primary_stack_file(dr.config.primary_stack))
     emergency = cached_synthesize(dr_stack, tuple(emergency_overrides(dr_stack)))
     return PlanCost(
         label, estimate(primary), estimate(dr), estimate(emergency), hours, drills_per_month

@@ -66,10 +66,8 @@ class PreviewResult:
 
 
 def primary_outputs(syn: Synthesis) -> dict[str, Any] | None:
-    """The outputs a DR stack's StackReference receives (the primary synthesized as is)."""
-    if syn.config.primary_stack is None:
-        return None
-    return cached_synthesize(syn.config.primary_stack).outputs
+    """The outputs a DR stack's StackReference received (the primary synthesized as is)."""
+    return dict(syn.primary_outputs) if syn.primary_outputs is not None else None
 
 
 def run_preview(stack: str, overrides: Sequence[str] = ()) -> PreviewResult:

@@ -74,6 +74,8 @@ class Synthesis:
     resources: list[ResourceRecord]
     outputs: dict[str, Any]
     secret_outputs: set[str] = field(default_factory=set)
+    # What the StackReference to the primary served (DR stacks only).
+    primary_outputs: Mapping[str, Any] | None = None
 
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
@@ -295,6 +297,11 @@ def _run_program(
     return Synthesis(stack, cfg, list(monitor.records), values, secrets)
 
 
+def primary_stack_file(primary_stack: str | None) -> str:
+    """The stack-file name of a primary reference: "org/project/seoul" -> "seoul"."""
+    return (primary_stack or "seoul").rsplit("/", 1)[-1]
+
+
 @functools.lru_cache(maxsize=8)
 def _primary_outputs(
     stack: str, project_dir: Path, seen: tuple[str, ...], mtime_ns: int
@@ -322,18 +329,20 @@ def synthesize(
 
     stack_outputs: dict[str, Mapping[str, Any]] = {}
     if cfg.primary_stack:
-        if cfg.primary_stack in (*_seen, stack):
+        # "org/project/seoul" on Pulumi Cloud; its stack file is Pulumi.seoul.yaml.
+        primary_name = primary_stack_file(cfg.primary_stack)
+        if primary_name in (*_seen, stack):
             raise ConfigError(
                 f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: it forms a cycle"
             )
-        stack_file = project_dir / f"Pulumi.{cfg.primary_stack}.yaml"
+        stack_file = project_dir / f"Pulumi.{primary_name}.yaml"
         mtime = stack_file.stat().st_mtime_ns if stack_file.exists() else 0
-        role, outputs = _primary_outputs(cfg.primary_stack, project_dir, (*_seen, stack), mtime)
+        role, outputs = _primary_outputs(primary_name, project_dir, (*_seen, stack), mtime)
         if role != "primary":
             raise ConfigError(
                 f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: that stack has role {role!r}, expected primary"
             )
-        stack_outputs[cfg.primary_stack] = outputs
+        stack_outputs[primary_name] = outputs
 
     box: dict[str, Any] = {}
 
@@ -351,4 +360,6 @@ def synthesize(
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["result"]
+    result: Synthesis = box["result"]
+    result.primary_outputs = next(iter(stack_outputs.values()), None)
+    return result
