@@ -71,7 +71,11 @@ def backup_command(
         "python",
         "-c",
         SECRET_TO_DSN,
-        "drctl",
+        # The backup-only entry point: the job does not import Pulumi, Kubernetes or
+        # the rest of drctl (see benchmarks/results.md, peak RSS).
+        "python",
+        "-m",
+        "drctl.pilotlight",
         "backup",
         "--database",
         database,

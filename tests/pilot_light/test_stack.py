@@ -290,8 +290,9 @@ def test_backup_job_targets_seoul_rds_and_the_backup_container(
     command = container["command"]
     assert command[:2] == ["python", "-c"]
     args = command[3:]
-    assert args[:2] == ["drctl", "backup"]
-    flags = dict(zip(args[2::2], args[3::2], strict=False))
+    # The backup-only entry point keeps the job's memory down.
+    assert args[:4] == ["python", "-m", "drctl.pilotlight", "backup"]
+    flags = dict(zip(args[4::2], args[5::2], strict=False))
     assert flags["--container"] == "mysql-backups"
     assert flags["--format"] == "zstd"
     assert flags["--retention-days"] == "14"
