@@ -91,7 +91,13 @@ def timing_rows(timeline: Timeline) -> list[TimingRow]:
     return [
         TimingRow("Health Check 실패 감지 (detection)", *detection),
         TimingRow("DNS Failover 완료", *dns),
-        TimingRow("RDS Promote 완료", *promote),
+        TimingRow(
+            # Pilot light has no replica: its database step creates and restores one.
+            "DB 복구 (restore) 완료"
+            if timeline.meta.get("strategy") == "pilot-light"
+            else "RDS Promote 완료",
+            *promote,
+        ),
         TimingRow("서비스 정상화 (service restored)", *restored),
         TimingRow("**총 RTO**", *total),
     ]

@@ -57,6 +57,19 @@ def test_step7_table_numbers(tmp_path: Path) -> None:
     assert "![timeline](dr-report.png)" in markdown
 
 
+def test_pilot_light_database_row_is_a_restore(tmp_path: Path) -> None:
+    timeline = drill_timeline()
+    timeline.meta["strategy"] = "pilot-light"
+    md_path, _ = write_report(timeline, Objectives(240, 600), 2.0, tmp_path)
+    markdown = md_path.read_text(encoding="utf-8")
+    assert table_row(markdown, "DB 복구 (restore)")[1:] == [
+        "02:01:41",
+        "02:06:41",
+        "300.0s (5m 00s)",
+    ]
+    assert "RDS Promote" not in markdown
+
+
 def test_objectives_missed_are_marked_and_listed(tmp_path: Path) -> None:
     md_path, _ = write_report(
         drill_timeline(),

@@ -102,6 +102,8 @@ def _notify(ctx: FailoverContext, subject: str, message: str) -> None:
 
 
 def preflight(ctx: FailoverContext, state: RunState) -> str:
+    # The report names the database step after the strategy (promotion or restore).
+    state.timeline.meta.setdefault("strategy", ctx.strategy)
     problems: list[str] = []
     facts: list[str] = []
     try:
