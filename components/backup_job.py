@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import assume_role_policy
 from stacks.config import BackupFormat
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
@@ -134,17 +135,8 @@ class BackupCronJob(pulumi.ComponentResource):
         # add-on on the cluster, which the primary stack owns.
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "pods.eks.amazonaws.com"},
-                            "Action": ["sts:AssumeRole", "sts:TagSession"],
-                        }
-                    ],
-                }
+            assume_role_policy=assume_role_policy(
+                "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")
             ),
             tags=args.tags,
             opts=on_aws,

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import assume_role_policy
 from stacks.config import AppConfig, EksConfig
 
 APP_NAME = "drstack-app"
@@ -45,21 +46,6 @@ class EksRegionArgs:
     db_name: str = ""
     db_secret_arn: pulumi.Input[str] = ""
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def _assume_role_policy(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
 
 
 def _kubeconfig(
@@ -227,7 +213,7 @@ class EksRegion(pulumi.ComponentResource):
         # ---------------------------------------------------------------- cluster
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
-            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
+            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
             tags=tags,
             opts=aws_opts,
         )
@@ -271,7 +257,7 @@ class EksRegion(pulumi.ComponentResource):
         )
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             tags=tags,
             opts=aws_opts,
         )

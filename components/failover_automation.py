@@ -26,6 +26,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assume_role_policy
+
 DRCTL_SOURCE = Path(__file__).resolve().parent.parent / "scripts" / "drctl"
 ROUTE53_METRIC_PERIOD = 60  # Route 53 publishes HealthCheckStatus once a minute
 
@@ -178,18 +180,7 @@ class FailoverAutomation(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assume_role_policy
 from components.secure_bucket import protect_bucket
 
 RTC_MINUTES = 15
@@ -93,18 +94,7 @@ class S3CrossRegion(pulumi.ComponentResource):
         source_arns = [f"arn:aws:s3:::{b}" for b in args.source_buckets.values()]
         replication_role = aws.iam.Role(
             f"{name}-replication-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("s3.amazonaws.com"),
             tags=args.tags,
             opts=src_opts,
         )
