@@ -94,8 +94,8 @@ def data_section(data: dict[str, Any]) -> list[str]:
     full = big.get("backup_full_cli")
     if full:
         lines.append(
-            f"| `drctl backup` via the full CLI | big | {full['self_max_rss_mb']:.0f} MB "
-            f"(of which {full['import_rss_mb']:.0f} MB is importing every drctl command) | "
+            f"| `drctl backup` via the `drctl` entry point | big | {full['self_max_rss_mb']:.0f} MB "
+            f"(of which {full['import_rss_mb']:.0f} MB before the command loads) | "
             f"{full['child_max_rss_mb']:.0f} MB |"
         )
     imports = big["backup"]["import_rss_mb"]

@@ -17,11 +17,8 @@ from pathlib import Path
 
 def main() -> None:
     out_path, entry, args = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
-    if entry == "drctl":  # the full CLI: every command module imported, as `drctl` does
-        from drctl import cli
-
-        cli._register_all()
-        app = cli.app
+    if entry == "drctl":  # the `drctl` entry point, which loads only the command it runs
+        from drctl.cli import app
     else:  # `python -m drctl.pilotlight`: what the backup host runs
         from drctl.pilotlight.__main__ import app
     import_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
