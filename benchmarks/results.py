@@ -85,7 +85,7 @@ def data_section(data: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| drctl {command} | {label} ({run['dump_bytes'] / 1e9:.2f} GB) | "
                 f"{m['self_max_rss_mb']:.0f} MB | {m['child_max_rss_mb']:.0f} MB "
-                f"({'mariadb-dump' if command == 'backup' else 'mariadb client'}) |"
+                f"({m.get('child_name') or '?'}) |"
             )
     growth = {
         cmd: big[cmd]["self_max_rss_mb"] - small[cmd]["self_max_rss_mb"]
