@@ -42,7 +42,7 @@ class ChildPeaks(threading.Thread):
         super().__init__(daemon=True)
         self.peak_mb = 0.0
         self.peak_name = ""
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def _children(self) -> list[int]:
         me, pids = os.getpid(), []
@@ -58,7 +58,7 @@ class ChildPeaks(threading.Thread):
         return pids
 
     def run(self) -> None:
-        while not self._stop.wait(SAMPLE_SECONDS):
+        while not self._done.wait(SAMPLE_SECONDS):
             for pid in self._children():
                 peak = vm_hwm_mb(pid)
                 if peak is not None and peak > self.peak_mb:
@@ -69,7 +69,7 @@ class ChildPeaks(threading.Thread):
                     self.peak_mb, self.peak_name = peak, name
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 
