@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -30,8 +30,8 @@ COMMANDS: Mapping[str, str] = {
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def load_command(name: str) -> click.Command | None:
-    """Import the module behind ``name`` and return its click command."""
+def load_command(name: str) -> Any:
+    """Import the module behind ``name`` and return its (Typer-built) command, or None."""
     module = COMMANDS.get(name)
     if module is None:
         return None
@@ -42,10 +42,11 @@ def load_command(name: str) -> click.Command | None:
 
 
 class LazyCommands(TyperGroup):
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # ctx is typed Any: Typer builds on its own vendored click, whose types are private.
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         return load_command(cmd_name)
 
 
