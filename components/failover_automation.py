@@ -95,22 +95,20 @@ class FailoverAutomation(pulumi.ComponentResource):
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(provider=args.metrics_provider)
         ).account_id
-        alarm_key = aws.kms.Key(
-            f"{name}-alarm-kms",
-            description=f"{name}: encrypts the health alarm topic (CloudWatch may use it)",
-            enable_key_rotation=True,
-            policy=account_id.apply(_alarm_key_policy),
-            tags=args.tags,
-            opts=metrics,
-        )
-        notify_key = aws.kms.Key(
-            f"{name}-notify-kms",
-            description=f"{name}: encrypts the failover notification topic",
-            enable_key_rotation=True,
-            policy=account_id.apply(_alarm_key_policy),
-            tags=args.tags,
-            opts=dr,
-        )
+        key_policy = account_id.apply(_alarm_key_policy)
+
+        def topic_key(role: str, what: str, opts: pulumi.ResourceOptions) -> aws.kms.Key:
+            return aws.kms.Key(
+                f"{name}-{role}-kms",
+                description=f"{name}: encrypts {what}",
+                enable_key_rotation=True,
+                policy=key_policy,
+                tags=args.tags,
+                opts=opts,
+            )
+
+        alarm_key = topic_key("alarm", "the health alarm topic (CloudWatch may use it)", metrics)
+        notify_key = topic_key("notify", "the failover notification topic", dr)
         notify_topic = aws.sns.Topic(
             f"{name}-notify",
             name=f"{name}-failover-notify",

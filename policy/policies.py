@@ -1473,7 +1473,7 @@ def evaluate(
 
                     asyncio.run(result)
             except _NotApplicableError:
-                pass
+                return  # the policy declared itself not applicable: no verdict
             except UnknownValueError as exc:
                 violations.append(
                     Violation(

@@ -15,7 +15,7 @@ from typing import Any
 
 
 class OutputsError(RuntimeError):
-    pass
+    """Stack outputs are missing, unreadable or lack a key a command needs."""
 
 
 class StackOutputs:

@@ -40,7 +40,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class RunInProgressError(RuntimeError):
-    pass
+    """Another process is executing the same run right now."""
 
 
 @dataclass

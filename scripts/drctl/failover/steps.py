@@ -26,19 +26,19 @@ from drctl.timeline import (
 
 
 class LockHeldError(RuntimeError):
-    pass
+    """Another run (an operator or the Lambda) holds the failover lock."""
 
 
 class LagGuardError(RuntimeError):
-    pass
+    """Replica lag is over the limit (or unknown) and data loss was not accepted."""
 
 
 class NotCaughtUpError(RuntimeError):
-    pass
+    """Reverse replication has not caught up: failing back now would lose writes."""
 
 
 class PreflightError(RuntimeError):
-    pass
+    """An adapter is unreachable or the topology is not what the run expects."""
 
 
 @dataclass

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from drctl.mysql_dsn import MySQLDsn
 from drctl.sandbox.paths import REPO_ROOT
 from drctl.sandbox.ports import free_port, wait_for_port
-from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
+from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor, SupervisedServer
 
 DATABASE = "portforge"  # the app's default schema name (seed 000's service)
 
 
 @dataclass
-class AppProcess:
+class AppProcess(SupervisedServer):
     supervisor: ProcessSupervisor
     region: str
     role: str
@@ -67,18 +67,6 @@ class AppProcess:
         self.stop()
         self.db = db
         self.start()
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.alive()
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.supervisor.kill(self.process)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.supervisor.stop(self.process, timeout=5)
-            self.process = None
 
     def health(self, timeout: float = 1.0) -> dict[str, object] | None:
         """The /health document, or None when the app does not answer 200."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, azurite_connection_string
 from drctl.sandbox.paths import REPO_ROOT
 from drctl.sandbox.ports import free_port, wait_for_port
-from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
+from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor, SupervisedServer
 
 
 class AzuriteUnavailable(RuntimeError):
@@ -38,7 +38,10 @@ def azurite_available() -> bool:
 
 
 @dataclass
-class AzuriteServer:
+class AzuriteServer(SupervisedServer):
+    # Azurite persists its metadata on shutdown; give it the time to.
+    stop_timeout = 10.0
+
     supervisor: ProcessSupervisor
     location: Path
     port: int = 0
@@ -77,14 +80,3 @@ class AzuriteServer:
             self.supervisor.stop(self.process, timeout=5)
         tail = self.process.log_tail(15) if self.process else ""
         raise RuntimeError(f"Azurite did not start:\n{tail}")
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.alive()
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.supervisor.kill(self.process)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.supervisor.stop(self.process, timeout=10)

@@ -20,7 +20,7 @@ from typing import Any
 from drctl.mysql_dsn import MySQLDsn
 from drctl.mysql_tools import ToolMissing, find_binary
 from drctl.sandbox.ports import free_port
-from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
+from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor, SupervisedServer
 
 APP_USER = "drstack"
 REPL_USER = "repl"
@@ -41,7 +41,7 @@ def mariadb_available() -> bool:
 
 
 @dataclass
-class MariaDBServer:
+class MariaDBServer(SupervisedServer):
     supervisor: ProcessSupervisor
     basedir: Path
     name: str
@@ -160,9 +160,6 @@ class MariaDBServer:
             else ""
         )
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.alive()
-
     def execute(self, *statements: str, database: str = "") -> list[Any]:
         """Run admin statements; returns the rows of the last one."""
         conn = self.admin_dsn(database).connect()
@@ -205,9 +202,10 @@ class MariaDBServer:
         if self.process is not None:
             self.supervisor.kill(self.process)
 
+    stop_timeout = 20.0  # InnoDB flushes its buffer pool on a clean shutdown
+
     def stop(self) -> None:
-        if self.process is not None:
-            self.supervisor.stop(self.process, timeout=20)
+        super().stop()
         if self._socket_dir:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = ""

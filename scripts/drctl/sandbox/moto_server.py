@@ -15,13 +15,13 @@ import boto3
 
 from drctl.aws import ClientFactory, client_config
 from drctl.sandbox.ports import free_port, wait_for_port
-from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
+from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor, SupervisedServer
 
 FAKE_CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
 
 
 @dataclass
-class MotoServer:
+class MotoServer(SupervisedServer):
     supervisor: ProcessSupervisor
     port: int = 0
     process: ManagedProcess | None = None
@@ -42,10 +42,6 @@ class MotoServer:
             self.supervisor.stop(self.process, timeout=5)
         tail = self.process.log_tail(15) if self.process else ""
         raise RuntimeError(f"moto server did not start:\n{tail}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.supervisor.stop(self.process, timeout=5)
 
 
 class SandboxClientFactory(ClientFactory):

@@ -186,3 +186,26 @@ def _install_handlers_once() -> None:
         if sig == signal.SIGTERM and previous not in (signal.SIG_DFL, None):
             continue
         signal.signal(sig, _on_signal)
+
+
+class SupervisedServer:
+    """alive/kill/stop for one server a ProcessSupervisor runs.
+
+    Mixed into the server dataclasses, which declare ``supervisor`` and ``process``;
+    ``stop_timeout`` is how long a clean shutdown may take before SIGKILL.
+    """
+
+    supervisor: ProcessSupervisor
+    process: ManagedProcess | None
+    stop_timeout: float = 5.0
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.alive()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.supervisor.kill(self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.supervisor.stop(self.process, timeout=self.stop_timeout)
