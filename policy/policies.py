@@ -1373,6 +1373,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
 ]
 
+# Deploy-time constraints live in policy/deploy_*.py (they import the helpers above).
+from policy.constraint_registry import gather as _gather_deploy_constraints  # noqa: E402
+
+POLICIES.extend(_gather_deploy_constraints())
+
 BY_NAME: dict[str, ResourceValidationPolicy | StackValidationPolicy] = {p.name: p for p in POLICIES}
 
 

@@ -7,6 +7,8 @@ Each synthesis costs about a second (a DR stack also synthesizes its primary), s
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -76,6 +78,27 @@ def record(
         ignore_changes=[],
         protect=False,
     )
+
+
+def caught(policy: str, violations: Sequence[Violation], *fragments: str) -> None:
+    """The policy reported the bad case, with every fragment in its messages."""
+    mine = [v for v in violations if v.policy == policy]
+    assert mine, f"{policy} did not catch the bad case; got {[v.policy for v in violations]}"
+    text = " | ".join(v.message for v in mine)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+
+
+def deploy_cases() -> dict[str, Callable[[], None]]:
+    """The bad cases of the deploy-time constraints: ``CASES`` of every
+    ``tests/policy/deploy_cases_*.py`` module (one per ``policy/deploy_*.py``)."""
+    import tests.policy as package
+
+    cases: dict[str, Callable[[], None]] = {}
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name.startswith("deploy_cases_"):
+            cases.update(importlib.import_module(f"tests.policy.{module.name}").CASES)
+    return cases
 
 
 def names(violations: Sequence[Violation], level: str | None = None) -> set[str]:

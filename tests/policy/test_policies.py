@@ -17,18 +17,22 @@ from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
 from drctl.synth import ResourceRecord
 from policy import policies
-from policy.policies import BY_NAME, POLICIES, Violation, evaluate, level_of
-from tests.policy.conftest import mutate, names, record, run_policies, synth, without
+from policy.policies import BY_NAME, POLICIES, evaluate, level_of
+from tests.policy.conftest import (
+    caught,
+    deploy_cases,
+    mutate,
+    names,
+    record,
+    run_policies,
+    synth,
+    without,
+)
 
 T = policies
 
 
-def _caught(policy: str, violations: list[Violation], *fragments: str) -> None:
-    mine = [v for v in violations if v.policy == policy]
-    assert mine, f"{policy} did not catch the bad case; got {[v.policy for v in violations]}"
-    text = " | ".join(v.message for v in mine)
-    for fragment in fragments:
-        assert fragment in text, f"{fragment!r} not in {text!r}"
+_caught = caught
 
 
 # --------------------------------------------------------------------------- cases
@@ -302,13 +306,16 @@ CASES: dict[str, Callable[[], None]] = {
 }
 
 
+ALL_CASES: dict[str, Callable[[], None]] = {**CASES, **deploy_cases()}
+
+
 def test_every_policy_has_a_bad_case() -> None:
-    assert set(CASES) == set(BY_NAME)
+    assert set(ALL_CASES) == set(BY_NAME)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
 def test_policy_catches_its_bad_case(name: str) -> None:
-    CASES[name]()
+    ALL_CASES[name]()
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
