@@ -371,6 +371,7 @@ def test_derived_names_match_what_the_stacks_declare() -> None:
     assert f"{tokyo.config.name_prefix}{RDS_REPLICA_SUFFIX}" in replica_ids
     for bucket in tokyo.config.buckets.values():
         assert f"{bucket}{DR_BUCKET_SUFFIX}" in bucket_names
+    assert "tokyo-auto-failover" in {i.get("name") for i in inputs}
 
 
 # --------------------------------------------------------------------------- via drctl
