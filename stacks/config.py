@@ -20,6 +20,9 @@ from typing import Any, Literal, TypeVar
 
 import pulumi
 
+from stacks.rules.dated import EKS_STANDARD_SUPPORT
+from stacks.validation import first_refusal
+
 NAMESPACE = "drstack"
 
 Role = Literal["primary", "dr"]
@@ -127,7 +130,9 @@ AZURE_LOCATIONS: frozenset[str] = frozenset(
 
 # Route 53 accepts only these request intervals (seconds).
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
-EKS_VERSIONS: tuple[str, ...] = ("1.29", "1.30", "1.31", "1.32", "1.33")
+# The dated list (stacks/rules/dated.py) is checked after parsing, so that
+# drstack:allow_unlisted can accept a version newer than the list.
+EKS_VERSIONS: tuple[str, ...] = tuple(sorted(EKS_STANDARD_SUPPORT.values))
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -151,7 +156,7 @@ class ConfigError(pulumi.RunError):
 
 @dataclass(frozen=True)
 class EksConfig:
-    version: str = "1.31"
+    version: str = "1.35"
     instance_type: str = "t3.medium"
     desired_size: int = 2
     min_size: int = 1
@@ -274,6 +279,8 @@ class StackConfig:
     # preview); everything else must have a DR copy or a backup path.
     dr_waivers: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Values the operator confirmed with the cloud that drstack's dated lists do not know yet.
+    allow_unlisted: tuple[str, ...] = ()
     force_failover: bool = False
     promote_replica: bool = False
     emergency: bool = False
@@ -418,7 +425,9 @@ def _eks(key: str, raw: Any) -> EksConfig:
             key,
             raw,
             {
-                "version": _one_of(EKS_VERSIONS),
+                "version": _text(
+                    re.compile(r"^1\.\d{2}$"), 'a Kubernetes minor version, quoted: "1.35"'
+                ),
                 "instance_type": _text(re.compile(r"^[a-z0-9]+\.[a-z0-9]+$"), "e.g. t3.medium"),
                 "desired_size": _int_in(0, 100),
                 "min_size": _int_in(0, 100),
@@ -460,7 +469,9 @@ def _rds(key: str, raw: Any) -> RdsConfig:
             raw,
             {
                 "identifier": _text(re.compile(r"^[a-z][a-z0-9-]{0,62}$"), "e.g. portforge-rds"),
-                "engine_version": _text(re.compile(r"^8\.0(\.\d+)?$"), "MySQL 8.0[.x]"),
+                "engine_version": _text(
+                    re.compile(r"^\d+\.\d+(\.\d+)?$"), 'a MySQL version, quoted: "8.4" or "8.4.7"'
+                ),
                 "instance_class": _text(
                     re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$"), "e.g. db.t3.medium"
                 ),
@@ -569,9 +580,8 @@ def _azure(key: str, raw: Any) -> AzureConfig:
                 "admin_username": _text(
                     re.compile(r"^[a-z][a-z0-9]{2,31}$"), "lowercase letters and digits"
                 ),
-                "ssh_public_key": _text(
-                    re.compile(r"^ssh-(rsa|ed25519) \S+"), "an OpenSSH public key"
-                ),
+                # Parsed for real in stacks/rules/formats.py.
+                "ssh_public_key": _text(None, "an OpenSSH public key"),
                 "storage_account_name": _text(
                     _STORAGE_ACCOUNT, "3-24 lowercase letters and digits (globally unique)"
                 ),
@@ -656,6 +666,9 @@ _COMMON: dict[str, Callable[[str, Any], Any]] = {
     "tags": _tags,
     # Seed 003: data of these buckets/tables stays in its region (no cross-region copy).
     "sovereign_data": lambda k, v: _list_of_str(k, v, _RESOURCE_NAME, "a bucket or table name"),
+    "allow_unlisted": lambda k, v: _list_of_str(
+        k, v, re.compile(r"^\S+$"), "a value drstack's dated lists do not know yet"
+    ),
 }
 _DR: dict[str, Callable[[str, Any], Any]] = {
     "strategy": _one_of(STRATEGIES),
@@ -762,6 +775,7 @@ def parse_config(
     if cfg.role == "dr" and cfg.primary_region is None:
         cfg = _replace(cfg, primary_region="ap-northeast-2")
     _check_cross_field(cfg)
+    _check_cloud_rules(cfg)
     return cfg
 
 
@@ -804,6 +818,16 @@ def _check_cross_field(cfg: StackConfig) -> None:
             "promoted replica with DNS still on the primary splits writes; set "
             "drstack:force_failover true first"
         )
+
+
+def _check_cloud_rules(cfg: StackConfig) -> None:
+    """What the clouds refuse only at `up` (stacks/validation.py): the first finding."""
+    refusal = first_refusal(cfg)
+    if refusal is None:
+        return
+    if refusal.namespaced:
+        raise _fail(refusal.key, refusal.value, refusal.expected)
+    raise ConfigError(f"{refusal.key} {refusal.value!r} is invalid: {refusal.expected}")
 
 
 def _check_pilot_light(cfg: StackConfig) -> None:

@@ -26,6 +26,7 @@ from components.azure_pilot_light import BACKUP_CONTAINER, AzurePilotLight, Azur
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from stacks.config import StackConfig, secret_config
+from stacks.cross_stack import checked_primary_region
 
 # Route 53 publishes health-check metrics only in us-east-1.
 ALARM_REGION = "us-east-1"
@@ -142,6 +143,8 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
 
     outputs: dict[str, Any] = {
         "strategy": cfg.strategy,
+        # Refuses a drstack:primary_region that is not the primary stack's region.
+        "primary_region": checked_primary_region(primary, cfg),
         "location": cfg.azure.location,
         "resource_group_name": site.resource_group_name,
         "storage_account_name": site.storage_account_name,

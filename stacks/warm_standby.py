@@ -20,6 +20,7 @@ from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
 from stacks.config import ConfigError, StackConfig
+from stacks.cross_stack import checked_primary_region
 from stacks.primary import data_tags, region_cluster, region_provider
 
 # Route 53 health-check metrics exist only in us-east-1.
@@ -147,6 +148,8 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
 
     outputs: dict[str, Any] = {
         "region": cfg.region,
+        # Refuses a drstack:primary_region that is not the primary stack's region.
+        "primary_region": checked_primary_region(primary, cfg),
         "strategy": cfg.strategy,
         "eks_cluster_name": eks.cluster_name,
         "app_hostname": eks.app_hostname,

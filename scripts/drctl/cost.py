@@ -29,7 +29,8 @@ from stacks.config import ConfigError
 
 # Offline stand-ins for the values seed 001 says to set once, ahead of any disaster
 # (a secret and an SSH key are never shipped in the stack file).
-PLACEHOLDER_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDrstackOfflinePreviewPlaceholderKey0"
+# A real Ed25519 public key whose private half was never kept (the config parses keys).
+PLACEHOLDER_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJUQshz6+gq7XDm+pDZ9ObFDyoxE3/hZ0NS2euSyIQUQ drstack-offline-placeholder"
 PLACEHOLDER_SECRET = "mysql_admin_password={secure: offline-placeholder}"
 
 

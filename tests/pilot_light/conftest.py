@@ -11,9 +11,11 @@ from drctl.synth import Synthesis, synthesize
 # What an operator sets once, ahead of any disaster: the secret goes through the same
 # `{secure: ...}` path as a `pulumi config set --secret` value in the stack file.
 PASSWORD = "s3cret-Passw0rd-for-tests"
+TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJUQshz6+gq7XDm+pDZ9ObFDyoxE3/hZ0NS2euSyIQUQ"
 PREPARED = (
     f"mysql_admin_password={{secure: {PASSWORD}}}",
-    "azure.ssh_public_key=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKey operator@drstack",
+    # A real Ed25519 public key (its private half was never kept): the config parses it.
+    f"azure.ssh_public_key={TEST_SSH_KEY} operator@drstack",
 )
 
 
