@@ -25,7 +25,10 @@ def apps_api_from_kubeconfig(kubeconfig: str | dict[str, Any]) -> Any:
     # The kubeconfig is a secret output: load it in memory, never write or print it.
     data = yaml.safe_load(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
     api_client = config.new_client_from_config_dict(data)
-    return client.AppsV1Api(api_client)
+    from drctl.deadline import BoundedApi, kube_endpoint
+
+    # The Kubernetes client has no default timeout: bound every call.
+    return BoundedApi(client.AppsV1Api(api_client), kube_endpoint(api_client))
 
 
 class KubernetesScaler:
