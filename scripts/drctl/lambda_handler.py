@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drctl import deadline
 from drctl.aws import ClientFactory
 from drctl.failover.build import FailoverOptions, build_context
 from drctl.failover.guards import FAILOVER, IGNORE, GuardInput, decide
@@ -193,5 +194,17 @@ def _failover(
     }
 
 
+# Left of the Lambda timeout when the deadline strikes: enough to publish the
+# "gave up" notification and save the run state before Lambda kills the process.
+LAMBDA_MARGIN_SECONDS = 30.0
+
+
+def run_deadline_seconds(context: Any) -> float:
+    """The handler's deadline: the invocation's remaining time minus a margin."""
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return max(remaining - LAMBDA_MARGIN_SECONDS, 1.0)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, Settings.from_env(os.environ), ClientFactory())
+    with deadline.limit(run_deadline_seconds(context)):
+        return handle(event, Settings.from_env(os.environ), ClientFactory())

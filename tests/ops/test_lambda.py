@@ -234,3 +234,26 @@ def test_lambda_bundle_imports_without_cli_dependencies() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_the_handler_runs_under_a_deadline_inside_the_lambda_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from drctl import deadline, lambda_handler
+
+    seen: list[float] = []
+
+    def fake_handle(event: Any, settings: Any, factory: Any) -> dict[str, Any]:
+        active = deadline.active()
+        assert active is not None
+        seen.append(active.seconds)
+        return {"results": []}
+
+    monkeypatch.setattr(lambda_handler, "handle", fake_handle)
+    monkeypatch.setattr(lambda_handler.Settings, "from_env", classmethod(lambda cls, env: None))
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 900_000)
+    lambda_handler.handler({}, context)
+    assert seen == [900 - lambda_handler.LAMBDA_MARGIN_SECONDS]
+    assert deadline.active() is None  # nothing leaks into the next invocation
