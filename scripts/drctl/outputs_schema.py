@@ -199,7 +199,6 @@ def stack_problems(
             f"{stack}.strategy: expected one of {', '.join(STRATEGIES)} "
             f"({_shown('strategy', values['strategy'])})"
         )
-        return problems
     try:
         _model(role, values).model_validate(dict(values))
     except ValidationError as exc:

@@ -273,3 +273,13 @@ def test_a_pilot_light_stack_is_checked_as_pilot_light() -> None:
         OutputsError, match=r"azure-pilot.health_check_id: input should be a valid string"
     ):
         validate_outputs(outputs, "report", {"azure-pilot": "dr"})
+
+
+def test_an_unknown_strategy_does_not_hide_the_other_problems() -> None:
+    outputs = StackOutputs(
+        {"tokyo": {"region": "ap-northeast-1", "strategy": "hot", "max_lag_seconds": "x"}}, "f"
+    )
+    with pytest.raises(OutputsError) as info:
+        validate_outputs(outputs, "status", {"tokyo": "dr"})
+    assert "tokyo.strategy: expected one of" in str(info.value)
+    assert "tokyo.max_lag_seconds: input should be a valid number" in str(info.value)
