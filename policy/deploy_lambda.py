@@ -78,7 +78,8 @@ def _async_sources(function: Any, resources: list[Any]) -> list[str]:
     sources = [
         f"{p.name} ({p.props.get('principal')})"
         for p in _of(resources, T_PERMISSION)
-        if p.props.get("principal") in ASYNC_PRINCIPALS and _refers_to(p.props.get("function"), names)
+        if p.props.get("principal") in ASYNC_PRINCIPALS
+        and _refers_to(p.props.get("function"), names)
     ]
     sources += [
         f"SNS subscription {s.name}"

@@ -9,7 +9,8 @@ inside ``limit(seconds)``, and every remote call checks the active deadline:
   ``before-send`` (fired once per attempt, retries included) to refuse an attempt once
   the deadline has passed, and ``after-call-error`` to remember which endpoint gave up.
 * Kubernetes: ``BoundedApi`` passes ``_request_timeout`` on every call (the client has
-  no default timeout at all) and checks the deadline first.
+  no default timeout at all) and checks the deadline first; ``kube_api_client`` turns
+  off urllib3's own retries.
 
 Only botocore and the standard library are imported: the Lambda bundle uses this too.
 """
@@ -185,3 +186,13 @@ class BoundedApi:
 def kube_endpoint(api_client: Any) -> str:
     host = getattr(getattr(api_client, "configuration", None), "host", None)
     return endpoint_of(host) if host else "the Kubernetes API"
+
+
+def kube_api_client(config_dict: dict[str, Any]) -> Any:
+    """An ApiClient from a kubeconfig held in memory, with no urllib3 retries: urllib3
+    would otherwise retry a timed-out GET three times, each with the full timeout."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    configuration.retries = 0
+    return config.new_client_from_config_dict(config_dict, client_configuration=configuration)

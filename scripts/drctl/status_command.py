@@ -19,10 +19,10 @@ _STYLE = {OK: "green", FAIL: "bold red", ERROR: "yellow"}
 def kube_core_api(kubeconfig: Any) -> Any:
     """CoreV1Api from the kubeconfig output (kept in memory; it is a secret)."""
     import yaml
-    from kubernetes import client, config
+    from kubernetes import client
 
     data = yaml.safe_load(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
-    api_client = config.new_client_from_config_dict(data)
+    api_client = deadline.kube_api_client(data)
     # The Kubernetes client has no default timeout: bound every call.
     return deadline.BoundedApi(client.CoreV1Api(api_client), deadline.kube_endpoint(api_client))
 

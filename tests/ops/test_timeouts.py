@@ -179,3 +179,33 @@ def test_a_non_positive_timeout_is_refused(command: str, tmp_path: Path) -> None
     )
     assert result.exit_code == 2
     assert "--timeout must be a positive number of seconds, got 0" in result.output
+
+
+def silent_kubeconfig(url: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: dr, cluster: {{server: '{url}'}}}}]\n"
+        "contexts: [{name: dr, context: {cluster: dr, user: dr}}]\n"
+        "current-context: dr\n"
+        "users: [{name: dr, user: {token: not-a-secret}}]\n"
+    )
+
+
+def test_a_silent_kubernetes_api_gives_up_naming_it(silent_aws: SilentListener) -> None:
+    from drctl.status_command import kube_core_api
+
+    core = kube_core_api(silent_kubeconfig(silent_aws.url))
+    with deadline.limit(1) as limit, pytest.raises(deadline.GaveUp, match="did not answer"):
+        core.list_node()
+    assert limit.gave_up_on == silent_aws.url
+
+
+def test_kubernetes_calls_are_refused_after_the_deadline(silent_aws: SilentListener) -> None:
+    from drctl.failover.kube import apps_api_from_kubeconfig
+
+    apps = apps_api_from_kubeconfig(silent_kubeconfig(silent_aws.url))
+    with deadline.limit(1) as limit:
+        limit.restart(-1)  # already past: no connection is even attempted
+        with pytest.raises(deadline.GaveUp):
+            apps.read_namespaced_deployment_scale("app", "default")
+    assert silent_aws.accepted == []
