@@ -195,4 +195,11 @@ def kube_api_client(config_dict: dict[str, Any]) -> Any:
 
     configuration = client.Configuration()
     configuration.retries = 0
-    return config.new_client_from_config_dict(config_dict, client_configuration=configuration)
+    try:
+        return config.new_client_from_config_dict(config_dict, client_configuration=configuration)
+    except Exception as exc:
+        # The message could quote the kubeconfig, a secret: name the failure only.
+        raise ValueError(
+            f"the kubeconfig output cannot be loaded by the Kubernetes client "
+            f"({type(exc).__name__}); check its current-context, cluster and user"
+        ) from None

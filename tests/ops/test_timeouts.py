@@ -209,3 +209,14 @@ def test_kubernetes_calls_are_refused_after_the_deadline(silent_aws: SilentListe
         with pytest.raises(deadline.GaveUp):
             apps.read_namespaced_deployment_scale("app", "default")
     assert silent_aws.accepted == []
+
+
+def test_a_kubeconfig_the_client_cannot_load_is_a_value_error_without_its_content() -> None:
+    from drctl.failover.kube import apps_api_from_kubeconfig
+
+    broken = silent_kubeconfig("http://127.0.0.1:9").replace(
+        "current-context: dr", "current-context: gone"
+    )
+    with pytest.raises(ValueError, match="cannot be loaded") as info:
+        apps_api_from_kubeconfig(broken)
+    assert "not-a-secret" not in str(info.value)
