@@ -182,10 +182,13 @@ def _failover(
         if isinstance(exc.cause, LockHeldError):
             notifier.notify("drstack: failover already in progress", str(exc.cause))
             return {"failover": "already_in_progress", "error": str(exc.cause)}
-        notifier.notify(
-            f"drstack: automated failover FAILED at {exc.step}",
-            f"{exc.cause}\nLock kept for run {state.run_id}; finish with drctl failover.",
-        )
+        # A fresh, short limit: when the run's own deadline is what stopped it, the
+        # report must still go out (inside the margin left before Lambda's timeout).
+        with deadline.limit(NOTIFY_SECONDS):
+            notifier.notify(
+                f"drstack: automated failover FAILED at {exc.step}",
+                f"{exc.cause}\nLock kept for run {state.run_id}; finish with drctl failover.",
+            )
         return {"failover": "failed", "step": exc.step, "error": str(exc.cause)}
     return {
         "failover": "completed",
@@ -195,8 +198,10 @@ def _failover(
 
 
 # Left of the Lambda timeout when the deadline strikes: enough to publish the
-# "gave up" notification and save the run state before Lambda kills the process.
-LAMBDA_MARGIN_SECONDS = 30.0
+# "gave up" notification (its own limit, plus one attempt already in flight) and save
+# the run state before Lambda kills the process.
+LAMBDA_MARGIN_SECONDS = 60.0
+NOTIFY_SECONDS = 25.0
 
 
 def run_deadline_seconds(context: Any) -> float:

@@ -257,3 +257,30 @@ def test_the_handler_runs_under_a_deadline_inside_the_lambda_timeout(
     lambda_handler.handler({}, context)
     assert seen == [900 - lambda_handler.LAMBDA_MARGIN_SECONDS]
     assert deadline.active() is None  # nothing leaks into the next invocation
+
+
+def test_a_run_stopped_by_its_deadline_still_reports(
+    dr_world: DrWorld,
+    published: list[dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from drctl import deadline, lambda_handler
+    from drctl.failover.notify import SnsNotifier
+    from drctl.failover.runner import StepFailed
+
+    def gave_up(*_: Any, **__: Any) -> None:
+        raise StepFailed("preflight", deadline.GaveUp("https://rds.example", 840))
+
+    monkeypatch.setattr(lambda_handler, "run_steps", gave_up)
+    notifier = SnsNotifier(
+        dr_world.client("sns", TOKYO), dr_world.outputs["tokyo"]["sns_topic_arn"]
+    )
+    with deadline.limit(1) as limit:
+        limit.restart(-1)  # the run's deadline has passed: every new attempt is refused
+        result = lambda_handler._failover(
+            settings(dr_world, True), dr_world.factory, notifier, lambda: 1.0, tmp_path
+        )
+    assert result["failover"] == "failed" and "did not answer" in result["error"]
+    assert "FAILED at preflight" in published[-1]["Subject"]
+    assert "https://rds.example did not answer" in published[-1]["Message"]
