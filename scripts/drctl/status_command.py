@@ -61,11 +61,11 @@ def register(app: typer.Typer) -> None:
             probe_timeout_seconds=probe_timeout,
             kube_core_api=kube_core_api,
         )
-        with progress.status("running DR checks…"), support.time_limit(timeout) as limit:
+        with progress.status("running DR checks…"), support.time_limit(timeout) as run_deadline:
             results = run_checks(ctx)
         code = exit_code(results)
-        if limit.gave_up_on is not None:
-            support.say_gave_up("status", limit)
+        if run_deadline.gave_up_on is not None:
+            support.say_gave_up("status", run_deadline)
         if as_json:
             support.print_json({"ok": code == 0, "checks": [r.to_dict() for r in results]})
         else:
