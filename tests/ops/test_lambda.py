@@ -267,6 +267,7 @@ def test_a_run_stopped_by_its_deadline_still_reports(
 ) -> None:
     from drctl import deadline, lambda_handler
     from drctl.failover.notify import SnsNotifier
+    from drctl.failover.rds import AlarmLagReader
     from drctl.failover.runner import StepFailed
 
     def gave_up(*_: Any, **__: Any) -> None:
@@ -276,10 +277,11 @@ def test_a_run_stopped_by_its_deadline_still_reports(
     notifier = SnsNotifier(
         dr_world.client("sns", TOKYO), dr_world.outputs["tokyo"]["sns_topic_arn"]
     )
+    lag_reader = AlarmLagReader(dr_world.client("cloudwatch", TOKYO), LAG_ALARM)
     with deadline.limit(1) as limit:
         limit.restart(-1)  # the run's deadline has passed: every new attempt is refused
         result = lambda_handler._failover(
-            settings(dr_world, True), dr_world.factory, notifier, lambda: 1.0, tmp_path
+            settings(dr_world, True), dr_world.factory, notifier, lag_reader, tmp_path
         )
     assert result["failover"] == "failed" and "did not answer" in result["error"]
     assert "FAILED at preflight" in published[-1]["Subject"]
