@@ -10,8 +10,12 @@ Gotchas this component exists to get right:
 * Metric reads (``GetMetricStatistics``) cannot be scoped to a resource; the Lambda reads
   replica lag from a ReplicaLag alarm (``DescribeAlarms`` on one alarm ARN) instead, so
   the role has no ``*`` resource at all.
-* Reserved concurrency 1: two alarm deliveries never run two failovers side by side (the
-  DynamoDB lock is the real guard; this just avoids the contention).
+* No reserved concurrency: AWS refuses a reservation that leaves the account fewer than
+  100 unreserved executions, and new accounts start with a quota as low as 10; the
+  DynamoDB lock already serialises failover runs.
+* SNS invokes the Lambda asynchronously: an event that still fails after Lambda's retries
+  would be dropped silently. An on-failure destination (an SQS queue, standard, not FIFO)
+  keeps it, and an alarm on the queue's depth tells the on-call.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from components.iam import assume_role_policy
 
 DRCTL_SOURCE = Path(__file__).resolve().parent.parent / "scripts" / "drctl"
 ROUTE53_METRIC_PERIOD = 60  # Route 53 publishes HealthCheckStatus once a minute
+# An alarm event replayed later than this could fail over a primary that has recovered
+# since; after it, the event goes to the failed-events queue for a human to look at.
+MAX_EVENT_AGE_SECONDS = 900
+ASYNC_RETRIES = 2  # Lambda's own retries of a failed asynchronous invocation (max 2)
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to notice and replay
 
 
 @dataclass
@@ -66,6 +75,7 @@ class FailoverAutomation(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     health_alarm_name: pulumi.Output[str]
     lag_alarm_name: pulumi.Output[str]
+    failed_events_queue_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: FailoverAutomationArgs, opts: pulumi.ResourceOptions | None = None
@@ -169,6 +179,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=dr,
         )
+        failed_events = self._failed_events_queue(name, args, notify_topic, dr)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/lambda/{function_name}",
@@ -194,6 +205,7 @@ class FailoverAutomation(pulumi.ComponentResource):
                 notify_key_arn=notify_key.arn,
                 lag_alarm_arn=lag_alarm.arn,
                 log_group_arn=log_group.arn,
+                failed_events_queue_arn=failed_events.arn,
             ).apply(lambda values: json.dumps(lambda_policy_document(**values))),
             opts=dr,
         )
@@ -206,7 +218,6 @@ class FailoverAutomation(pulumi.ComponentResource):
             role=role.arn,
             timeout=900,
             memory_size=256,
-            reserved_concurrent_executions=1,
             environment={
                 "variables": {
                     "DR_STACK": args.dr_stack,
@@ -228,6 +239,17 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[log_group, role_policy]
+            ),
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-invoke-config",
+            function_name=function.name,
+            maximum_retry_attempts=ASYNC_RETRIES,
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+            destination_config={"on_failure": {"destination": failed_events.arn}},
+            # Lambda checks at configuration time that the role may send to the queue.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[role_policy]
             ),
         )
         aws.lambda_.Permission(
@@ -253,6 +275,7 @@ class FailoverAutomation(pulumi.ComponentResource):
         self.function_name = function.name
         self.health_alarm_name = health_alarm.name
         self.lag_alarm_name = lag_alarm.name
+        self.failed_events_queue_arn = failed_events.arn
         self.register_outputs(
             {
                 "lock_table_name": self.lock_table_name,
@@ -261,8 +284,48 @@ class FailoverAutomation(pulumi.ComponentResource):
                 "function_name": self.function_name,
                 "health_alarm_name": self.health_alarm_name,
                 "lag_alarm_name": self.lag_alarm_name,
+                "failed_events_queue_arn": self.failed_events_queue_arn,
             }
         )
+
+    @staticmethod
+    def _failed_events_queue(
+        name: str,
+        args: FailoverAutomationArgs,
+        notify_topic: aws.sns.Topic,
+        opts: pulumi.ResourceOptions,
+    ) -> aws.sqs.Queue:
+        """Where failover events go that failed every attempt, and the alarm on it."""
+        queue = aws.sqs.Queue(
+            f"{name}-failed-events",
+            name=f"{name}-failover-failed-events",
+            # SQS-managed encryption: Lambda can send without a KMS grant, and a
+            # destination queue must be a standard queue (FIFO is refused).
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+            tags=args.tags,
+            opts=opts,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-events-alarm",
+            name=f"{name}-failover-failed-events",
+            alarm_description="A failover alarm event failed every attempt: read the queue, "
+            "then run drctl failover by hand if the primary is still down.",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": queue.name},
+            statistic="Maximum",
+            period=300,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            # SQS stops publishing for an idle queue: no data means no failed event.
+            treat_missing_data="notBreaching",
+            alarm_actions=[notify_topic.arn],
+            tags=args.tags,
+            opts=opts,
+        )
+        return queue
 
 
 def _alarm_key_policy(account_id: str) -> str:
@@ -298,6 +361,7 @@ def lambda_policy_document(
     notify_key_arn: str,
     lag_alarm_arn: str,
     log_group_arn: str,
+    failed_events_queue_arn: str,
 ) -> dict[str, Any]:
     """Exactly the calls the failover steps make, each on its one resource."""
     return {
@@ -347,6 +411,13 @@ def lambda_policy_document(
                 "Effect": "Allow",
                 "Action": ["cloudwatch:DescribeAlarms"],
                 "Resource": [lag_alarm_arn],
+            },
+            {
+                # Lambda sends the failed-event record with the function's role.
+                "Sid": "RecordFailedEvents",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [failed_events_queue_arn],
             },
             {
                 "Sid": "OwnLogs",

@@ -190,6 +190,7 @@ FREE_PREFIXES = (
     "aws:route53/record:",
     "aws:lambda/",
     "aws:sns/",
+    "aws:sqs/",  # an idle failed-events queue: within the free 1M requests/month
     "aws:cloudwatch/eventRule",
     "aws:cloudwatch/eventTarget",
     "aws:cloudwatch/logGroup",

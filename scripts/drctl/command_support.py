@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from drctl import deadline
 from drctl.aws import ClientFactory
 from drctl.stack_outputs import OutputsError, StackOutputs, load_outputs
 
@@ -17,6 +20,43 @@ OUTPUTS_HELP = (
     'Stack outputs JSON: {"seoul": {...}, "tokyo": {...}} as printed by '
     "`pulumi stack output --json -s NAME`. Without it drctl asks the Pulumi CLI."
 )
+
+
+# Overall --timeout defaults. status: a health check an operator waits for. failover:
+# the RTO objective (objectives.rto_minutes) when the outputs declare one, else this.
+# failback is not under the RTO clock, but reverse sync and promotion take their time.
+STATUS_TIMEOUT_SECONDS = 60.0
+FAILOVER_TIMEOUT_SECONDS = 1800.0
+FAILBACK_TIMEOUT_SECONDS = 3600.0
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[deadline.Deadline]:
+    """Every remote call inside the block gives up once ``seconds`` have passed."""
+    if not seconds > 0:
+        fail(f"--timeout must be a positive number of seconds, got {seconds:g}")
+    with deadline.limit(seconds) as limit:
+        yield limit
+
+
+def restart_time_limit(seconds: float) -> deadline.Deadline:
+    """Start the active limit's clock again, e.g. once the operator has confirmed."""
+    if not seconds > 0:
+        fail(f"--timeout must be a positive number of seconds, got {seconds:g}")
+    active = deadline.active()
+    if active is None:
+        raise RuntimeError("restart_time_limit() outside time_limit()")
+    active.restart(seconds)
+    return active
+
+
+def say_gave_up(command: str, limit: deadline.Deadline, changed: str = "") -> None:
+    """The one line an operator reads when a command stopped waiting for an endpoint."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]{command} gave up:[/] {limit.gave_up_on} did not answer "
+        f"(--timeout {limit.seconds:g}s); {changed or 'nothing was changed'}",
+        highlight=False,
+    )
 
 
 def make_client_factory() -> ClientFactory:
@@ -32,9 +72,18 @@ def consoles(as_json: bool) -> tuple[Console, Console]:
     return out, progress
 
 
-def read_outputs(path: Path | None, stacks: list[str]) -> StackOutputs:
+def read_outputs(
+    path: Path | None, stacks: list[str], command: str = "", roles: dict[str, str] | None = None
+) -> StackOutputs:
+    """Load the outputs; with ``command`` and ``roles`` (stack -> "primary"/"dr") also
+    validate the whole file first, so nothing runs on a malformed value."""
     try:
-        return load_outputs(path, stacks)
+        outputs = load_outputs(path, stacks)
+        if command:
+            from drctl.outputs_schema import validate_outputs
+
+            validate_outputs(outputs, command, roles or {})
+        return outputs
     except OutputsError as exc:
         fail(str(exc))
 

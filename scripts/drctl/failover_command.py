@@ -27,6 +27,7 @@ from drctl.stack_outputs import OutputsError, StackOutputs
 # Refusals are a decision, not a crash: a distinct exit code lets scripts tell them apart.
 EXIT_FAILED = 1
 EXIT_REFUSED = 3
+EXIT_GAVE_UP = 4  # an endpoint did not answer within --timeout
 _REFUSALS = (LagGuardError, LockHeldError, NotCaughtUpError)
 
 
@@ -39,6 +40,16 @@ OutputsOpt = Annotated[Path | None, typer.Option("--outputs", help=support.OUTPU
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan; call no API.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Give up after this many seconds overall (failover: the RTO objective, else "
+        f"{support.FAILOVER_TIMEOUT_SECONDS:g}; failback: {support.FAILBACK_TIMEOUT_SECONDS:g}).",
+    ),
+]
+# Steps that only read: a run that gave up before any other step changed nothing.
+_READ_ONLY_STEPS = {"preflight", "replica_lag_guard"}
 StateDirOpt = Annotated[
     Path, typer.Option("--state-dir", help="Where run state is kept (resume after a crash).")
 ]
@@ -53,9 +64,30 @@ def _execute(
     yes: bool,
     state_dir: Path,
     run_name: str | None,
+    timeout: float | None = None,
+) -> None:
+    with support.time_limit(support.FAILOVER_TIMEOUT_SECONDS if timeout is None else timeout):
+        _execute_in_time(
+            kind, options, outputs_path, as_json, dry_run, yes, state_dir, run_name, timeout
+        )
+
+
+def _execute_in_time(
+    kind: str,
+    options: FailoverOptions,
+    outputs_path: Path | None,
+    as_json: bool,
+    dry_run: bool,
+    yes: bool,
+    state_dir: Path,
+    run_name: str | None,
+    timeout: float | None,
 ) -> None:
     out, progress = support.consoles(as_json)
-    outputs = support.read_outputs(outputs_path, [options.primary_stack, options.dr_stack])
+    primary, dr = options.primary_stack, options.dr_stack
+    outputs = support.read_outputs(
+        outputs_path, [primary, dr], kind, {primary: "primary", dr: "dr"}
+    )
     name = run_name or f"{kind}-{options.dr_stack}"
     try:
         plan = plan_lines(kind, outputs, options)
@@ -78,6 +110,10 @@ def _execute(
     def say(message: str) -> None:
         progress.print(escape(message), highlight=False)
 
+    # The clock starts now, not while the operator read the plan and confirmed.
+    seconds = _default_timeout(kind, outputs, options) if timeout is None else timeout
+    limit = support.restart_time_limit(seconds)
+    _cap_step_timeouts(options, limit.seconds)
     try:
         context = build_context(
             outputs,
@@ -118,6 +154,14 @@ def _execute(
         "timeline": state.timeline.to_dict(),
         "config_commands": commands if error is None else [],
     }
+    if error is not None and limit.gave_up_on is not None:
+        changed = _changes_so_far(state)
+        result.update(status="gave_up", endpoint=limit.gave_up_on, changed=changed)
+        if as_json:
+            support.print_json(result)
+        else:
+            support.say_gave_up(f"{kind} (step '{error.step}')", limit, changed)
+        raise typer.Exit(EXIT_GAVE_UP)
     if as_json:
         support.print_json(result)
     elif error is None:
@@ -130,6 +174,32 @@ def _execute(
         )
     if error is not None:
         raise typer.Exit(EXIT_REFUSED if isinstance(error.cause, _REFUSALS) else EXIT_FAILED)
+
+
+def _default_timeout(kind: str, outputs: StackOutputs, options: FailoverOptions) -> float:
+    if kind == "failback":
+        return support.FAILBACK_TIMEOUT_SECONDS
+    objectives = outputs.optional(options.dr_stack, "objectives") or {}
+    rto_minutes = objectives.get("rto_minutes") if isinstance(objectives, dict) else None
+    return float(rto_minutes) * 60 if rto_minutes else support.FAILOVER_TIMEOUT_SECONDS
+
+
+def _cap_step_timeouts(options: FailoverOptions, seconds: float) -> None:
+    """No single wait inside the run may outlast the run's own deadline."""
+    for name in (
+        "promote_timeout_seconds",
+        "health_timeout_seconds",
+        "sync_timeout_seconds",
+        "scale_timeout_seconds",
+    ):
+        setattr(options, name, min(getattr(options, name), seconds))
+
+
+def _changes_so_far(state: RunState) -> str:
+    changed = [s for s in state.steps if s not in _READ_ONLY_STEPS and state.is_done(s)]
+    if not changed:
+        return "nothing was changed"
+    return f"done so far: {', '.join(changed)}; rerun the same command to resume"
 
 
 def register(app: typer.Typer) -> None:
@@ -153,6 +223,7 @@ def register(app: typer.Typer) -> None:
         health_timeout: Annotated[float, typer.Option(help="Seconds.")] = 300.0,
         state_dir: StateDirOpt = DEFAULT_STATE_DIR,
         run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+        timeout: TimeoutOpt = None,
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -163,7 +234,7 @@ def register(app: typer.Typer) -> None:
             promote_timeout_seconds=promote_timeout,
             health_timeout_seconds=health_timeout,
         )
-        _execute("failover", options, outputs, as_json, dry_run, yes, state_dir, run_name)
+        _execute("failover", options, outputs, as_json, dry_run, yes, state_dir, run_name, timeout)
 
     @app.command("failback")
     def failback(
@@ -183,6 +254,7 @@ def register(app: typer.Typer) -> None:
         sync_timeout: Annotated[float, typer.Option(help="Seconds to wait for sync.")] = 1800.0,
         state_dir: StateDirOpt = DEFAULT_STATE_DIR,
         run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+        timeout: TimeoutOpt = None,
     ) -> None:
         """Fail back: reverse replication, wait for sync, DNS back, restore topology."""
         options = FailoverOptions(
@@ -192,4 +264,4 @@ def register(app: typer.Typer) -> None:
             reverse_replica_id=reverse_replica_id,
             sync_timeout_seconds=sync_timeout,
         )
-        _execute("failback", options, outputs, as_json, dry_run, yes, state_dir, run_name)
+        _execute("failback", options, outputs, as_json, dry_run, yes, state_dir, run_name, timeout)

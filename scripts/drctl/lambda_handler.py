@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drctl import deadline
 from drctl.aws import ClientFactory
 from drctl.failover.build import FailoverOptions, build_context
 from drctl.failover.guards import FAILOVER, IGNORE, GuardInput, decide
@@ -181,10 +182,13 @@ def _failover(
         if isinstance(exc.cause, LockHeldError):
             notifier.notify("drstack: failover already in progress", str(exc.cause))
             return {"failover": "already_in_progress", "error": str(exc.cause)}
-        notifier.notify(
-            f"drstack: automated failover FAILED at {exc.step}",
-            f"{exc.cause}\nLock kept for run {state.run_id}; finish with drctl failover.",
-        )
+        # A fresh, short limit: when the run's own deadline is what stopped it, the
+        # report must still go out (inside the margin left before Lambda's timeout).
+        with deadline.limit(NOTIFY_SECONDS):
+            notifier.notify(
+                f"drstack: automated failover FAILED at {exc.step}",
+                f"{exc.cause}\nLock kept for run {state.run_id}; finish with drctl failover.",
+            )
         return {"failover": "failed", "step": exc.step, "error": str(exc.cause)}
     return {
         "failover": "completed",
@@ -193,5 +197,19 @@ def _failover(
     }
 
 
+# Left of the Lambda timeout when the deadline strikes: enough to publish the
+# "gave up" notification (its own limit, plus one attempt already in flight) and save
+# the run state before Lambda kills the process.
+LAMBDA_MARGIN_SECONDS = 60.0
+NOTIFY_SECONDS = 25.0
+
+
+def run_deadline_seconds(context: Any) -> float:
+    """The handler's deadline: the invocation's remaining time minus a margin."""
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return max(remaining - LAMBDA_MARGIN_SECONDS, 1.0)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, Settings.from_env(os.environ), ClientFactory())
+    with deadline.limit(run_deadline_seconds(context)):
+        return handle(event, Settings.from_env(os.environ), ClientFactory())

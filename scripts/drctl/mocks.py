@@ -190,6 +190,10 @@ class DrstackMocks(pulumi.runtime.Mocks):
             arn = self._arn("sns", region, topic)
             rid = arn
             state.update(name=topic, arn=arn)
+        elif typ == "aws:sqs/queue:Queue":
+            queue = inputs.get("name") or physical
+            rid = f"https://sqs.{region}.amazonaws.com/{self.account}/{queue}"
+            state.update(name=queue, arn=self._arn("sqs", region, queue), url=rid)
         elif typ == "aws:secretsmanager/secret:Secret":
             secret = inputs.get("name") or physical
             arn = self._arn(

@@ -48,7 +48,12 @@ def register(app: typer.Typer) -> None:
         timeline, run_data = _load(timeline_file)
         declared: dict[str, Any] = {}
         if outputs is not None:
-            declared = support.read_outputs(outputs, [stack]).optional(stack, "objectives", {})
+            declared = (
+                support.read_outputs(outputs, [stack], "report", {stack: "dr"}).optional(
+                    stack, "objectives", {}
+                )
+                or {}
+            )
         objectives = Objectives(
             rto_minutes=float(rto_minutes or declared.get("rto_minutes", 30)),
             rpo_seconds=float(

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+PULUMI_TIMEOUT_SECONDS = 60.0
+
 
 class OutputsError(RuntimeError):
     """Stack outputs are missing, unreadable or lack a key a command needs."""
@@ -47,6 +49,12 @@ def load_outputs_file(path: Path) -> StackOutputs:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise OutputsError(f"--outputs file {path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise OutputsError(f"--outputs {path} is a directory, expected a JSON file") from exc
+    except OSError as exc:
+        raise OutputsError(f"--outputs file {path} cannot be read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise OutputsError(f"--outputs file {path} is not UTF-8 text: {exc.reason}") from exc
     except json.JSONDecodeError as exc:
         raise OutputsError(f"--outputs file {path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -67,17 +75,30 @@ def load_outputs_from_pulumi(stacks: Iterable[str]) -> StackOutputs:
     result: dict[str, dict[str, Any]] = {}
     for name in stacks:
         # --show-secrets: the kubeconfig is a secret output; it stays in memory.
-        completed = subprocess.run(
-            [pulumi, "stack", "output", "--json", "--show-secrets", "-s", name],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise OutputsError(
-                f"`pulumi stack output --json -s {name}` failed: {completed.stderr.strip()}"
+        command = f"`pulumi stack output --json -s {name}`"
+        try:
+            # The state backend is remote too: bounded like every other call.
+            completed = subprocess.run(
+                [pulumi, "stack", "output", "--json", "--show-secrets", "-s", name],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=PULUMI_TIMEOUT_SECONDS,
             )
-        result[name] = json.loads(completed.stdout or "{}")
+        except subprocess.TimeoutExpired as exc:
+            raise OutputsError(
+                f"{command} did not answer within {PULUMI_TIMEOUT_SECONDS:g}s "
+                "(is the state backend reachable?)"
+            ) from exc
+        if completed.returncode != 0:
+            raise OutputsError(f"{command} failed: {completed.stderr.strip()}")
+        try:
+            values = json.loads(completed.stdout or "{}")
+        except json.JSONDecodeError as exc:
+            raise OutputsError(f"{command} printed no valid JSON: {exc}") from exc
+        if not isinstance(values, dict):
+            raise OutputsError(f"{command} printed {type(values).__name__}, expected an object")
+        result[name] = values
     return StackOutputs(result, "pulumi stack output")
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+from drctl import deadline
 from drctl.aws import ClientFactory
 from drctl.failover.rds import CloudWatchLagReader
 from drctl.failover.route53 import observed_healthy_fraction
 from drctl.stack_outputs import OutputsError, StackOutputs
 
 OK, FAIL, ERROR, SKIP = "ok", "fail", "error", "skip"
+DEADLINE_GRACE_SECONDS = 5.0
 ROUTE53_REGION = "us-east-1"
 _DENIED = {
     "AccessDenied",
@@ -77,6 +79,9 @@ def _names(value: Any) -> list[str]:
 
 
 def explain_failure(exc: BaseException) -> str:
+    timed_out = deadline.gave_up(exc)
+    if timed_out is not None:
+        return f"gave up: {timed_out}"
     if isinstance(exc, OutputsError):
         return f"cannot run: {exc}"
     if isinstance(exc, ClientError):
@@ -400,9 +405,29 @@ def run_checks(
         except Exception as exc:  # a check must never take the run down
             return [CheckResult(label, ERROR, explain_failure(exc))]
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # map keeps the declared order, so the table reads like the §8 checklist.
-        return [result for group in pool.map(guarded, checks) for result in group]
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(guarded, entry) for entry in checks]
+    active = deadline.active()
+    # Each attempt's timeouts are capped at the deadline, so every check ends soon after
+    # it; the grace lets an attempt in flight at the deadline report its endpoint.
+    grace = None if active is None else max(active.remaining(), 0) + DEADLINE_GRACE_SECONDS
+    wait(futures, timeout=grace)
+    pool.shutdown(wait=False, cancel_futures=True)
+    # Declared order, so the table reads like the §8 checklist.
+    return [
+        result
+        for (label, _), future in zip(checks, futures, strict=True)
+        for result in _result_or_gave_up(label, future, active)
+    ]
+
+
+def _result_or_gave_up(
+    label: str, future: Future[list[CheckResult]], active: deadline.Deadline | None
+) -> list[CheckResult]:
+    if future.done() and not future.cancelled():
+        return future.result()
+    limit = f" within --timeout {active.seconds:g}s" if active is not None else ""
+    return [CheckResult(label, ERROR, f"gave up: the check did not finish{limit}")]
 
 
 def exit_code(results: list[CheckResult]) -> int:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drctl import command_support as support
+from drctl import deadline
 from drctl.status_checks import ERROR, FAIL, OK, StatusContext, exit_code, run_checks
 
 _STYLE = {OK: "green", FAIL: "bold red", ERROR: "yellow"}
@@ -18,10 +19,12 @@ _STYLE = {OK: "green", FAIL: "bold red", ERROR: "yellow"}
 def kube_core_api(kubeconfig: Any) -> Any:
     """CoreV1Api from the kubeconfig output (kept in memory; it is a secret)."""
     import yaml
-    from kubernetes import client, config
+    from kubernetes import client
 
     data = yaml.safe_load(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
-    return client.CoreV1Api(config.new_client_from_config_dict(data))
+    api_client = deadline.kube_api_client(data)
+    # The Kubernetes client has no default timeout: bound every call.
+    return deadline.BoundedApi(client.CoreV1Api(api_client), deadline.kube_endpoint(api_client))
 
 
 def register(app: typer.Typer) -> None:
@@ -35,10 +38,15 @@ def register(app: typer.Typer) -> None:
         primary: Annotated[str, typer.Option("--primary", help="Primary stack.")] = "seoul",
         max_lag: Annotated[float | None, typer.Option(help="Replica lag limit (s).")] = None,
         probe_timeout: Annotated[float, typer.Option(help="Replication probe wait (s).")] = 5.0,
+        timeout: Annotated[
+            float, typer.Option("--timeout", help="Give up on the whole run after this (s).")
+        ] = support.STATUS_TIMEOUT_SECONDS,
     ) -> None:
         """Run the DR component checks (exit 1 when any check fails or cannot run)."""
         out, progress = support.consoles(as_json)
-        stack_outputs = support.read_outputs(outputs, [primary, dr])
+        stack_outputs = support.read_outputs(
+            outputs, [primary, dr], "status", {primary: "primary", dr: "dr"}
+        )
         limit = (
             max_lag
             if max_lag is not None
@@ -53,9 +61,11 @@ def register(app: typer.Typer) -> None:
             probe_timeout_seconds=probe_timeout,
             kube_core_api=kube_core_api,
         )
-        with progress.status("running DR checks…"):
+        with progress.status("running DR checks…"), support.time_limit(timeout) as run_deadline:
             results = run_checks(ctx)
         code = exit_code(results)
+        if run_deadline.gave_up_on is not None:
+            support.say_gave_up("status", run_deadline)
         if as_json:
             support.print_json({"ok": code == 0, "checks": [r.to_dict() for r in results]})
         else:

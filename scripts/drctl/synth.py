@@ -97,8 +97,26 @@ class Synthesis:
 # --------------------------------------------------------------------------- config files
 
 
-def _parse_override_value(text: str) -> Any:
-    return yaml.safe_load(text) if text != "" else ""
+def _parse_override_value(key: str, text: str) -> Any:
+    if text == "":
+        return ""
+    try:
+        # safe_load: a `!!python/...` tag is refused, never constructed.
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"--set {key}: {text!r} is not a YAML value: {_yaml_problem(exc)}"
+        ) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line from PyYAML's multi-line message: the problem and its column."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        problem = exc.problem or exc.context or "parse error"
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at column {mark.column + 1}" if mark is not None else ""
+        return f"{problem}{where}".replace("\n", " ")
+    return " ".join(str(exc).split())
 
 
 def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -115,7 +133,7 @@ def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[st
         key = key.strip()
         full = key if ":" in key else f"{NAMESPACE}:{key}"
         top, *path = full.split(".")
-        value = _parse_override_value(value_text)
+        value = _parse_override_value(key, value_text)
         if not path:
             result[top] = value
             continue

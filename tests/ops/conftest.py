@@ -172,6 +172,18 @@ def create_lock_table(dynamodb: Any, name: str) -> None:
     )
 
 
+def kubeconfig(cluster: str) -> str:
+    """A well-formed kubeconfig whose API server refuses connections (port 9): the
+    token in it is a secret output that must never reach the terminal."""
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: {cluster}, cluster: {{server: 'https://127.0.0.1:9'}}}}]\n"
+        f"contexts: [{{name: {cluster}, context: {{cluster: {cluster}, user: {cluster}}}}}]\n"
+        f"current-context: {cluster}\n"
+        f"users: [{{name: {cluster}, user: {{token: secret-token-should-never-print}}}}]\n"
+    )
+
+
 _SHARED_SESSION: boto3.session.Session | None = None
 
 
@@ -228,7 +240,7 @@ def dr_world(moto_aws: None, tmp_path: Path, health_server: HealthServer) -> DrW
             "region": SEOUL,
             "rds_instance_id": "drstack-seoul-mysql",
             "rds_instance_arn": primary["DBInstanceArn"],
-            "kubeconfig": "apiVersion: v1\nclusters: []  # secret-token-should-never-print",
+            "kubeconfig": kubeconfig("seoul"),
         },
         "tokyo": {
             "region": TOKYO,
@@ -245,7 +257,7 @@ def dr_world(moto_aws: None, tmp_path: Path, health_server: HealthServer) -> DrW
             "max_lag_seconds": 30,
             "deployments": {"auth-deployment": 2, "team-service": 2},
             "standby_deployments": {"auth-deployment": 1, "team-service": 1},
-            "kubeconfig": "apiVersion: v1\nusers: []  # secret-token-should-never-print",
+            "kubeconfig": kubeconfig("tokyo"),
         },
     }
     outputs_path = tmp_path / "outputs.json"

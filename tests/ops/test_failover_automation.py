@@ -173,3 +173,35 @@ def test_auto_promote_and_threshold_flow_into_the_function(mocks: Mocks) -> None
 def test_threshold_below_one_metric_period_is_rejected(mocks: Mocks) -> None:
     with pytest.raises(ValueError, match="at least 60"):
         build(failure_threshold_seconds=30)
+
+
+def test_no_reserved_concurrency(mocks: Mocks) -> None:
+    run_program()
+    fn = mocks.resources["tokyo-failover-function"]["inputs"]
+    # A reservation fails `up` on accounts with a small concurrency quota; the lock
+    # already serialises runs.
+    assert "reservedConcurrentExecutions" not in fn
+
+
+def test_failed_async_events_land_in_an_encrypted_queue_that_alarms(mocks: Mocks) -> None:
+    run_program()
+    r = mocks.resources
+    queue = r["tokyo-failover-failed-events"]
+    assert queue["region"] == "ap-northeast-1"
+    assert queue["inputs"]["sqsManagedSseEnabled"] is True
+    assert not queue["inputs"].get("fifoQueue")  # Lambda refuses FIFO destinations
+    config = r["tokyo-failover-invoke-config"]["inputs"]
+    assert config["functionName"] == "tokyo-failover-failover"
+    destination = config["destinationConfig"]["onFailure"]["destination"]
+    assert destination.startswith("arn:aws:mock:ap-northeast-1:")
+    assert destination.endswith(":tokyo-failover-failed-events")
+    assert 60 <= config["maximumEventAgeInSeconds"] <= 900
+    assert config["maximumRetryAttempts"] == 2
+    policy = json.loads(r["tokyo-failover-policy"]["inputs"]["policy"])
+    send = {s["Sid"]: s for s in policy["Statement"]}["RecordFailedEvents"]
+    assert send["Action"] == ["sqs:SendMessage"] and send["Resource"] == [destination]
+    alarm = r["tokyo-failover-failed-events-alarm"]["inputs"]
+    assert alarm["namespace"] == "AWS/SQS"
+    assert alarm["metricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["threshold"] == 0 and alarm["comparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["alarmActions"][0].startswith("arn:aws:sns:ap-northeast-1:")

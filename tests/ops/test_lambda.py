@@ -234,3 +234,55 @@ def test_lambda_bundle_imports_without_cli_dependencies() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_the_handler_runs_under_a_deadline_inside_the_lambda_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from drctl import deadline, lambda_handler
+
+    seen: list[float] = []
+
+    def fake_handle(event: Any, settings: Any, factory: Any) -> dict[str, Any]:
+        active = deadline.active()
+        assert active is not None
+        seen.append(active.seconds)
+        return {"results": []}
+
+    monkeypatch.setattr(lambda_handler, "handle", fake_handle)
+    monkeypatch.setattr(lambda_handler.Settings, "from_env", classmethod(lambda cls, env: None))
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 900_000)
+    lambda_handler.handler({}, context)
+    assert seen == [900 - lambda_handler.LAMBDA_MARGIN_SECONDS]
+    assert deadline.active() is None  # nothing leaks into the next invocation
+
+
+def test_a_run_stopped_by_its_deadline_still_reports(
+    dr_world: DrWorld,
+    published: list[dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from drctl import deadline, lambda_handler
+    from drctl.failover.notify import SnsNotifier
+    from drctl.failover.rds import AlarmLagReader
+    from drctl.failover.runner import StepFailed
+
+    def gave_up(*_: Any, **__: Any) -> None:
+        raise StepFailed("preflight", deadline.GaveUp("https://rds.example", 840))
+
+    monkeypatch.setattr(lambda_handler, "run_steps", gave_up)
+    notifier = SnsNotifier(
+        dr_world.client("sns", TOKYO), dr_world.outputs["tokyo"]["sns_topic_arn"]
+    )
+    lag_reader = AlarmLagReader(dr_world.client("cloudwatch", TOKYO), LAG_ALARM)
+    with deadline.limit(1) as limit:
+        limit.restart(-1)  # the run's deadline has passed: every new attempt is refused
+        result = lambda_handler._failover(
+            settings(dr_world, True), dr_world.factory, notifier, lag_reader, tmp_path
+        )
+    assert result["failover"] == "failed" and "did not answer" in result["error"]
+    assert "FAILED at preflight" in published[-1]["Subject"]
+    assert "https://rds.example did not answer" in published[-1]["Message"]

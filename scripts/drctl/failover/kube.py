@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drctl.deadline import BoundedApi, kube_api_client, kube_endpoint
+
 
 def _split(name: str, default_namespace: str) -> tuple[str, str]:
     if "/" in name:
@@ -20,12 +22,13 @@ def _split(name: str, default_namespace: str) -> tuple[str, str]:
 
 def apps_api_from_kubeconfig(kubeconfig: str | dict[str, Any]) -> Any:
     import yaml
-    from kubernetes import client, config
+    from kubernetes import client
 
     # The kubeconfig is a secret output: load it in memory, never write or print it.
     data = yaml.safe_load(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
-    api_client = config.new_client_from_config_dict(data)
-    return client.AppsV1Api(api_client)
+    api_client = kube_api_client(data)
+    # The Kubernetes client has no default timeout: bound every call.
+    return BoundedApi(client.AppsV1Api(api_client), kube_endpoint(api_client))
 
 
 class KubernetesScaler:

@@ -1,0 +1,223 @@
+"""The typed contract of the stack outputs drctl reads (DESIGN.md "Stack outputs").
+
+One pydantic model per stack role and strategy. A command validates the whole outputs
+file against them before its first step, so a malformed value is one line naming the
+stack, the key and what was expected, never a traceback halfway through a failover.
+Keys a stack adds beyond the contract are allowed (the sandbox adds a few); keys it
+declares must have the declared type. Secret values (the kubeconfig) are never shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from drctl.stack_outputs import OutputsError, StackOutputs
+
+PRIMARY, DR = "primary", "dr"
+WARM_STANDBY, PILOT_LIGHT = "warm-standby", "pilot-light"
+STRATEGIES = (WARM_STANDBY, PILOT_LIGHT)
+SECRET_KEYS = frozenset({"kubeconfig"})
+
+
+def _aws_region(value: str) -> str:
+    parts = value.split("-")
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(p.isalpha() for p in parts[:-1]):
+        raise ValueError("expected an AWS region name such as ap-northeast-1")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http(s) URL such as https://api.example.com")
+    return value
+
+
+def _kubeconfig(value: Any) -> Any:
+    if value in ("", {}):
+        return value  # no Kubernetes access configured
+    expected = "expected a kubeconfig (YAML with clusters, contexts, users, current-context)"
+    if not isinstance(value, str | dict):
+        raise ValueError(f"{expected}; it is a {type(value).__name__}")
+    try:
+        data = yaml.safe_load(value) if isinstance(value, str) else value
+    except yaml.YAMLError:
+        raise ValueError(f"{expected}; it is not YAML") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{expected}; it is not a mapping")
+    missing = [k for k in ("clusters", "contexts", "users") if not isinstance(data.get(k), list)]
+    if missing or not data.get("current-context"):
+        raise ValueError(f"{expected}; missing {', '.join(missing) or 'current-context'}")
+    return value
+
+
+def _names(value: Any) -> Any:
+    as_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    as_map = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if not (as_list or as_map):
+        raise ValueError("expected a list of names or an object of role -> name")
+    return value
+
+
+Region = Annotated[StrictStr, AfterValidator(_aws_region)]
+Url = Annotated[StrictStr, AfterValidator(_http_url)]
+Kubeconfig = Annotated[Any, AfterValidator(_kubeconfig)]
+# Strict: a bool or a numeric string is refused; an int is a valid float.
+Seconds = Annotated[StrictFloat, Field(ge=0)]
+Replicas = Annotated[StrictInt, Field(ge=0)]
+Names = Annotated[Any, AfterValidator(_names)]
+
+
+class _Outputs(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class Objectives(_Outputs):
+    rto_minutes: Annotated[StrictFloat, Field(gt=0)] | None = None
+    rpo_seconds: Seconds | None = None
+
+
+class PrimaryOutputs(_Outputs):
+    region: Region | None = None
+    eks_cluster_name: StrictStr | None = None
+    app_url: Url | None = None
+    rds_instance_id: StrictStr | None = None
+    rds_instance_arn: StrictStr | None = None
+    dynamodb_table_names: Names | None = None
+    bucket_names: dict[StrictStr, StrictStr] | None = None
+    ecr_repository_names: Names | None = None
+    secret_arns: Names | None = None
+    kubeconfig: Kubeconfig | None = None
+    deployments: dict[StrictStr, Replicas] | None = None
+
+
+class WarmStandbyOutputs(_Outputs):
+    region: Region | None = None
+    strategy: StrictStr | None = None
+    eks_cluster_name: StrictStr | None = None
+    app_url: Url | None = None
+    replica_instance_id: StrictStr | None = None
+    replica_instance_arn: StrictStr | None = None
+    dynamodb_table_names: Names | None = None
+    dr_bucket_names: dict[StrictStr, StrictStr] | None = None
+    health_check_id: StrictStr | None = None
+    hosted_zone_id: StrictStr | None = None
+    record_fqdn: StrictStr | None = None
+    failover_function_name: StrictStr | None = None
+    kubeconfig: Kubeconfig | None = None
+    failover_switch_id: StrictStr | None = None
+    lock_table_name: StrictStr | None = None
+    sns_topic_arn: StrictStr | None = None
+    deployments: dict[StrictStr, Replicas] | None = None
+    standby_deployments: dict[StrictStr, Replicas] | None = None
+    max_lag_seconds: Seconds | None = None
+    objectives: Objectives | None = None
+
+
+class PilotLightOutputs(_Outputs):
+    location: StrictStr | None = None
+    strategy: StrictStr | None = None
+    resource_group_name: StrictStr | None = None
+    storage_account_name: StrictStr | None = None
+    backup_container: StrictStr | None = None
+    health_check_id: StrictStr | None = None
+    failover_switch_id: StrictStr | None = None
+    record_fqdn: StrictStr | None = None
+    mysql_server_fqdn: StrictStr | None = None
+    app_gateway_ip: StrictStr | None = None
+    objectives: Objectives | None = None
+
+
+# What each command cannot run without, per role (everything else is optional and
+# checked only for its type). Failover needs nothing of the primary: it runs with the
+# primary region dark.
+REQUIRED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "status": {DR: ("region",), PRIMARY: ()},
+    "failover": {DR: ("region", "replica_instance_id", "failover_switch_id", "lock_table_name")},
+    "failback": {
+        DR: ("region", "replica_instance_id", "failover_switch_id", "lock_table_name"),
+        PRIMARY: ("region", "rds_instance_id"),
+    },
+    "report": {DR: ()},
+}
+
+
+def strategy_of(values: Mapping[str, Any]) -> str:
+    """A DR stack's strategy; stacks that predate the output are warm standby."""
+    declared = values.get("strategy")
+    if declared is None:
+        return PILOT_LIGHT if "location" in values else WARM_STANDBY
+    return str(declared)
+
+
+def _model(role: str, values: Mapping[str, Any]) -> type[_Outputs]:
+    if role == PRIMARY:
+        return PrimaryOutputs
+    return PilotLightOutputs if strategy_of(values) == PILOT_LIGHT else WarmStandbyOutputs
+
+
+def _shown(key: str, value: Any) -> str:
+    if key in SECRET_KEYS:
+        return "value not shown: secret"
+    text = json.dumps(value, default=str)
+    return "got " + (text if len(text) <= 60 else text[:57] + "...")
+
+
+def _error_lines(stack: str, error: ValidationError) -> list[str]:
+    lines = []
+    for problem in error.errors(include_url=False):
+        path = [str(p) for p in problem["loc"]]
+        message = problem["msg"].removeprefix("Value error, ")
+        shown = _shown(path[0], problem.get("input"))
+        lines.append(f"{stack}.{'.'.join(path)}: {message[:1].lower()}{message[1:]} ({shown})")
+    return lines
+
+
+def stack_problems(
+    stack: str, role: str, values: Mapping[str, Any], required: Iterable[str]
+) -> list[str]:
+    problems = [
+        f"{stack}.{key}: missing (this command needs it)"
+        for key in required
+        if values.get(key) in (None, "")
+    ]
+    if role == DR and "strategy" in values and values["strategy"] not in STRATEGIES:
+        problems.append(
+            f"{stack}.strategy: expected one of {', '.join(STRATEGIES)} "
+            f"({_shown('strategy', values['strategy'])})"
+        )
+    try:
+        _model(role, values).model_validate(dict(values))
+    except ValidationError as exc:
+        problems += _error_lines(stack, exc)
+    return problems
+
+
+def validate_outputs(outputs: StackOutputs, command: str, roles: Mapping[str, str]) -> None:
+    """Raise one ``OutputsError`` listing every problem, one line each."""
+    problems: list[str] = []
+    for stack, role in roles.items():
+        required = REQUIRED.get(command, {}).get(role, ())
+        if not outputs.has(stack):
+            if required:
+                problems.append(f"{stack}: no outputs for this stack (this command needs it)")
+            continue
+        problems += stack_problems(stack, role, outputs.stack(stack), required)
+    if problems:
+        raise OutputsError(
+            f"{outputs.source}: {len(problems)} problem(s), nothing was changed:\n  "
+            + "\n  ".join(problems)
+        )
