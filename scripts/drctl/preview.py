@@ -21,15 +21,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
+from drctl import preview_view as view
+from drctl.preview_diff import StackDiff, diff_syntheses
 from drctl.synth import Synthesis, synthesize
 from policy.budget import Budget, compute_budget
 from policy.policies import Violation, evaluate
 from policy.pricing import PRICES_AS_OF, Cost, estimate
 from stacks.config import ConfigError
-
-INPUTS_WIDTH = 160
 
 
 @lru_cache(maxsize=64)
@@ -79,72 +79,29 @@ def run_preview(stack: str, overrides: Sequence[str] = ()) -> PreviewResult:
 # --------------------------------------------------------------------------- rendering
 
 
-def _short(urn: str | None) -> str:
-    return urn.split("::")[-1] if urn else "-"
-
-
-def _compact(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    return text if len(text) <= INPUTS_WIDTH else text[: INPUTS_WIDTH - 1] + "…"
-
-
-def render(result: PreviewResult, console: Console) -> None:
+def render(result: PreviewResult, console: Console, details: bool = False) -> None:
+    """The pulumi-preview-shaped view: tree, summary, outputs, policies, budget, cost."""
     syn = result.synthesis
     cfg = syn.config
     role = cfg.role + (f" / {cfg.strategy}" if cfg.strategy else "")
-    console.print(f"[bold]drctl preview[/] stack [cyan]{syn.stack}[/] ({role}, {cfg.region})")
-
-    table = Table(title=f"{len(syn.resources)} resources", show_lines=False, expand=False)
-    for col in ("type", "name", "parent", "region", "inputs"):
-        table.add_column(col, overflow="fold")
-    for r in syn.resources:
-        table.add_row(
-            r.type, r.name, _short(r.parent), r.region or "", escape(_compact(r.display_inputs))
+    console.print(Text(f"drctl preview: stack {syn.stack} ({role}, {cfg.region})", style="bold"))
+    view.render_resources(syn, console, details)
+    console.print(view.summary_line(syn))
+    if not details:
+        console.print(
+            Text("inputs: --details; what a toggle changes: --set KEY=VALUE --diff", style="dim")
         )
-    console.print(table)
-    console.print("[dim]full inputs: drctl preview --json[/]")
+    view.render_outputs(syn, console)
+    view.render_policy(result, console)
+    view.render_budget(result, console)
+    view.render_cost(result, console, details, PRICES_AS_OF)
 
-    outputs = Table(title="outputs")
-    outputs.add_column("name")
-    outputs.add_column("value", overflow="fold")
-    for key, value in syn.display_outputs().items():
-        outputs.add_row(key, escape(_compact(value)))
-    console.print(outputs)
 
-    if result.violations:
-        verdicts = Table(title="policy violations")
-        for col in ("level", "policy", "resource", "message"):
-            verdicts.add_column(col, overflow="fold")
-        for v in result.violations:
-            style = "red" if v.level == "mandatory" else "yellow"
-            verdicts.add_row(f"[{style}]{v.level}[/]", v.policy, _short(v.urn), escape(v.message))
-        console.print(verdicts)
-    mandatory = len(result.mandatory)
-    advisory = len(result.violations) - mandatory
-    mark = "[green]✓ all policies pass[/]" if not result.violations else ""
-    console.print(f"policy: {mandatory} mandatory, {advisory} advisory violation(s) {mark}")
-
-    console.print("[bold]RTO/RPO budget[/]")
-    if result.budget is None:
-        console.print("  n/a (primary stack: objectives are declared by its DR stacks)")
-    else:
-        for text in result.budget.render().splitlines():
-            console.print(f"  {text}", style="green" if "✓" in text else "red", highlight=False)
-
-    cost = Table(title=f"monthly cost estimate (USD, on-demand, prices as of {PRICES_AS_OF})")
-    for col in ("resource", "type", "region", "what", "USD/month"):
-        cost.add_column(col, overflow="fold")
-    for line in sorted(result.cost.lines, key=lambda c: -c.monthly_usd):
-        if line.monthly_usd or not line.priced:
-            cost.add_row(
-                line.name,
-                line.type,
-                line.region,
-                escape(line.description),
-                f"{line.monthly_usd:,.2f}" if line.priced else "[yellow]unpriced[/]",
-            )
-    cost.add_row("[bold]total[/]", "", "", "", f"[bold]{result.cost.monthly_usd:,.2f}[/]")
-    console.print(cost)
+def run_diff(stack: str, overrides: Sequence[str], base: Sequence[str] = ()) -> StackDiff:
+    """What the overrides change against the stack as shipped (plus ``base`` overrides:
+    the previous phase, or values an operator has set once, ahead of any disaster)."""
+    changed = cached_synthesize(stack, (*base, *overrides))
+    return diff_syntheses(cached_synthesize(stack, base), changed, tuple(overrides))
 
 
 def register(app: typer.Typer) -> None:
@@ -160,16 +117,38 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        details: Annotated[
+            bool, typer.Option("--details", help="Show every resource's inputs as key paths.")
+        ] = False,
+        diff: Annotated[
+            bool,
+            typer.Option(
+                "--diff",
+                help="Show only what the --set overrides change against the stack as shipped.",
+            ),
+        ] = False,
+        base_set: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--base-set",
+                help="With --diff: a key=value already set on both sides (the previous phase); "
+                "repeatable.",
+            ),
+        ] = None,
     ) -> None:
         """Synthesize a stack offline: resources, outputs, policy verdicts, RTO/RPO budget, cost."""
         try:
-            result = run_preview(stack, tuple(set_ or ()))
+            base = tuple(base_set or ())
+            result = run_preview(stack, (*base, *(set_ or ())))
+            stack_diff = run_diff(stack, tuple(set_ or ()), base) if diff else None
         except ConfigError as exc:
             Console(stderr=True, soft_wrap=True).print(
                 f"[bold red]config error:[/] {escape(str(exc))}", highlight=False
             )
             raise typer.Exit(2) from None
-        if as_json:
+        if stack_diff is not None:
+            _print_diff(result, stack_diff, as_json)
+        elif as_json:
             import sys
 
             sys.stdout.write(
@@ -177,7 +156,7 @@ def register(app: typer.Typer) -> None:
             )
             sys.stdout.write("\n")
         else:
-            render(result, Console(soft_wrap=True))
+            render(result, view.make_console(), details)
         if result.mandatory:
             if not as_json:
                 Console(stderr=True, soft_wrap=True).print(
@@ -185,3 +164,16 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
             raise typer.Exit(1)
+
+
+def _print_diff(result: PreviewResult, stack_diff: StackDiff, as_json: bool) -> None:
+    if as_json:
+        import sys
+
+        payload = {**stack_diff.as_json(), "policy": [v.as_json() for v in result.violations]}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    console = view.make_console()
+    view.render_diff(stack_diff, console)
+    view.render_policy(result, console)
+    view.render_budget(result, console)

@@ -281,7 +281,10 @@ def _resolve_outputs(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[st
         secrets: set[str] = set()
         for key, value in outputs.items():
             out = pulumi.Output.from_input(value)
-            values[key] = await out.future(with_unknowns=True)
+            # Numbers cross the engine's protobuf boundary as doubles: an integral
+            # value is shown as the integer the program exported (as `pulumi stack
+            # output` does), not as 2.0.
+            values[key] = _plain(await out.future(with_unknowns=True), mask=False)
             if await out.is_secret():
                 secrets.add(key)
         return values, secrets
