@@ -26,6 +26,9 @@ COMMANDS: Mapping[str, str] = {
     "backup": "drctl.pilotlight.commands",
     "restore": "drctl.pilotlight.commands",
     "drill": "drctl.sandbox.command",
+    "exporter": "drctl.exporter_command",
+    "diagram": "drctl.diagram_command",
+    "plan": "drctl.plan_command",
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
