@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,25 @@ def failover_metrics(stack: str, state_dir: Path) -> Iterator[Metric]:
 
 
 class DrstackCollector(Collector):
+    """One collection at a time: a scrape that arrives while storage is slow gets the
+    previous result instead of piling another listing onto the storage account."""
+
     def __init__(self, sources: ExporterSources) -> None:
         self.sources = sources
+        self._lock = threading.Lock()
+        self._last: list[Metric] = []
 
     def collect(self) -> Iterator[Metric]:
+        if not self._lock.acquire(blocking=False):
+            yield from self._last
+            return
+        try:
+            self._last = list(self._collect())
+        finally:
+            self._lock.release()
+        yield from self._last
+
+    def _collect(self) -> Iterator[Metric]:
         s = self.sources
         if s.container is not None:
             yield from backup_metrics(s.stack, s.container)
