@@ -45,3 +45,19 @@ def test_db_failure_is_detected_by_the_primary_down_alert(tmp_path: Path) -> Non
     assert [c for c in result.alert_checks if c.get("error")] == []
     assert checks["DrstackReplicaLagHigh"]["fired_after_s"] >= 1.5
     assert checks["DrstackBackupTooOld"]["fired"]
+    # Every metric the shipped rules and the Grafana dashboard read was really exposed
+    # by blackbox_exporter, mysqld_exporter or drctl exporter during the run.
+    wanted = _rule_and_dashboard_metrics() - {"ALERTS"}  # ALERTS is Prometheus' own
+    assert wanted - set(result.metrics_seen) == set()
+
+
+def _rule_and_dashboard_metrics() -> set[str]:
+    from observability.dashboards.grafana import build, queries
+    from observability.promql import metric_names
+    from observability.rules import build_rules
+    from observability.stack_config import DR_STACKS, load_stack_config
+
+    exprs = queries(build())
+    for stack in DR_STACKS:
+        exprs += [r["expr"] for r in build_rules(load_stack_config(stack))["groups"][0]["rules"]]
+    return {name for expr in exprs for name in metric_names(expr)}

@@ -74,3 +74,18 @@ def test_every_rule_has_severity_labels_and_a_runbook_in_the_readme(stack: str) 
         assert rule["labels"]["stack"] == stack
         anchor = rule["annotations"]["runbook_url"].split("#", 1)[1]
         assert f"#### {anchor}" in readme, f"README has no section for {rule['alert']}"
+
+
+def test_shipped_prometheus_alertmanager_and_blackbox_configs_are_valid() -> None:
+    checks = [
+        [require_binary("promtool"), "check", "config", str(OBS / "prometheus.yml")],
+        [require_binary("amtool"), "check-config", str(OBS / "alertmanager.yml")],
+        [
+            require_binary("prometheus-blackbox-exporter"),
+            "--config.check",
+            f"--config.file={OBS / 'blackbox.yml'}",
+        ],
+    ]
+    for argv in checks:
+        result = subprocess.run(argv, capture_output=True, text=True, cwd=OBS)
+        assert result.returncode == 0, f"{argv}: {result.stdout}{result.stderr}"

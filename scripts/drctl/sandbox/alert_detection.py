@@ -54,6 +54,7 @@ class AlertDetection:
         self.monitoring = Monitoring(env, supervisor, workdir, self.timing)
         self.env = env
         self.decisions: list[dict[str, Any]] = []
+        self.metrics_seen: list[str] = []  # what Prometheus really stored (checked by tests)
 
     @property
     def statement(self) -> str:
@@ -112,6 +113,8 @@ class AlertDetection:
                 with contextlib.suppress(Exception):
                     self.env.teardown_regions()
             say(f"  alert check: {_one_line(results[-1])}")
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            self.metrics_seen = self.monitoring.metric_names()
         return results
 
     def _lag_check(self) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class DrillResult:
     reports: list[str] = field(default_factory=list)
     alert_checks: list[dict[str, Any]] = field(default_factory=list)
     monitoring: str = ""  # how detection ran, with the scaled timings
+    metrics_seen: list[str] = field(default_factory=list)  # metric names Prometheus stored
 
     def summary_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -165,6 +166,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
             shutil.rmtree(workdir, ignore_errors=True)
     drill = DrillResult(results, targets, options.report_dir, options.outputs_path)
     drill.alert_checks = alert_checks
+    drill.metrics_seen = detection.metrics_seen if detection else []
     drill.monitoring = detection.statement if detection else "drill probe loop (--no-monitoring)"
     if options.write_reports:
         _write_reports(drill)

@@ -29,12 +29,14 @@ from drctl.exporter import ExporterSources, make_registry
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
+from drctl.sandbox.paths import REPO_ROOT
 from drctl.sandbox.ports import free_port, wait_for_port
 from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
 from observability import metrics as m
 from observability.rules import RuleTiming, render_rules
 from observability.stack_config import DR_STACKS, load_stack_config
 
+SHIPPED_BLACKBOX = REPO_ROOT / "observability" / "blackbox.yml"
 SCRAPE_SECONDS = 0.5
 FAILURES = 3  # the stacks' dns.health_check.failure_threshold
 BINARIES = {
@@ -158,20 +160,9 @@ class Monitoring:
 
     def _blackbox_argv(self) -> list[str]:
         self.ports["blackbox"] = free_port()
-        config = {
-            "modules": {
-                # Down = no answer, or an answer that says the database is unreachable:
-                # a region whose app cannot write serves nobody.
-                "http_health": {
-                    "prober": "http",
-                    "timeout": f"{int(SCRAPE_SECONDS * 800)}ms",
-                    "http": {
-                        "valid_status_codes": [200],
-                        "fail_if_body_not_matches_regexp": ['"db":\\s*true'],
-                    },
-                }
-            }
-        }
+        # The shipped module, with a timeout that fits the scaled-down scrape interval.
+        config = yaml.safe_load(SHIPPED_BLACKBOX.read_text(encoding="utf-8"))
+        config["modules"]["http_health"]["timeout"] = f"{int(SCRAPE_SECONDS * 800)}ms"
         self._path("blackbox.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         return [
             BINARIES["blackbox"],
@@ -343,3 +334,11 @@ class Monitoring:
             and a["state"] == "firing"
             for a in alerts
         )
+
+    def metric_names(self) -> list[str]:
+        """Every metric name Prometheus has stored during this drill."""
+        import urllib.request
+
+        url = f"{self.prometheus_url}/api/v1/label/__name__/values"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return sorted(json.loads(response.read())["data"])
