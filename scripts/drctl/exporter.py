@@ -117,10 +117,10 @@ def failover_metrics(stack: str, state_dir: Path) -> Iterator[Metric]:
         ended = _finished_at(raw) if done else None
         if ended is not None:
             finished[kind] = max(finished.get(kind, 0.0), ended)
-    for kind, value in active_kinds.items():
-        active.add_metric([kind], value)
-    for kind, value in finished.items():
-        last.add_metric([kind], value)
+    for kind, flag in active_kinds.items():
+        active.add_metric([kind], flag)
+    for kind, ended_at in finished.items():
+        last.add_metric([kind], ended_at)
     for (kind, status), count in sorted(counts.items()):
         runs.add_metric([kind, status], count)
     yield from (active, last, runs)

@@ -35,7 +35,8 @@ def test_db_failure_is_detected_by_the_primary_down_alert(tmp_path: Path) -> Non
     [run] = result.results
     assert run.error is None and run.rto_seconds is not None
     detection = run.timeline.last(DETECTION)
-    assert detection is not None
+    assert detection is not None and detection.finished_at is not None
+    assert run.detection_seconds is not None
     assert "DrstackPrimaryDown" in detection.detail and "webhook reached drctl" in detection.detail
     assert "guard (drctl.failover.guards): failover" in detection.detail
     # The detection line ends at the alert's firing time: never before `for:` (1.5 s).
