@@ -56,7 +56,8 @@ class LazyCommands(TyperGroup):
 app = typer.Typer(
     name="drctl",
     cls=LazyCommands,
-    help="drstack operations: preview, status, failover, failback, backup, restore, drill, report, cost.",
+    help="drstack operations: preview, status, failover, failback, backup, restore, drill, "
+    "report, cost, exporter, diagram, plan.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -66,7 +67,7 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """drstack operations: preview, status, failover, failback, backup, restore, drill,
-    report, cost."""
+    report, cost, exporter, diagram, plan."""
 
 
 def main() -> None:

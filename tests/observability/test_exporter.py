@@ -96,3 +96,29 @@ def test_failover_run_state(tmp_path: Path) -> None:
     assert got["drstack_failover_run_active:failback"] == 1
     expected = datetime(2026, 11, 29, 10, 0, 5, tzinfo=UTC).timestamp()
     assert got["drstack_failover_last_finished_timestamp_seconds:failover"] == expected
+
+
+def test_exporter_command_once_reads_the_outputs_file(azurite, container, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from drctl.cli import app
+    from drctl.pilotlight.storage import AZURITE_ACCOUNT
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "azure-pilot": {
+                    "storage_account_name": AZURITE_ACCOUNT,
+                    "blob_endpoint": azurite.blob_endpoint,
+                    "backup_container": container.container_name,
+                }
+            }
+        )
+    )
+    args = ["exporter", "--stack", "azure-pilot", "--outputs", str(outputs), "--once"]
+    result = CliRunner().invoke(app, [*args, "--state-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert 'drstack_backup_up{container="' in result.output
+    missing = CliRunner().invoke(app, ["exporter", "--stack", "tokyo", "--outputs", str(outputs)])
+    assert missing.exit_code == 2 and "tokyo" in missing.output

@@ -76,6 +76,14 @@ def drill(
                 "MariaDB primary + GTID replica",
                 "app as seoul",
                 "app as tokyo",
+                *(
+                    [
+                        "Prometheus + Alertmanager + blackbox_exporter + mysqld_exporter "
+                        "(detection; alert checks for lag and backup age)"
+                    ]
+                    if monitoring
+                    else []
+                ),
             ],
             "scenarios": [f"{name}: {TITLES[name]}" for name in SCENARIOS if name in chosen],
             "runs": runs,
