@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite
 AZURITE_VERSION := 3.35.0
 STACKS := seoul tokyo azure-pilot
+DR_STACKS := tokyo azure-pilot
+# Debian packages for detection (observability/) and the architecture diagrams.
+MONITORING_PACKAGES := prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-mysqld-exporter graphviz
+MONITORING_BINARIES := prometheus promtool prometheus-alertmanager prometheus-blackbox-exporter prometheus-mysqld-exporter dot
+DEMO_DIR := demo-output
 
 .PHONY: install services preview test lint format drill demo bench clean
 
@@ -25,6 +30,10 @@ services: $(AZURITE)
 	  echo "installing MariaDB from Debian"; \
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq mariadb-server mariadb-client >/dev/null; }
+	@missing=""; for b in $(MONITORING_BINARIES); do command -v $$b >/dev/null 2>&1 || missing=1; done; \
+	  [ -z "$$missing" ] || { echo "installing Prometheus, Alertmanager, exporters, graphviz from Debian"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends $(MONITORING_PACKAGES) >/dev/null; }
 
 $(AZURITE):
 	mkdir -p .tools
@@ -48,10 +57,15 @@ format: install
 drill: install services
 	$(BIN)/drctl drill --sandbox
 
-demo: preview drill
+# Architecture diagrams (PNG) and DR plans for the shipped stacks, then the drill.
+demo: preview services
+	mkdir -p $(DEMO_DIR)
+	@for s in $(STACKS); do [ -f Pulumi.$$s.yaml ] || continue; $(BIN)/drctl diagram --stack $$s --output $(DEMO_DIR)/architecture-$$s.png || exit 1; done
+	@for s in $(DR_STACKS); do $(BIN)/drctl plan --stack $$s --output $(DEMO_DIR)/dr-plan-$$s.md || exit 1; done
+	$(MAKE) drill
 
 bench: install services
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(DEMO_DIR)

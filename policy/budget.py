@@ -433,6 +433,19 @@ def compute_budget(cfg: StackConfig) -> Budget | None:
     )
 
 
+def detection_seconds(cfg: StackConfig) -> float:
+    """The detection term alone (health-check interval × failure threshold, or its
+    override): the `for:` of the primary-down alert rule (observability/)."""
+    return _dns_terms(cfg, _Values(cfg.budget))[0].seconds
+
+
+def backup_rpo_seconds(cfg: StackConfig) -> float:
+    """Backup interval + dump/upload time: how old the newest good backup may get
+    before the pilot-light RPO assumption breaks (the backup-age alert's threshold)."""
+    _rto, rpo = _pilot_light(cfg, _Values(cfg.budget))
+    return sum(term.seconds for term in rpo)
+
+
 def render_budget(cfg: StackConfig) -> str:
     budget = compute_budget(cfg)
     return (

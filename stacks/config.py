@@ -250,6 +250,16 @@ class AzureConfig:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """One row of the DR plan's roles table (seed 000 §7.3, seed 002 §7)."""
+
+    role: str
+    owner: str
+    contact: str
+    duties: str = ""
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     role: Role
@@ -278,6 +288,8 @@ class StackConfig:
     # Data store name -> why this DR stack accepts losing it (reviewed, visible in every
     # preview); everything else must have a DR copy or a backup path.
     dr_waivers: Mapping[str, str] = field(default_factory=dict)
+    # Who does what in an incident, and how to reach them (`drctl plan`).
+    contacts: tuple[Contact, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     # Values the operator confirmed with the cloud that drstack's dated lists do not know yet.
     allow_unlisted: tuple[str, ...] = ()
@@ -648,6 +660,21 @@ def _waivers(key: str, raw: Any) -> dict[str, str]:
     return waivers
 
 
+def _contacts(key: str, raw: Any) -> tuple[Contact, ...]:
+    raw = _decode(raw)
+    if not isinstance(raw, list):
+        raise _fail(key, raw, "a list of {role, owner, contact, duties}")
+    parsers = {"role": _text(), "owner": _text(), "contact": _text(), "duties": _text()}
+    out = []
+    for i, item in enumerate(raw):
+        values = _fields(f"{key}[{i}]", item, parsers)
+        missing = [name for name in ("role", "owner", "contact") if not values.get(name)]
+        if missing:
+            raise _fail(f"{key}[{i}]", item, f"{', '.join(missing)} required")
+        out.append(Contact(**values))
+    return tuple(out)
+
+
 def _tags(key: str, raw: Any) -> dict[str, str]:
     return {str(k): _str(f"{key}.{k}", v) for k, v in _object(key, raw).items()}
 
@@ -679,6 +706,7 @@ _DR: dict[str, Callable[[str, Any], Any]] = {
     "force_failover": _bool,
     "budget": _budget,
     "dr_waivers": lambda k, v: _waivers(k, v),
+    "contacts": _contacts,
 }
 _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     "promote_replica": _bool,

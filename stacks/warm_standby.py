@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.dr_dashboard import DrDashboard, DrDashboardArgs
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
@@ -215,7 +216,21 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
                 tags=cfg.base_tags,
             ),
         )
+        dashboard = DrDashboard(
+            f"{cfg.stack}-monitoring",
+            DrDashboardArgs(
+                provider=dr,
+                dr_region=cfg.region,
+                dashboard_name=f"{cfg.name_prefix}-{cfg.stack}-dr",
+                replica_instance_id=replica.instance_id,
+                health_check_id=failover.health_check_id,
+                switch_health_check_id=failover.switch_health_check_id,
+                function_name=automation.function_name,
+                max_lag_seconds=cfg.rds.max_lag_seconds,
+            ),
+        )
         outputs.update(
+            dashboard_name=dashboard.dashboard_name,
             health_check_id=failover.health_check_id,
             failover_switch_id=failover.switch_health_check_id,
             hosted_zone_id=zone.zone_id,

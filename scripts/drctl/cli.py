@@ -26,6 +26,9 @@ COMMANDS: Mapping[str, str] = {
     "backup": "drctl.pilotlight.commands",
     "restore": "drctl.pilotlight.commands",
     "drill": "drctl.sandbox.command",
+    "exporter": "drctl.exporter_command",
+    "diagram": "drctl.diagram_command",
+    "plan": "drctl.plan_command",
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
@@ -53,7 +56,8 @@ class LazyCommands(TyperGroup):
 app = typer.Typer(
     name="drctl",
     cls=LazyCommands,
-    help="drstack operations: preview, status, failover, failback, backup, restore, drill, report, cost.",
+    help="drstack operations: preview, status, failover, failback, backup, restore, drill, "
+    "report, cost, exporter, diagram, plan.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -63,7 +67,7 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """drstack operations: preview, status, failover, failback, backup, restore, drill,
-    report, cost."""
+    report, cost, exporter, diagram, plan."""
 
 
 def main() -> None:

@@ -43,6 +43,13 @@ def drill(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; start nothing.")
     ] = False,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring/--no-monitoring",
+            help="Detect with Prometheus + Alertmanager (default) or the drill's own probe.",
+        ),
+    ] = True,
 ) -> None:
     """Inject the seed 002 §8 failures under write load; measure RTO/RPO; write reports."""
     out, progress = support.consoles(as_json)
@@ -69,6 +76,14 @@ def drill(
                 "MariaDB primary + GTID replica",
                 "app as seoul",
                 "app as tokyo",
+                *(
+                    [
+                        "Prometheus + Alertmanager + blackbox_exporter + mysqld_exporter "
+                        "(detection; alert checks for lag and backup age)"
+                    ]
+                    if monitoring
+                    else []
+                ),
             ],
             "scenarios": [f"{name}: {TITLES[name]}" for name in SCENARIOS if name in chosen],
             "runs": runs,
@@ -86,12 +101,19 @@ def drill(
         support.fail("MariaDB is not installed: run `make services`")
     if not azurite_available():
         support.fail("Azurite (or node) is not installed: run `make services`")
+    if monitoring:
+        from drctl.sandbox.monitoring import monitoring_available
+
+        missing = monitoring_available()
+        if missing:
+            support.fail(f"{missing} is not installed: run `make services` (or --no-monitoring)")
     options = DrillOptions(
         report_dir=reports,
         outputs_path=outputs,
         scenarios=[name for name in SCENARIOS if name in chosen],
         runs=runs,
         backup_interval=backup_interval,
+        monitoring=monitoring,
     )
     try:
         result = run_drill(options, say=lambda line: progress.print(escape(line), highlight=False))
@@ -101,7 +123,9 @@ def drill(
         support.print_json(result.as_dict())
     else:
         _print_table(out, result)
-    if any(r.error or r.rto_seconds is None for r in result.results):
+    if any(r.error or r.rto_seconds is None for r in result.results) or any(
+        check.get("error") for check in result.alert_checks
+    ):
         raise typer.Exit(1)
 
 
@@ -135,6 +159,9 @@ def _print_table(out: Console, result: DrillResult) -> None:
     out.print("[bold]Not covered by the sandbox (never faked):[/]")
     for line in NOT_COVERED:
         out.print(f"  - {escape(line)}", highlight=False)
+    out.print(f"detection: {escape(result.monitoring)}", highlight=False)
+    for check in result.alert_checks:
+        out.print(f"  alert check: {escape(str(check))}", highlight=False)
     out.print(f"reports: {escape(str(result.report_dir))}", highlight=False)
     out.print(f"outputs file: {escape(str(result.outputs_path))}", highlight=False)
 

@@ -37,8 +37,9 @@ NOT_COVERED = (
     "Real DNS propagation and resolver TTLs: the sandbox client follows the health "
     "check's inversion in moto within 0.2 s; the 60 s record TTL is only in the budget.",
     "Health-check failure detection by Route 53: moto never probes endpoints. Detection "
-    f"here is the drill's own probe ({PROBE_THRESHOLD} checks {PROBE_INTERVAL}s apart), "
-    "not Route 53's 10 s × 3.",
+    "here is Prometheus (blackbox probe, the shipped primary-down rule at sandbox timings) "
+    "through Alertmanager's webhook; with --no-monitoring, the drill's own probe "
+    f"({PROBE_THRESHOLD} checks {PROBE_INTERVAL}s apart). Neither is Route 53's 10 s × 3.",
     "RDS promotion time: a MariaDB replica promotes in well under a second; RDS takes "
     "minutes (the budget model's figure).",
     "EKS scale-up, image pulls and Azure provisioning (MySQL Flexible Server, VMs, "
@@ -58,6 +59,8 @@ class DrillOptions:
     backup_interval: float = 3.0
     workdir: Path | None = None  # default: a fresh temp dir, removed afterwards
     write_reports: bool = True
+    # Prometheus/Alertmanager/blackbox/mysqld_exporter detect (alert_detection.py).
+    monitoring: bool = False
 
 
 @dataclass
@@ -67,6 +70,9 @@ class DrillResult:
     report_dir: Path
     outputs_path: Path
     reports: list[str] = field(default_factory=list)
+    alert_checks: list[dict[str, Any]] = field(default_factory=list)
+    monitoring: str = ""  # how detection ran, with the scaled timings
+    metrics_seen: list[str] = field(default_factory=list)  # metric names Prometheus stored
 
     def summary_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -105,6 +111,8 @@ class DrillResult:
             "targets": {name: t.as_dict() for name, t in self.targets.items()},
             "not_covered": list(NOT_COVERED),
             "reports": self.reports,
+            "monitoring": self.monitoring,
+            "alert_checks": self.alert_checks,
             "outputs_file": str(self.outputs_path),
         }
 
@@ -121,10 +129,14 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
     env = SandboxEnvironment(workdir, supervisor)
     targets = {stack: stack_targets(stack) for stack in ("tokyo", "azure-pilot")}
     results: list[ScenarioResult] = []
+    detection = None
+    alert_checks: list[dict[str, Any]] = []
     try:
         say("starting moto, Azurite (shared) …")
         env.start_shared()
         env.write_outputs(options.outputs_path)
+        if options.monitoring:
+            detection = start_alert_detection(env, supervisor, workdir, options, say)
         for run in range(1, options.runs + 1):
             for key in options.scenarios:
                 if key == "failback":
@@ -138,18 +150,43 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
                     warmup_seconds=options.warmup_seconds,
                     backup_interval=options.backup_interval,
                     say=say,
+                    detector=detection.detect if detection else None,
                 )
                 for result in run_scenario(key, env, settings):
                     results.append(result)
                     say(f"  {result.key}: {_one_line(result)}")
+        if detection is not None:
+            say("alert checks: replication stopped, backups stopped")
+            alert_checks = detection.run_checks(say)
     finally:
+        if detection is not None:
+            detection.stop()
         env.stop()
         if own_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     drill = DrillResult(results, targets, options.report_dir, options.outputs_path)
+    drill.alert_checks = alert_checks
+    drill.metrics_seen = detection.metrics_seen if detection else []
+    drill.monitoring = detection.statement if detection else "drill probe loop (--no-monitoring)"
     if options.write_reports:
         _write_reports(drill)
     return drill
+
+
+def start_alert_detection(
+    env: SandboxEnvironment,
+    supervisor: ProcessSupervisor,
+    workdir: Path,
+    options: DrillOptions,
+    say: Callable[[str], None],
+) -> Any:
+    from drctl.sandbox.alert_detection import AlertDetection
+
+    say("starting Prometheus, Alertmanager, blackbox_exporter, mysqld_exporter …")
+    detection = AlertDetection(env, supervisor, workdir / "monitoring", options.backup_interval)
+    detection.start()
+    say(f"  {detection.statement}")
+    return detection
 
 
 def _one_line(result: ScenarioResult) -> str:
@@ -250,6 +287,17 @@ def render_summary(drill: DrillResult) -> str:
             f"{row['rto_objective_s']:g}s / {row['rpo_objective_s']:g}s | "
             f"{_fmt(row['rto_predicted_s'])} / {_fmt(row['rpo_predicted_s'])} |"
         )
+    lines += ["", "## Detection", f"- {drill.monitoring}"]
+    lines += [f"- {_check_line(check)}" for check in drill.alert_checks]
     lines += ["", "## Not covered by the sandbox", *[f"- {line}" for line in NOT_COVERED], ""]
     lines += ["## Reports", *[f"- {Path(p).name}" for p in drill.reports], ""]
     return "\n".join(lines)
+
+
+def _check_line(check: dict[str, Any]) -> str:
+    if check.get("error"):
+        return f"{check['check']}: FAILED ({check['error']})"
+    return (
+        f"{check['check']}: {check['alert']} fired {check['fired_after_s']:.2f}s later, "
+        f"webhook at +{check['webhook_after_s']:.2f}s"
+    )

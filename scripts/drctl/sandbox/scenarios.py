@@ -110,6 +110,9 @@ class ScenarioSettings:
     warmup_seconds: float = 1.0
     backup_interval: float = 3.0
     say: Callable[[str], None] = print
+    # (stack, fault_at, timeline, failover=) -> detection time; None: the probe loop.
+    # The drill sets it to Prometheus/Alertmanager detection (alert_detection.py).
+    detector: Callable[..., float] | None = None
 
 
 def _at(epoch: float) -> datetime:
@@ -129,8 +132,18 @@ def _warm_up(load: WriteLoad, seconds: float) -> None:
         raise RuntimeError("the write load got no acknowledgement before the fault")
 
 
-def _detect(healthy: Callable[[], bool], timeline: Timeline, fault_at: float) -> float:
-    """The sandbox's alarm: PROBE_THRESHOLD failed probes in a row, PROBE_INTERVAL apart."""
+def _detect(
+    healthy: Callable[[], bool],
+    timeline: Timeline,
+    fault_at: float,
+    settings: ScenarioSettings | None = None,
+    stack: str = "tokyo",
+    failover: bool = True,
+) -> float:
+    """The sandbox's alarm: PROBE_THRESHOLD failed probes in a row, PROBE_INTERVAL apart,
+    unless the drill runs a real monitoring stack (``settings.detector``)."""
+    if settings is not None and settings.detector is not None:
+        return settings.detector(stack, fault_at, timeline, failover=failover)
     failures = 0
     deadline = time.monotonic() + STEP_TIMEOUT
     while failures < PROBE_THRESHOLD:
@@ -250,7 +263,14 @@ def app_failure(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
         fault_at = time.time()
         timeline.meta["incident_started_at"] = to_iso(_at(fault_at))
         ws.seoul_app.kill()
-        detected = _detect(lambda: _app_ok(ws.seoul_app, need_db=False), timeline, fault_at)
+        detected = _detect(
+            lambda: _app_ok(ws.seoul_app, need_db=False),
+            timeline,
+            fault_at,
+            settings,
+            "tokyo",
+            False,
+        )
         # Kubernetes' answer to a dead pod: start another. No regional failover.
         scaler = SandboxScaler({"seoul-app": ws.seoul_app})
         with timeline.step(SCALE_DEPLOYMENTS) as event:
@@ -303,7 +323,9 @@ def _warm_standby_failover(
             ws.seoul_app.kill()
         ws.seoul_db.crash()
         probe_timeline = Timeline()
-        detected = _detect(lambda: _app_ok(ws.seoul_app, need_db=True), probe_timeline, fault_at)
+        detected = _detect(
+            lambda: _app_ok(ws.seoul_app, need_db=True), probe_timeline, fault_at, settings
+        )
         state = _run_engine(failover_steps(), ctx, settings, key, "failover")
         timeline = state.timeline
         timeline.name = f"sandbox {key}"
@@ -472,7 +494,11 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
         backups.stop()  # the backup instance lives in the failed region too
         probe_timeline = Timeline()
         detected = _detect(
-            lambda: _app_ok(env.apps.get("seoul"), need_db=False), probe_timeline, fault_at
+            lambda: _app_ok(env.apps.get("seoul"), need_db=False),
+            probe_timeline,
+            fault_at,
+            settings,
+            "azure-pilot",
         )
         state = _run_engine(failover_steps(), ctx, settings, "pilot-light", "failover")
         timeline = state.timeline

@@ -1,0 +1,150 @@
+"""A CloudWatch dashboard for the warm-standby DR site (seed 004's monitoring view).
+
+Widgets: the replica's ``ReplicaLag`` against its limit, the primary probe's and the
+failover switch's ``HealthCheckStatus`` (Route 53 publishes them in us-east-1 only, so
+those widgets name that region), and the failover Lambda's invocations, errors and
+throttles. AWS publishes no metric for the age of the last good backup: that lives in
+Prometheus (``drstack_backup_last_success_timestamp_seconds`` from ``drctl exporter``),
+which a text widget says instead of showing an empty graph.
+
+Dashboards are global per account, but the API is regional: the dashboard is written
+through the DR region's provider, so nothing here needs the primary region.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+ROUTE53_METRICS_REGION = "us-east-1"
+
+
+@dataclass
+class DrDashboardArgs:
+    provider: aws.Provider
+    dr_region: str
+    dashboard_name: str  # 1-255 characters of A-Z a-z 0-9 - _ (PutDashboard)
+    replica_instance_id: pulumi.Input[str]
+    health_check_id: pulumi.Input[str]
+    switch_health_check_id: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+    max_lag_seconds: float
+    runbook: str = "README.md#detection-and-alerting"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _metric_widget(
+    title: str, region: str, metrics: list[list[Any]], y: int, x: int, **props: Any
+) -> dict[str, Any]:
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "region": region,
+            "metrics": metrics,
+            "view": "timeSeries",
+            "period": 60,
+            **props,
+        },
+    }
+
+
+def dashboard_body(
+    dr_region: str,
+    replica: str,
+    probe: str,
+    switch: str,
+    function: str,
+    max_lag_seconds: float,
+    runbook: str,
+) -> str:
+    widgets = [
+        _metric_widget(
+            "Replica lag (s)",
+            dr_region,
+            [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica, {"stat": "Maximum"}]],
+            0,
+            0,
+            annotations={"horizontal": [{"label": "max_lag_seconds", "value": max_lag_seconds}]},
+        ),
+        _metric_widget(
+            "Health checks (1 = healthy)",
+            ROUTE53_METRICS_REGION,
+            [
+                [
+                    "AWS/Route53",
+                    "HealthCheckStatus",
+                    "HealthCheckId",
+                    probe,
+                    {"stat": "Minimum", "label": "primary probe"},
+                ],
+                [
+                    "AWS/Route53",
+                    "HealthCheckStatus",
+                    "HealthCheckId",
+                    switch,
+                    {"stat": "Minimum", "label": "failover switch"},
+                ],
+            ],
+            0,
+            12,
+            yAxis={"left": {"min": 0, "max": 1}},
+        ),
+        _metric_widget(
+            "Failover Lambda",
+            dr_region,
+            [
+                ["AWS/Lambda", metric, "FunctionName", function, {"stat": "Sum"}]
+                for metric in ("Invocations", "Errors", "Throttles")
+            ],
+            6,
+            0,
+        ),
+        {
+            "type": "text",
+            "x": 12,
+            "y": 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "markdown": "## Backup age\nAWS publishes no metric for the age of the last "
+                "good backup. It is `drstack_backup_last_success_timestamp_seconds` in "
+                "Prometheus (`drctl exporter`), alerted on by `DrstackBackupTooOld`. "
+                f"Runbooks: {runbook}"
+            },
+        },
+    ]
+    return json.dumps({"widgets": widgets}, sort_keys=True)
+
+
+class DrDashboard(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: DrDashboardArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("drstack:dr_dashboard:DrDashboard", name, None, opts)
+        body = pulumi.Output.all(
+            args.replica_instance_id,
+            args.health_check_id,
+            args.switch_health_check_id,
+            args.function_name,
+        ).apply(
+            lambda ids: dashboard_body(
+                args.dr_region, ids[0], ids[1], ids[2], ids[3], args.max_lag_seconds, args.runbook
+            )
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=args.dashboard_name,
+            dashboard_body=body,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs({"dashboard_name": self.dashboard_name})

@@ -1,0 +1,48 @@
+"""The metric names the rules, the exporters and the dashboards agree on.
+
+``drstack_*`` come from ``drctl exporter``; ``probe_success`` from blackbox_exporter;
+``mysql_slave_status_*`` from mysqld_exporter (it runs ``SHOW SLAVE STATUS``).
+"""
+
+from __future__ import annotations
+
+# drctl exporter (prometheus-client)
+BACKUP_UP = "drstack_backup_up"
+BACKUP_LAST_SUCCESS = "drstack_backup_last_success_timestamp_seconds"
+BACKUP_LAST_SIZE = "drstack_backup_last_size_bytes"
+BACKUP_LAST_UNCOMPRESSED = "drstack_backup_last_uncompressed_bytes"
+BACKUP_LAST_VERIFIABLE = "drstack_backup_last_checksummed"
+BACKUP_COUNT = "drstack_backups"
+REPLICA_LAG = "drstack_replica_lag_seconds"
+REPLICA_LAG_KNOWN = "drstack_replica_lag_known"
+FAILOVER_ACTIVE = "drstack_failover_run_active"
+FAILOVER_LAST_FINISHED = "drstack_failover_last_finished_timestamp_seconds"
+FAILOVER_RUNS = "drstack_failover_runs"
+
+EXPORTER_METRICS = (
+    BACKUP_UP,
+    BACKUP_LAST_SUCCESS,
+    BACKUP_LAST_SIZE,
+    BACKUP_LAST_UNCOMPRESSED,
+    BACKUP_LAST_VERIFIABLE,
+    BACKUP_COUNT,
+    REPLICA_LAG,
+    REPLICA_LAG_KNOWN,
+    FAILOVER_ACTIVE,
+    FAILOVER_LAST_FINISHED,
+    FAILOVER_RUNS,
+)
+
+# blackbox_exporter
+PROBE_SUCCESS = "probe_success"
+PROBE_DURATION = "probe_duration_seconds"
+# mysqld_exporter (collector slave_status, on by default)
+MYSQL_LAG = "mysql_slave_status_seconds_behind_master"
+MYSQL_IO_RUNNING = "mysql_slave_status_slave_io_running"
+MYSQL_SQL_RUNNING = "mysql_slave_status_slave_sql_running"
+
+# Scrape job names (observability/prometheus.yml and the sandbox use the same).
+JOB_PRIMARY = "drstack-primary"
+JOB_STANDBY = "drstack-standby"
+JOB_MYSQL = "drstack-standby-mysql"
+JOB_DRCTL = "drstack-drctl"

@@ -1,0 +1,78 @@
+"""`drctl exporter`: serve the drstack metrics (backups, replica lag, failover runs)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from prometheus_client import generate_latest, start_http_server
+
+from drctl import command_support as support
+from drctl.exporter import ExporterSources, make_registry
+from drctl.failover.state import DEFAULT_STATE_DIR
+from drctl.stack_outputs import OutputsError, StackOutputs
+
+DEFAULT_PORT = 9478
+
+
+def _sources(outputs: StackOutputs, stack: str, state_dir: Path) -> ExporterSources:
+    sources = ExporterSources(stack=stack, state_dir=state_dir)
+    if outputs.optional(stack, "backup_container") is not None:
+        from drctl.pilotlight.storage import StorageConfigError, open_container, resolve_container
+
+        try:
+            connection_string, name = resolve_container(
+                container=None, outputs=outputs, stack=stack
+            )
+        except StorageConfigError as exc:
+            support.fail(str(exc))
+        sources.container = open_container(connection_string, name)
+    replica = outputs.optional(stack, "replica_instance_id")
+    if replica:
+        from drctl.failover.rds import CloudWatchLagReader
+
+        # The DR region's CloudWatch only: the exporter keeps working with Seoul dark.
+        cloudwatch = support.make_client_factory().client(
+            "cloudwatch", outputs.get(stack, "region")
+        )
+        sources.lag_reader = CloudWatchLagReader(cloudwatch, str(replica))
+    return sources
+
+
+def exporter(
+    stack: Annotated[str, typer.Option("--stack", help="The DR stack to report on.")] = "tokyo",
+    outputs_file: Annotated[
+        Path | None, typer.Option("--outputs", help=support.OUTPUTS_HELP)
+    ] = None,
+    address: Annotated[str, typer.Option("--address", help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = DEFAULT_PORT,
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="drctl failover run-state directory.")
+    ] = DEFAULT_STATE_DIR,
+    once: Annotated[
+        bool, typer.Option("--once", help="Print one scrape (Prometheus text) and exit.")
+    ] = False,
+) -> None:
+    """Expose backup age/size/status, replica lag and failover run state for Prometheus."""
+    outputs = support.read_outputs(outputs_file, [stack])
+    try:
+        outputs.stack(stack)
+    except OutputsError as exc:
+        support.fail(str(exc))
+    registry = make_registry(_sources(outputs, stack, state_dir))
+    if once:
+        sys.stdout.write(generate_latest(registry).decode())
+        return
+    server, _thread = start_http_server(port, addr=address, registry=registry)
+    sys.stderr.write(f"drctl exporter: http://{address}:{server.server_port}/metrics\n")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("exporter")(exporter)

@@ -1,0 +1,124 @@
+"""`drctl exporter`'s collector against a real Azurite container and run-state files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from drctl.exporter import ExporterSources, make_registry
+from drctl.pilotlight.catalog import BackupMetadata, backup_name
+from drctl.pilotlight.formats import BackupFormat
+
+
+def _samples(sources: ExporterSources) -> dict[str, float]:
+    text = generate_latest(make_registry(sources)).decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            kind = sample.labels.get("kind")
+            out[sample.name + (f":{kind}" if kind else "")] = sample.value
+    return out
+
+
+def test_backup_metrics_come_from_the_newest_committed_blob(container) -> None:
+    older = datetime.now(UTC) - timedelta(minutes=10)
+    newer = datetime.now(UTC) - timedelta(minutes=2)
+    for when, body in ((older, b"x" * 10), (newer, b"y" * 20)):
+        meta = BackupMetadata(
+            sha256="ab" * 32, uncompressed_bytes=len(body) * 3, snapshot_time=when.isoformat()
+        )
+        container.upload_blob(
+            backup_name(when, BackupFormat("zstd")), body, metadata=meta.to_azure()
+        )
+    got = _samples(ExporterSources(stack="azure-pilot", container=container))
+    assert got["drstack_backup_up"] == 1
+    assert got["drstack_backups"] == 2
+    assert abs(got["drstack_backup_last_success_timestamp_seconds"] - newer.timestamp()) < 0.01
+    assert got["drstack_backup_last_size_bytes"] == 20
+    assert got["drstack_backup_last_uncompressed_bytes"] == 60
+    assert got["drstack_backup_last_checksummed"] == 1
+
+
+def test_empty_container_reads_as_never_backed_up(container) -> None:
+    got = _samples(ExporterSources(stack="azure-pilot", container=container))
+    assert got["drstack_backup_last_success_timestamp_seconds"] == 0  # the age alert fires
+
+
+def test_unreachable_storage_is_down_not_silent() -> None:
+    from drctl.pilotlight.storage import AZURITE_ACCOUNT, azurite_connection_string, open_container
+    from drctl.sandbox.ports import free_port
+
+    nobody = f"http://127.0.0.1:{free_port()}/{AZURITE_ACCOUNT}"  # nothing listens there
+    broken = open_container(azurite_connection_string(nobody), "nope", retries=0)
+    got = _samples(ExporterSources(stack="azure-pilot", container=broken))
+    assert got["drstack_backup_up"] == 0
+    assert "drstack_backup_last_success_timestamp_seconds" not in got
+
+
+def test_lag_known_and_unknown() -> None:
+    assert _samples(ExporterSources(stack="tokyo", lag_reader=lambda: 2.5)) == {
+        "drstack_replica_lag_known": 1,
+        "drstack_replica_lag_seconds": 2.5,
+    }
+    unknown = _samples(ExporterSources(stack="tokyo", lag_reader=lambda: None))
+    assert unknown == {"drstack_replica_lag_known": 0}
+
+
+def test_failover_run_state(tmp_path: Path) -> None:
+    finished_at = "2026-11-29T10:00:05Z"
+    (tmp_path / "a.json").write_text(
+        json.dumps(
+            {
+                "kind": "failover",
+                "finished": True,
+                "steps": {
+                    "preflight": {"status": "done", "updated_at": "2026-11-29T10:00:00Z"},
+                    "print_config": {"status": "done", "updated_at": finished_at},
+                },
+            }
+        )
+    )
+    (tmp_path / "b.json").write_text(
+        json.dumps(
+            {
+                "kind": "failback",
+                "finished": False,
+                "steps": {"failback_preflight": {"status": "done", "updated_at": finished_at}},
+            }
+        )
+    )
+    got = _samples(ExporterSources(stack="tokyo", state_dir=tmp_path))
+    assert got["drstack_failover_run_active:failover"] == 0
+    assert got["drstack_failover_run_active:failback"] == 1
+    expected = datetime(2026, 11, 29, 10, 0, 5, tzinfo=UTC).timestamp()
+    assert got["drstack_failover_last_finished_timestamp_seconds:failover"] == expected
+
+
+def test_exporter_command_once_reads_the_outputs_file(azurite, container, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from drctl.cli import app
+    from drctl.pilotlight.storage import AZURITE_ACCOUNT
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "azure-pilot": {
+                    "storage_account_name": AZURITE_ACCOUNT,
+                    "blob_endpoint": azurite.blob_endpoint,
+                    "backup_container": container.container_name,
+                }
+            }
+        )
+    )
+    args = ["exporter", "--stack", "azure-pilot", "--outputs", str(outputs), "--once"]
+    result = CliRunner().invoke(app, [*args, "--state-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert 'drstack_backup_up{container="' in result.output
+    missing = CliRunner().invoke(app, ["exporter", "--stack", "tokyo", "--outputs", str(outputs)])
+    assert missing.exit_code == 2 and "tokyo" in missing.output
