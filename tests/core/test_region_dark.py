@@ -47,14 +47,14 @@ STEPS: dict[str, list[tuple[str, ...]]] = {
     ],
 }
 # azure-pilot is not region-dark yet, for reasons in stacks/pilot_light.py (owned by the
-# pilot-light area): its `aws-primary` provider and the `seoul-eks` Kubernetes provider
-# of the backup CronJob are configured for Seoul, and its Route 53 resources and
-# `get_zone` go through the stack's default provider, which is Seoul (aws:region). Strict:
-# the day it is fixed these cases XPASS, fail, and the marker must go.
+# pilot-light area): the `seoul-eks` Kubernetes provider of the backup CronJob needs
+# Seoul's API server, and its Route 53 resources and `get_zone` go through the stack's
+# default provider, which is Seoul (aws:region). Strict: the day it is fixed these cases
+# XPASS, fail, and the marker must go.
 AZURE_NOT_DARK_YET = pytest.mark.xfail(
     strict=True,
-    reason="pilot_light.py: Seoul aws/kubernetes providers and Route 53 via the Seoul "
-    "default provider (pilot-light area)",
+    reason="pilot_light.py: Seoul Kubernetes provider (backup CronJob) and Route 53 via "
+    "the Seoul default provider (pilot-light area)",
 )
 
 
