@@ -103,3 +103,13 @@ def test_a_dr_region_without_a_secret_replica_is_a_clear_error() -> None:
 
     with pytest.raises(ConfigError, match="rds_master_secret_replica_arns has no 'ap-northeast-3'"):
         synth("tokyo", "aws:region=ap-northeast-3")
+
+
+def test_cost_counts_the_secret_replica_and_nothing_for_the_password(seoul: Synthesis) -> None:
+    from policy.pricing import estimate
+
+    lines = {line.name: line for line in estimate(seoul).lines}
+    secret = lines["primary-db-master-secret"]
+    assert secret.priced and "× 2" in secret.description
+    # Free types are left out of the itemised lines, unpriced ones are listed as such.
+    assert "primary-db-master-password" not in lines
