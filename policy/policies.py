@@ -182,6 +182,8 @@ class PolicyContext:
     # analyzer hands a CLI pack every secret already unwrapped).
     secret_paths: Mapping[str, frozenset[str]] | None = None
     error: str | None = None
+    # URNs of `Resource.get()` reads (known in-process; None under the CLI).
+    read_urns: frozenset[str] | None = None
 
 
 _CONTEXT: ContextVar[PolicyContext | None] = ContextVar("drstack_policy_context", default=None)
@@ -595,8 +597,9 @@ _SECRET_STORES = {
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
     "kubernetes:core/v1:Secret": ("data", "stringData"),
 }
-# Fields that must never be set at all, whatever their secrecy.
-_NEVER_SET = {T_RDS: ("password",)}
+# Fields that must never be set at all, whatever their secrecy. (An RDS `password` is
+# fine as a Pulumi secret: the generated master password of a replicated source.)
+_NEVER_SET: dict[str, tuple[str, ...]] = {}
 
 
 def _walk(value: Any, path: str = "") -> Iterable[tuple[str, str, Any]]:
@@ -639,8 +642,7 @@ def _no_plaintext_secrets(args: ResourceValidationArgs, report: ReportViolation)
     for name in _NEVER_SET.get(args.resource_type, ()):
         if props.get(name):
             report(
-                f"{args.name}: input {name!r} is set; RDS must manage the master password "
-                "(manageMasterUserPassword) so it never exists in config or state",
+                f"{args.name}: input {name!r} is set; it must never be set on this resource",
                 None,
             )
     for path, key, value in _walk(props):
@@ -748,6 +750,8 @@ def _s3_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
     versionings = _of(args.resources, *VERSIONING_TYPES)
     buckets = _of(args.resources, *BUCKET_TYPES)
     by_name = {n: b for b in buckets if (n := _bucket_name(b))}
+    exported = _primary_outputs(args, current_context()).get("versioned_bucket_names")
+    exported_versioned = {str(n) for n in exported} if _is_seq(exported) else set()
 
     def owned_versioning(bucket: PolicyResource) -> list[PolicyResource]:
         return [v for v in versionings if _targets_bucket(v, bucket)]
@@ -780,13 +784,17 @@ def _s3_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
                         rc.urn,
                     )
             else:
-                # Declared in another stack (the primary's bucket): the configuration must
-                # at least wait on a (read) versioning resource of that bucket.
+                # Declared in another stack (the primary's bucket): the primary exports the
+                # buckets it versions (deployed first), or the configuration waits on a
+                # (read) versioning resource of that bucket.
+                if name in exported_versioned:
+                    continue
                 own = {v.urn for b in by_name.values() for v in owned_versioning(b)}
                 if not [u for u in dep_versionings if u not in own]:
                     report(
-                        f"replication {rc.name}: {side} bucket {name} is not in this stack and "
-                        "no BucketVersioning of it is a dependency",
+                        f"replication {rc.name}: {side} bucket {name} is not in this stack, "
+                        "the primary does not export it in versioned_bucket_names, and no "
+                        "BucketVersioning of it is a dependency",
                         rc.urn,
                     )
 
@@ -1294,7 +1302,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "managed by the service; no keys, SAS tokens or URL passwords in any input",
         None,
         _no_plaintext_secrets,
-        "Use manage_master_user_password=True for RDS; read passwords with "
+        "Generate the RDS master password with pulumi_random (a secret); read passwords with "
         "pulumi.Config().require_secret(...) (drstack:mysql_admin_password via "
         "`pulumi config set --secret`); in containers use env value_from.secret_key_ref.",
     ),
@@ -1457,7 +1465,8 @@ def evaluate(
     secret_paths = {
         r.urn: frozenset(_secret_paths_of(getattr(r, "display_inputs", None))) for r in resources
     }
-    token = _CONTEXT.set(PolicyContext(config, primary_outputs, secret_paths))
+    read_urns = frozenset(r.urn for r in resources if getattr(r, "read", False))
+    token = _CONTEXT.set(PolicyContext(config, primary_outputs, secret_paths, read_urns=read_urns))
     violations: list[Violation] = []
     try:
         providers = {r.urn: _provider_for(r, by_urn) for r in resources}

@@ -169,6 +169,8 @@ PRICES: dict[str, dict[str, Any]] = {
 # Types that cost nothing by themselves (networking glue, IAM, config sub-resources...).
 FREE_PREFIXES = (
     "pulumi:",
+    # Generated values (the RDS master password) live in state only.
+    "random:",
     "drstack:",
     "kubernetes:",
     "aws:iam/",
@@ -341,7 +343,9 @@ def _price_aws(rec: RecordLike, cfg: StackConfig, region: str) -> tuple[float, s
     if t == "aws:kms/key:Key":
         return p["kms_key_month"], "KMS customer managed key"
     if t == "aws:secretsmanager/secret:Secret":
-        return p["secret_month"], "Secrets Manager secret"
+        # Each replica in another region is billed as a secret of its own.
+        copies = 1 + len(i.get("replicas") or [])
+        return copies * p["secret_month"], f"Secrets Manager secret × {copies} (with replicas)"
     if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
         return p["alarm_month"], "CloudWatch standard alarm"
     if t == "aws:route53/zone:Zone":

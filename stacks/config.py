@@ -183,6 +183,12 @@ class RdsConfig:
     max_lag_seconds: int = 5
     db_name: str = "portforge"
     master_username: str = "admin"
+    # Bump to rotate the master password (a new pulumi_random password, applied with
+    # ModifyDBInstance and written to the replicated secret).
+    password_version: int = 1
+    # Primary only: regions that get a replica of the master-credential secret (the DR
+    # regions that must read it while the primary region is dark).
+    secret_replica_regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,6 +301,7 @@ class StackConfig:
     allow_unlisted: tuple[str, ...] = ()
     force_failover: bool = False
     promote_replica: bool = False
+    reverse_replication: bool = False
     emergency: bool = False
     enable_petclinic: bool = False
     # Secret config: only whether it is set is kept here; the value is read as a
@@ -474,6 +481,13 @@ def _app(key: str, raw: Any) -> AppConfig:
     )
 
 
+def _regions(key: str, raw: Any) -> tuple[str, ...]:
+    items = _decode(raw)
+    if not isinstance(items, list):
+        raise _fail(key, raw, "a list of AWS region names")
+    return tuple(_choice(f"{key}[{i}]", r, AWS_REGIONS) for i, r in enumerate(items))
+
+
 def _rds(key: str, raw: Any) -> RdsConfig:
     rds = RdsConfig(
         **_fields(
@@ -497,6 +511,8 @@ def _rds(key: str, raw: Any) -> RdsConfig:
                 "master_username": _text(
                     re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"), "a MySQL user name"
                 ),
+                "password_version": _int_in(1, 100000),
+                "secret_replica_regions": _regions,
             },
         )
     )
@@ -715,6 +731,9 @@ _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     ),
     "s3_rtc": _bool,
     "automation": _automation,
+    # Tokyo -> Seoul replication of the DR buckets, once Seoul is back (never during an
+    # outage: S3 checks the destination bucket when the rule is written).
+    "reverse_replication": _bool,
 }
 _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "emergency": _bool,

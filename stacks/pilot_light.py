@@ -27,6 +27,7 @@ from components.backup_job import BackupCronJob, BackupCronJobArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from stacks.config import StackConfig, secret_config
 from stacks.cross_stack import checked_primary_region
+from stacks.primary import static_region_provider
 
 # Route 53 publishes health-check metrics only in us-east-1.
 ALARM_REGION = "us-east-1"
@@ -57,9 +58,8 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
 
     azure = azure_native.Provider("azure", location=cfg.azure.location)
     # The AWS side runs next to the primary: the backup job reads Seoul's RDS.
-    aws_primary = aws.Provider(
-        "aws-primary", region=cfg.primary_region, default_tags={"tags": tags}
-    )
+    # Static: configuring it calls nothing in Seoul (region-dark failover).
+    aws_primary = static_region_provider("aws-primary", cfg.primary_region, cfg)
     aws_alarms = aws.Provider("aws-alarms", region=ALARM_REGION, default_tags={"tags": tags})
     seoul_cluster = k8s.Provider(
         "seoul-eks",

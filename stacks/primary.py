@@ -31,9 +31,27 @@ def region_provider(name: str, region: str, cfg: StackConfig) -> aws.Provider:
     )
 
 
+# A DR stack must deploy while the primary region is dark. A provider for that region
+# must then make no call when it is configured or diffs: no STS GetCallerIdentity for
+# credentials validation or the account id, no EC2 metadata probe, no region lookup.
+# (None of the resource types a DR stack keeps there builds an ARN from the account id,
+# the one thing skip_requesting_account_id leaves empty.)
+def static_region_provider(name: str, region: str, cfg: StackConfig) -> aws.Provider:
+    """A provider for the primary region that a DR stack can configure while it is dark."""
+    return aws.Provider(
+        name,
+        region=region,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
+        skip_credentials_validation=True,
+        skip_requesting_account_id=True,
+        skip_metadata_api_check=True,
+        skip_region_validation=True,
+    )
+
+
 def _bucket(
     cfg: StackConfig, role: str, bucket_name: str, opts: pulumi.ResourceOptions
-) -> aws.s3.Bucket:
+) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
     bucket = aws.s3.Bucket(
         f"bucket-{role}",
         bucket=bucket_name,
@@ -42,8 +60,8 @@ def _bucket(
     )
     # Versioning belongs to the owner of the bucket: it protects against overwrites
     # whether or not a DR stack replicates it (and replication requires it).
-    protect_bucket(f"bucket-{role}", bucket, opts)
-    return bucket
+    versioning = protect_bucket(f"bucket-{role}", bucket, opts)
+    return bucket, versioning
 
 
 def region_cluster(
@@ -86,6 +104,10 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
             vpc_id=eks.vpc_id,
             subnet_ids=eks.private_subnet_ids,
             client_cidr=cfg.vpc_cidr,
+            secret_replica_providers={
+                region: region_provider(f"{region}-secret-replica", region, cfg)
+                for region in cfg.rds.secret_replica_regions
+            },
             tags=data_tags(cfg, cfg.rds.identifier),
         ),
     )
@@ -98,7 +120,8 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         )
         for table, hash_key in cfg.dynamodb_tables.items()
     }
-    buckets = {role: _bucket(cfg, role, name, opts) for role, name in cfg.buckets.items()}
+    protected = {role: _bucket(cfg, role, name, opts) for role, name in cfg.buckets.items()}
+    buckets = {role: bucket for role, (bucket, _) in protected.items()}
     repositories = {
         repo: aws.ecr.Repository(
             f"ecr-{repo}",
@@ -126,9 +149,20 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         "rds_instance_arn": rds.instance_arn,
         "rds_address": rds.address,
         "rds_master_secret_arn": rds.master_secret_arn,
+        # Region -> ARN of the credential secret's replica: what a DR stack wires its app
+        # to, without any call to this region.
+        "rds_master_secret_replica_arns": rds.master_secret_replica_arns,
+        # What `drctl failback` needs to create the reverse replica here: a key, subnet
+        # group and security group in this region (the DR region's cannot be used).
+        "rds_kms_key_arn": rds.kms_key_arn,
+        "rds_subnet_group_name": rds.subnet_group_name,
+        "rds_security_group_ids": [rds.security_group_id],
         "dynamodb_table_names": [t.table_name for t in tables.values()],
         "dynamodb_table_arns": {name: t.table_arn for name, t in tables.items()},
         "bucket_names": {role: b.bucket for role, b in buckets.items()},
+        # Evidence for DR stacks that the source side of their replication is versioned,
+        # so they need not read this region to check it.
+        "versioned_bucket_names": [v.bucket for _, v in protected.values()],
         "ecr_repository_names": [r.name for r in repositories.values()],
         "secret_arns": [rds.master_secret_arn],
         "sovereign_data": list(cfg.sovereign_data),

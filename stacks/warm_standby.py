@@ -22,7 +22,7 @@ from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
 from stacks.config import ConfigError, StackConfig
 from stacks.cross_stack import checked_primary_region
-from stacks.primary import data_tags, region_cluster, region_provider
+from stacks.primary import data_tags, region_cluster, region_provider, static_region_provider
 
 # Route 53 health-check metrics exist only in us-east-1.
 ROUTE53_METRICS_REGION = "us-east-1"
@@ -50,7 +50,9 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region  # guaranteed by parse_config
     primary = pulumi.StackReference(cfg.primary_stack)
     dr = region_provider(cfg.region, cfg.region, cfg)
-    source = region_provider(f"{cfg.primary_region}-source", cfg.primary_region, cfg)
+    # The failover path (`pulumi up -s tokyo` with force_failover/promote_replica) runs
+    # while the primary region is dark: its provider makes no call at configure time.
+    source = static_region_provider(f"{cfg.primary_region}-source", cfg.primary_region, cfg)
     metrics = region_provider(ROUTE53_METRICS_REGION, ROUTE53_METRICS_REGION, cfg)
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=dr))
     eks = region_cluster(cfg, "dr", dr, f"{cfg.name_prefix}-dr-cluster")
@@ -65,6 +67,8 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
             subnet_ids=eks.private_subnet_ids,
             client_cidr=cfg.vpc_cidr,
             source_arn=primary.get_output("rds_instance_arn"),
+            # The credential secret's replica in this region: readable with Seoul dark.
+            master_secret_arn=output_item(primary, "rds_master_secret_replica_arns", cfg.region),
             promoted=cfg.promote_replica,
             tags=cfg.base_tags,
         ),
@@ -92,6 +96,7 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
                 role: name for role, name in cfg.buckets.items() if replicated(cfg, role, name)
             },
             replication_time_control=cfg.s3_rtc,
+            reverse_replication=cfg.reverse_replication,
             tags=cfg.base_tags,
         ),
     )
@@ -158,6 +163,8 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         "replica_instance_id": replica.instance_id,
         "replica_instance_arn": replica.instance_arn,
         "replica_kms_key_arn": replica.kms_key_arn,
+        "replica_address": replica.address,
+        "replica_master_secret_arn": replica.master_secret_arn,
         "dynamodb_table_names": [t.table_name for t in tables.values()],
         "dr_bucket_names": s3.dr_bucket_names,
         "secret_arns": [s.arn for s in secrets],

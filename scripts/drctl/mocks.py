@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 
 MOCK_ACCOUNT = "123456789012"
 MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -75,6 +76,8 @@ class DrstackMocks(pulumi.runtime.Mocks):
                 "bucket": args.resource_id,
                 "versioningConfiguration": {"status": "Enabled"},
             }
+        if typ == "random:index/randomPassword:RandomPassword":
+            return self._random_password(name, inputs)
         if typ.startswith("aws:"):
             return self._aws(typ, name, inputs, region)
         if typ.startswith("azure-native:"):
@@ -82,6 +85,16 @@ class DrstackMocks(pulumi.runtime.Mocks):
         if typ.startswith("kubernetes:"):
             return self._kubernetes(typ, name, inputs, args.provider)
         return f"{name}-id", inputs
+
+    def _random_password(self, name: str, inputs: dict) -> tuple[str, dict]:
+        # The real provider marks `result` secret; so does this mock, so a test sees a
+        # plaintext password wherever the program would leak one. Deterministic per
+        # name and keepers (a new keeper is a new password, as with the provider).
+        length = int(inputs.get("length", 16))
+        seed = _short_hash(name, repr(sorted((inputs.get("keepers") or {}).items())), length=64)
+        value = ("Aa1!" + seed)[:length]
+        secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+        return f"{name}-id", {**inputs, "result": secret, "bcryptHash": secret}
 
     def _arn(self, service: str, region: str, resource: str, global_: bool = False) -> str:
         return f"arn:aws:{service}:{'' if global_ else region}:{self.account}:{resource}"

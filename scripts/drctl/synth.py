@@ -68,6 +68,16 @@ class ResourceRecord:
 
 
 @dataclass
+class InvokeRecord:
+    """A data-source call (``aws.get_*``) the program made, and where it would go."""
+
+    token: str
+    provider: str | None
+    region: str | None
+    args: dict[str, Any]
+
+
+@dataclass
 class Synthesis:
     stack: str
     config: StackConfig
@@ -76,6 +86,8 @@ class Synthesis:
     secret_outputs: set[str] = field(default_factory=set)
     # What the StackReference to the primary served (DR stacks only).
     primary_outputs: Mapping[str, Any] | None = None
+    # Every invoke (data-source read) the program made, with its provider's region.
+    invokes: list[InvokeRecord] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
@@ -210,6 +222,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registry = registry
         self.records: list[ResourceRecord] = []
+        self.invokes: list[InvokeRecord] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_secret_outputs: set[str] = set()
         self._lock = threading.Lock()
@@ -225,6 +238,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, request.object, response.urn, response.id, read=False)
+        return response
+
+    def Invoke(self, request: Any) -> Any:
+        # A data-source read is an API call at `pulumi up` time, in its provider's region:
+        # recorded so a test can prove a DR program reads nothing in the primary region.
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":
+            args = _plain(json_format.MessageToDict(request.args), mask=True)
+            region = self.registry.region_of(request.provider or None, args)
+            with self._lock:
+                self.invokes.append(
+                    InvokeRecord(request.tok, request.provider or None, region, args)
+                )
         return response
 
     def ReadResource(self, request: Any) -> Any:
@@ -315,7 +341,9 @@ def _run_program(
 
     pulumi_mocks.test(program)()
     values, secrets = _resolve_outputs(result["outputs"])
-    return Synthesis(stack, cfg, list(monitor.records), values, secrets)
+    return Synthesis(
+        stack, cfg, list(monitor.records), values, secrets, invokes=list(monitor.invokes)
+    )
 
 
 def primary_stack_file(primary_stack: str | None) -> str:

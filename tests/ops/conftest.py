@@ -4,6 +4,9 @@ moto gaps are bridged here, and only here (never in product code):
 * ``promote_read_replica`` leaves ``ReadReplicaSourceDBInstanceIdentifier`` set —
   ``moto_promotion_clears_source`` patches the moto backend so promotion clears it,
   as real RDS does.
+* a cross-region ``create_db_instance_read_replica`` resolves ``DBSubnetGroupName`` in
+  the SOURCE's region (moto copies the source and sets the new region last) —
+  ``moto_replica_in_its_own_region`` makes it resolve in the replica's region, as RDS does.
 * Route 53 health checks are always healthy — tests that need a failing primary
   inject a status reader into ``Route53DnsSwitch``.
 * DynamoDB/S3 data is not replicated — status tests mirror writes with a botocore hook.
@@ -58,6 +61,20 @@ def moto_promotion_clears_source(monkeypatch: pytest.MonkeyPatch) -> None:
         return database
 
     monkeypatch.setattr(RDSBackend, "promote_read_replica", promote)
+
+
+@pytest.fixture
+def moto_replica_in_its_own_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seam for moto gap: a cross-region replica's subnet group lives in ITS region."""
+    original = RDSBackend.create_db_instance_read_replica
+
+    def create(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
+        if self.arn_regex.match(db_kwargs["source_db_instance_identifier"]):
+            # moto applies the kwargs in order: the backend (region) must come first.
+            db_kwargs = {"backend": self, **db_kwargs}
+        return original(self, db_kwargs)
+
+    monkeypatch.setattr(RDSBackend, "create_db_instance_read_replica", create)
 
 
 class FakeScaler:
@@ -184,6 +201,32 @@ def kubeconfig(cluster: str) -> str:
     )
 
 
+def create_db_network(factory: ClientFactory, region: str) -> dict[str, Any]:
+    """A region's KMS key, DB subnet group and security group, as the primary stack
+    exports them (what the failback's reverse replica is created with)."""
+    ec2 = factory.client("ec2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, z in enumerate("ab")
+    ]
+    group = ec2.create_security_group(GroupName="mysql", Description="mysql", VpcId=vpc)
+    rds = factory.client("rds", region)
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="portforge-rds-subnets",
+        DBSubnetGroupDescription="db",
+        SubnetIds=subnets,
+    )
+    key = factory.client("kms", region).create_key(Description="rds")["KeyMetadata"]["Arn"]
+    return {
+        "rds_kms_key_arn": key,
+        "rds_subnet_group_name": "portforge-rds-subnets",
+        "rds_security_group_ids": [group["GroupId"]],
+    }
+
+
 _SHARED_SESSION: boto3.session.Session | None = None
 
 
@@ -197,7 +240,12 @@ def shared_session() -> boto3.session.Session:
 
 
 @pytest.fixture
-def dr_world(moto_aws: None, tmp_path: Path, health_server: HealthServer) -> DrWorld:
+def dr_world(
+    moto_aws: None,
+    moto_replica_in_its_own_region: None,
+    tmp_path: Path,
+    health_server: HealthServer,
+) -> DrWorld:
     factory = ClientFactory(session=shared_session(), max_attempts=2)
     seoul_rds = factory.client("rds", SEOUL)
     primary = seoul_rds.create_db_instance(
@@ -215,6 +263,7 @@ def dr_world(moto_aws: None, tmp_path: Path, health_server: HealthServer) -> DrW
         SourceDBInstanceIdentifier=primary["DBInstanceArn"],
         DBInstanceClass="db.t3.micro",
     )["DBInstance"]
+    seoul_db_network = create_db_network(factory, SEOUL)
     route53 = factory.client("route53", "us-east-1")
     zone = route53.create_hosted_zone(Name="portforge.example.", CallerReference="zone")
     health_check = route53.create_health_check(
@@ -240,6 +289,7 @@ def dr_world(moto_aws: None, tmp_path: Path, health_server: HealthServer) -> DrW
             "region": SEOUL,
             "rds_instance_id": "drstack-seoul-mysql",
             "rds_instance_arn": primary["DBInstanceArn"],
+            **seoul_db_network,
             "kubeconfig": kubeconfig("seoul"),
         },
         "tokyo": {

@@ -50,6 +50,22 @@ def default_reverse_replica_id(outputs: StackOutputs, options: FailoverOptions) 
     return f"{outputs.get(options.primary_stack, 'rds_instance_id')}-failback"
 
 
+def reverse_replica_params(outputs: StackOutputs, primary: str) -> dict[str, Any]:
+    """CreateDBInstanceReadReplica parameters of the failback's reverse replica, from the
+    primary stack's outputs: its KMS key, subnet group and security groups (those of the
+    DR region cannot be used in the primary region)."""
+    params: dict[str, Any] = {
+        "KmsKeyId": outputs.optional(primary, "rds_kms_key_arn"),
+        "DBSubnetGroupName": outputs.optional(primary, "rds_subnet_group_name"),
+        "VpcSecurityGroupIds": outputs.optional(primary, "rds_security_group_ids"),
+        "PubliclyAccessible": False,
+        # It becomes the primary at the end of failback: protected from the start.
+        "DeletionProtection": True,
+        "CopyTagsToSnapshot": True,
+    }
+    return {key: value for key, value in params.items() if value not in (None, "", [])}
+
+
 def kubernetes_scaler(outputs: StackOutputs, options: FailoverOptions) -> Scaler | None:
     kubeconfig = outputs.optional(options.dr_stack, "kubeconfig")
     deployments = int_map(outputs.optional(options.dr_stack, "deployments"), "deployments")
@@ -83,6 +99,7 @@ def build_context(
         lag_reader or CloudWatchLagReader(factory.client("cloudwatch", dr_region), replica_id),
         reverse_rds=reverse_rds,
         reverse_instance_id=reverse_id,
+        reverse_create_kwargs=reverse_replica_params(outputs, primary),
         reverse_lag_reader=(
             CloudWatchLagReader(factory.client("cloudwatch", primary_region), reverse_id)
             if primary_region and reverse_id

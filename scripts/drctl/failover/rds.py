@@ -50,6 +50,12 @@ _PROMOTED_WAITER = {
 }
 
 
+# A cross-region replica of an encrypted source needs a KMS key in ITS region (keys never
+# leave theirs), and without a subnet group RDS puts it in the default VPC, where the
+# primary's security groups do not exist (CreateDBInstanceReadReplica API reference).
+REVERSE_REQUIRED = ("KmsKeyId", "DBSubnetGroupName", "VpcSecurityGroupIds")
+
+
 class LagReader(Protocol):
     def __call__(self) -> float | None: ...
 
@@ -169,6 +175,13 @@ class RdsDatabase:
 
     def start_reverse_replication(self) -> None:
         rds, reverse_id = self._require_reverse()
+        missing = [p for p in REVERSE_REQUIRED if not self._reverse_create_kwargs.get(p)]
+        if missing:
+            raise ValueError(
+                f"cannot create the reverse replica {reverse_id}: {', '.join(missing)} missing "
+                "(from the primary stack outputs rds_kms_key_arn, rds_subnet_group_name, "
+                "rds_security_group_ids; `pulumi up -s seoul` exports them)"
+            )
         source_arn = self.describe()["DBInstanceArn"]
         try:
             rds.create_db_instance_read_replica(

@@ -1,0 +1,83 @@
+"""Failback's reverse replica (Tokyo -> Seoul) is created with what RDS requires of an
+encrypted cross-region replica: a KMS key, subnet group and security groups of Seoul,
+taken from the seoul stack's outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from drctl.failover.build import FailoverOptions, build_context
+from drctl.stack_outputs import load_outputs_file
+
+from .conftest import SEOUL, DrWorld
+
+pytestmark = pytest.mark.usefixtures("moto_promotion_clears_source")
+
+REVERSE_ID = "drstack-seoul-mysql-failback"
+
+
+def promoted_tokyo_context(world: DrWorld) -> Any:
+    ctx = build_context(
+        load_outputs_file(world.outputs_path),
+        world.factory,
+        FailoverOptions(waiter_delay_seconds=0),
+        say=lambda _m: None,
+        scaler=world.scaler,
+        with_health_probe=False,
+    )
+    ctx.database.promote()
+    return ctx
+
+
+def capture_create(world: DrWorld) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        calls.append(dict(params))
+
+    world.client("rds", SEOUL).meta.events.register(
+        "provide-client-params.rds.CreateDBInstanceReadReplica", hook
+    )
+    return calls
+
+
+def test_reverse_replica_gets_seoul_key_subnets_and_security_groups(dr_world: DrWorld) -> None:
+    calls = capture_create(dr_world)
+    ctx = promoted_tokyo_context(dr_world)
+
+    ctx.database.start_reverse_replication()
+
+    seoul = dr_world.outputs["seoul"]
+    assert len(calls) == 1
+    call = calls[0]
+    assert call["DBInstanceIdentifier"] == REVERSE_ID
+    assert call["SourceDBInstanceIdentifier"] == dr_world.replica()["DBInstanceArn"]
+    assert call["KmsKeyId"] == seoul["rds_kms_key_arn"]
+    assert call["KmsKeyId"].split(":")[3] == SEOUL
+    assert call["DBSubnetGroupName"] == seoul["rds_subnet_group_name"]
+    assert call["VpcSecurityGroupIds"] == seoul["rds_security_group_ids"]
+    assert call["PubliclyAccessible"] is False and call["DeletionProtection"] is True
+    # And RDS (moto) accepted it into the Seoul subnet group and security group.
+    reverse = dr_world.client("rds", SEOUL).describe_db_instances(DBInstanceIdentifier=REVERSE_ID)[
+        "DBInstances"
+    ][0]
+    assert reverse["DBSubnetGroup"]["DBSubnetGroupName"] == seoul["rds_subnet_group_name"]
+    assert [g["VpcSecurityGroupId"] for g in reverse["VpcSecurityGroups"]] == seoul[
+        "rds_security_group_ids"
+    ]
+
+
+def test_reverse_replica_refuses_without_the_seoul_outputs(dr_world: DrWorld) -> None:
+    for key in ("rds_kms_key_arn", "rds_subnet_group_name"):
+        del dr_world.outputs["seoul"][key]
+    dr_world.outputs_path.write_text(json.dumps(dr_world.outputs))
+    calls = capture_create(dr_world)
+    ctx = promoted_tokyo_context(dr_world)
+
+    with pytest.raises(ValueError, match="KmsKeyId, DBSubnetGroupName missing") as exc:
+        ctx.database.start_reverse_replication()
+    assert "rds_kms_key_arn" in str(exc.value)
+    assert calls == []
