@@ -506,6 +506,11 @@ def _pinned_image(key: str, raw: Any) -> str:
     return image
 
 
+def _or_empty(parse: Callable[[str, Any], str]) -> Callable[[str, Any], str]:
+    """ "" stays "" (the setting is off); anything else must parse."""
+    return lambda k, v: "" if v == "" else parse(k, v)
+
+
 def _image_tags(key: str, raw: Any) -> dict[str, str]:
     return {
         _str(f"{key}.{repo}", repo, _RESOURCE_NAME, "an ECR repository name"): _image_tag(
@@ -521,15 +526,15 @@ def _app(key: str, raw: Any) -> AppConfig:
             key,
             raw,
             {
-                "image": lambda k, v: _pinned_image(k, v) if v != "" else "",
+                "image": _or_empty(_pinned_image),
                 "replicas": _int_in(0, 50),
                 "port": _int_in(1, 65535),
                 "certificate_arn": _text(
                     re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/\S+$"),
                     "an ACM certificate ARN",
                 ),
-                "domain": _text(_HOSTNAME, "a host name such as api.portforge.org"),
-                "zone": _text(_HOSTNAME, "a Route 53 hosted zone name such as portforge.org"),
+                "domain": _or_empty(_text(_HOSTNAME, "a host name such as api.portforge.org")),
+                "zone": _or_empty(_text(_HOSTNAME, "a Route 53 hosted zone such as portforge.org")),
             },
         )
     )
