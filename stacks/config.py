@@ -481,7 +481,7 @@ def _public_cidrs(key: str, raw: Any) -> tuple[str, ...]:
     return tuple(cidrs)
 
 
-def _image_tag(key: str, raw: Any) -> str:
+def parse_image_tag(key: str, raw: Any) -> str:
     tag = _str(
         key, raw, _IMAGE_TAG, "an immutable image tag such as 2026.11.29-3f2a1c or a sha256 digest"
     )
@@ -513,7 +513,7 @@ def _or_empty(parse: Callable[[str, Any], str]) -> Callable[[str, Any], str]:
 
 def _image_tags(key: str, raw: Any) -> dict[str, str]:
     return {
-        _str(f"{key}.{repo}", repo, _RESOURCE_NAME, "an ECR repository name"): _image_tag(
+        _str(f"{key}.{repo}", repo, _RESOURCE_NAME, "an ECR repository name"): parse_image_tag(
             f"{key}.{repo}", tag
         )
         for repo, tag in _object(key, raw).items()

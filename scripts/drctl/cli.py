@@ -26,6 +26,7 @@ COMMANDS: Mapping[str, str] = {
     "backup": "drctl.pilotlight.commands",
     "restore": "drctl.pilotlight.commands",
     "drill": "drctl.sandbox.command",
+    "image": "drctl.image_command",
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
