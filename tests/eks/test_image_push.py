@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from drctl import command_support
 from drctl.aws import ClientFactory
 from drctl.cli import app
-from drctl.image_publish import PublishError, Publication, prepare, publish
+from drctl.image_publish import Publication, PublishError, prepare, publish
 
 SEOUL, TOKYO = "ap-northeast-2", "ap-northeast-1"
 MANIFEST = json.dumps(
