@@ -39,7 +39,7 @@ test: install services
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	flock /tmp/drstack-mypy.lock $(BIN)/mypy .
 
 format: install
 	$(BIN)/ruff check --fix .

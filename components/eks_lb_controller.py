@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -25,8 +26,8 @@ NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 
 
-def _statement(actions: list[str], resource: str = "*", **condition: object) -> dict[str, object]:
-    stmt: dict[str, object] = {"Effect": "Allow", "Action": actions, "Resource": resource}
+def _statement(actions: list[str], resource: str = "*", **condition: Any) -> dict[str, Any]:
+    stmt: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resource}
     if condition:
         stmt["Condition"] = condition
     return stmt
@@ -35,16 +36,14 @@ def _statement(actions: list[str], resource: str = "*", **condition: object) -> 
 def controller_policy() -> str:
     """The permissions of the controller's published iam_policy.json (v2.14): read-only
     discovery everywhere; create/modify/delete only on resources it tagged itself."""
-    tagged = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+    tagged = {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 _statement(
                     ["iam:CreateServiceLinkedRole"],
-                    **{
-                        "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
-                    },
+                    StringEquals={"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"},
                 ),
                 _statement(
                     [
@@ -106,7 +105,7 @@ def controller_policy() -> str:
                         "ec2:RevokeSecurityGroupIngress",
                         "ec2:DeleteSecurityGroup",
                     ],
-                    **tagged,
+                    Null=tagged,
                 ),
                 _statement(
                     [
@@ -145,7 +144,7 @@ def controller_policy() -> str:
                         "elasticloadbalancing:ModifyCapacityReservation",
                         "elasticloadbalancing:ModifyIpPools",
                     ],
-                    **tagged,
+                    Null=tagged,
                 ),
                 _statement(
                     ["elasticloadbalancing:AddTags"],

@@ -9,7 +9,9 @@ one stack is destroyed, because the other region's certificate renews against it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -23,8 +25,8 @@ class CertificateArgs:
     tags: dict[str, str]
 
 
-def _validation_option(index: int, field: str):  # type: ignore[no-untyped-def]
-    return lambda options: options[index][field]
+def _validation_option(index: int, field: str) -> Callable[[Sequence[Any]], str]:
+    return lambda options: str(getattr(options[index], field))
 
 
 def dns_validated_certificate(

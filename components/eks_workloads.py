@@ -21,16 +21,14 @@ HEALTH_PATH = "/health"
 _LB = "service.beta.kubernetes.io/aws-load-balancer-"
 
 
-def container_probes(port: int) -> dict[str, k8s.core.v1.ProbeArgs]:
+def container_probes(port: int) -> tuple[k8s.core.v1.ProbeArgs, k8s.core.v1.ProbeArgs]:
     """Liveness and readiness on /health (CKV_K8S_8/9). /health answers 200 while the
     process is up, so a read-only standby database does not restart or unready pods."""
     get = k8s.core.v1.HTTPGetActionArgs(path=HEALTH_PATH, port=port)
-    return {
-        "liveness_probe": k8s.core.v1.ProbeArgs(
-            http_get=get, initial_delay_seconds=10, period_seconds=10, failure_threshold=3
-        ),
-        "readiness_probe": k8s.core.v1.ProbeArgs(http_get=get, period_seconds=5),
-    }
+    liveness = k8s.core.v1.ProbeArgs(
+        http_get=get, initial_delay_seconds=10, period_seconds=10, failure_threshold=3
+    )
+    return liveness, k8s.core.v1.ProbeArgs(http_get=get, period_seconds=5)
 
 
 def deployment(
@@ -44,6 +42,7 @@ def deployment(
     service_account: str | None = None,
 ) -> k8s.apps.v1.Deployment:
     labels = {"app": deployment_name}
+    liveness, readiness = container_probes(port)
     return k8s.apps.v1.Deployment(
         f"{name}-{deployment_name}",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment_name, labels=labels),
@@ -66,7 +65,8 @@ def deployment(
                                 requests={"cpu": "100m", "memory": "128Mi"},
                                 limits={"memory": "256Mi"},
                             ),
-                            **container_probes(port),
+                            liveness_probe=liveness,
+                            readiness_probe=readiness,
                         )
                     ],
                 ),

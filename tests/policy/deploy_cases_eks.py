@@ -24,7 +24,7 @@ def case_https_probe_needs_tls() -> None:
 
     # The DR stack's HTTPS probe of a primary that serves no TLS.
     t = synth("tokyo")
-    plain_primary = {**primary_outputs(t), "app_tls": False}
+    plain_primary = {**(primary_outputs(t) or {}), "app_tls": False}
     caught(
         "https-probe-needs-tls",
         evaluate(list(t.resources), t.config, plain_primary),
