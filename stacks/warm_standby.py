@@ -204,6 +204,7 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         # Failover scales the standby deployments to the primary's counts.
         "deployments": primary.get_output("deployments"),
         "standby_deployments": eks.deployments,
+        "image_tags": dict(cfg.image_tags),
         "kubeconfig": eks.kubeconfig,
     }
 
