@@ -247,3 +247,18 @@ def test_config_refuses_an_api_open_to_the_internet() -> None:
 def test_records_by_name_helper_sees_every_service() -> None:
     services = by_name(synth("seoul", *PUBLISHED), SERVICE)
     assert {"primary-app-svc", "primary-auth-deployment-svc"} <= set(services)
+
+
+def test_an_external_pinned_image_is_used_as_given() -> None:
+    image = "registry.example.com/drstack/app@sha256:" + "b" * 64
+    s = synth("seoul", f"app.image={image}")
+    container = s.one(DEPLOYMENT, "drstack-app").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == image
+
+
+def test_config_refuses_two_sources_for_the_app_image() -> None:
+    with pytest.raises(ConfigError, match=r"app\.image and image_tags\.drstack-app are both set"):
+        synthesize(
+            "seoul",
+            ("app.image=registry.example.com/app:1.0.0", f"image_tags.drstack-app={APP_TAG}"),
+        )
