@@ -2,6 +2,11 @@
 
 The primary runs at full scale; a warm standby runs the same workloads at reduced
 scale, and failover scales the deployments up (drctl) rather than creating them.
+
+Construction builds the network, the cluster, the AWS Load Balancer Controller
+(``eks_lb_controller``), the app's TLS certificate (``eks_tls``) and its load-balanced
+Service; ``deploy_workloads(db_host, db_secret_arn)`` then adds the app and services
+(``eks_workloads``) once the database, which needs this VPC, exists.
 """
 
 from __future__ import annotations
