@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
 from drctl.mocks import _short_hash
-from drctl.synth import synthesize
+from drctl.synth import PROJECT_DIR, synthesize
 from stacks.config import ConfigError
 
 from .conftest import APP_TAG, PUBLISHED, app_env, by_name, synth
@@ -262,3 +264,17 @@ def test_config_refuses_two_sources_for_the_app_image() -> None:
             "seoul",
             ("app.image=registry.example.com/app:1.0.0", f"image_tags.drstack-app={APP_TAG}"),
         )
+
+
+def test_a_dr_stack_refuses_to_probe_a_primary_without_tls(tmp_path: Path) -> None:
+    # The primary's stack file without a certificate: its load balancer serves plain HTTP.
+    for name in ("Pulumi.yaml", "Pulumi.tokyo.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    seoul = (PROJECT_DIR / "Pulumi.seoul.yaml").read_text(encoding="utf-8")
+    plain = seoul.replace("    domain: api.portforge.org\n", "").replace(
+        "    zone: portforge.org\n", ""
+    )
+    assert plain != seoul
+    (tmp_path / "Pulumi.seoul.yaml").write_text(plain, encoding="utf-8")
+    with pytest.raises(Exception, match=r"the primary stack seoul serves no TLS there"):
+        synthesize("tokyo", (), tmp_path)
