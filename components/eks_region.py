@@ -2,6 +2,11 @@
 
 The primary runs at full scale; a warm standby runs the same workloads at reduced
 scale, and failover scales the deployments up (drctl) rather than creating them.
+
+Construction builds the network, the cluster, the AWS Load Balancer Controller
+(``eks_lb_controller``), the app's TLS certificate (``eks_tls``) and its load-balanced
+Service; ``deploy_workloads(db_host, db_secret_arn)`` then adds the app and services
+(``eks_workloads``) once the database, which needs this VPC, exists.
 """
 
 from __future__ import annotations
@@ -9,16 +14,26 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.eks_lb_controller import LbControllerArgs, install_lb_controller
+from components.eks_tls import CertificateArgs, dns_validated_certificate
+from components.eks_workloads import (
+    APP_NAME,
+    AppIdentityArgs,
+    app_identity,
+    cluster_services,
+    deployment,
+    service_image,
+)
+from components.eks_workloads import app_service as app_service_for
 from components.iam import assume_role_policy
 from stacks.config import AppConfig, EksConfig
 
-APP_NAME = "drstack-app"
 AZ_COUNT = 2
 
 _EKS_NODE_POLICIES = (
@@ -42,8 +57,11 @@ class EksRegionArgs:
     image_registry: pulumi.Input[str]
     region_label: str
     role: str
+    # Repository -> immutable tag; only workloads with a pinned image are deployed.
+    image_tags: Mapping[str, str] = field(default_factory=dict)
     db_host: pulumi.Input[str] = ""
     db_name: str = ""
+    # This region's copy of the database login secret (JSON username/password).
     db_secret_arn: pulumi.Input[str] = ""
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -112,6 +130,9 @@ class EksRegion(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     cluster_security_group_id: pulumi.Output[str]
     app_hostname: pulumi.Output[str]
+    app_url: pulumi.Output[str]
+    app_tls: bool
+    deployments: dict[str, int]
     k8s_provider: k8s.Provider
 
     def __init__(
@@ -239,7 +260,9 @@ class EksRegion(pulumi.ComponentResource):
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=[s.id for s in private_subnets + public_subnets],
                 endpoint_private_access=True,
-                endpoint_public_access=True,
+                # Never 0.0.0.0/0 (CKV_AWS_38/39): only the operators' CIDRs, or private only.
+                endpoint_public_access=bool(args.eks.public_access_cidrs),
+                public_access_cidrs=list(args.eks.public_access_cidrs) or None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API_AND_CONFIG_MAP",
@@ -288,7 +311,7 @@ class EksRegion(pulumi.ComponentResource):
 
         # EKS Pod Identity gives pods (e.g. the pilot-light backup job) IAM access
         # without node-wide credentials; the agent runs on the nodes, so it waits for them.
-        aws.eks.Addon(
+        pod_identity = aws.eks.Addon(
             f"{name}-pod-identity-agent",
             cluster_name=cluster.name,
             addon_name="eks-pod-identity-agent",
@@ -308,113 +331,134 @@ class EksRegion(pulumi.ComponentResource):
 
         # ---------------------------------------------------------------- workloads
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.k8s_provider)
-        app_env = [
-            k8s.core.v1.EnvVarArgs(name="DRSTACK_REGION", value=args.region_label),
-            k8s.core.v1.EnvVarArgs(name="DRSTACK_ROLE", value=args.role),
-            k8s.core.v1.EnvVarArgs(name="PORT", value=str(args.app.port)),
-            k8s.core.v1.EnvVarArgs(name="BIND", value="0.0.0.0"),
-            k8s.core.v1.EnvVarArgs(name="DB_HOST", value=args.db_host),
-            k8s.core.v1.EnvVarArgs(name="DB_NAME", value=args.db_name),
-            # The app reads its DB password from this secret at start; only its ARN is here.
-            k8s.core.v1.EnvVarArgs(name="DB_SECRET_ARN", value=args.db_secret_arn),
-        ]
-        self._deployment(
-            name, APP_NAME, args.app.image, args.app.replicas, args.app.port, app_env, k8s_opts
-        )
-        for deployment, replicas in args.services.items():
-            image = pulumi.Output.concat(
-                args.image_registry, "/", image_repository_for(deployment), ":latest"
-            )
-            self._deployment(name, deployment, image, replicas, 8080, [], k8s_opts)
-            k8s.core.v1.Service(
-                f"{name}-{deployment}-svc",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, labels={"app": deployment}),
-                spec=k8s.core.v1.ServiceSpecArgs(
-                    selector={"app": deployment},
-                    ports=[k8s.core.v1.ServicePortArgs(port=80, target_port=8080)],
-                ),
-                opts=k8s_opts,
-            )
-
-        annotations = {
-            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/health",
-        }
-        if args.app.certificate_arn:
-            # TLS ends at the NLB so the Route 53 HTTPS health check sees a valid cert.
-            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = (
-                args.app.certificate_arn
-            )
-            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "443"
-        app_service = k8s.core.v1.Service(
-            f"{name}-app-svc",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=APP_NAME, labels={"app": APP_NAME}, annotations=annotations
+        controller = install_lb_controller(
+            name,
+            LbControllerArgs(
+                provider=args.provider,
+                k8s_provider=self.k8s_provider,
+                cluster_name=cluster.name,
+                region=args.region,
+                vpc_id=vpc.id,
+                depends_on=[pod_identity, nodes],
+                tags=tags,
             ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="LoadBalancer",
-                selector={"app": APP_NAME},
-                ports=[
-                    k8s.core.v1.ServicePortArgs(name="https", port=443, target_port=args.app.port),
-                    k8s.core.v1.ServicePortArgs(name="http", port=80, target_port=args.app.port),
-                ],
-            ),
-            opts=k8s_opts,
+            parent=self,
         )
-
+        certificate_arn = self._certificate(name, args, tags)
+        # Created after the controller: its webhook must be up, and on destroy the Service
+        # goes first so the controller can still delete the load balancer it made.
+        app_service = app_service_for(
+            name,
+            args.app.port,
+            certificate_arn,
+            pulumi.ResourceOptions(
+                parent=self, provider=self.k8s_provider, depends_on=[controller]
+            ),
+        )
+        self.app_tls = certificate_arn is not None
         self.cluster_name = cluster.name
         self.vpc_id = vpc.id
         self.private_subnet_ids = [s.id for s in private_subnets]
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.app_hostname = app_service.status.load_balancer.ingress[0].hostname
+        self.app_url = pulumi.Output.concat(
+            "https://" if self.app_tls else "http://", self.app_hostname
+        )
+        self._workload_context = (name, args, cluster.name, pod_identity, k8s_opts, tags)
+        self.deployments = {}
+
+    def deploy_workloads(
+        self, db_host: pulumi.Input[str], db_secret_arn: pulumi.Input[str]
+    ) -> dict[str, int]:
+        """The app and services, once the database they use exists (the database needs
+        this component's VPC first, so the composition calls this after creating it)."""
+        name, args, cluster_name, pod_identity, k8s_opts, tags = self._workload_context
+        args = replace(args, db_host=db_host, db_secret_arn=db_secret_arn)
+        self.deployments = self._workloads(name, args, cluster_name, pod_identity, k8s_opts, tags)
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
                 "vpc_id": self.vpc_id,
                 "app_hostname": self.app_hostname,
+                "deployments": self.deployments,
             }
         )
+        return self.deployments
 
-    def _deployment(
+    def _certificate(
+        self, name: str, args: EksRegionArgs, tags: dict[str, str]
+    ) -> pulumi.Input[str] | None:
+        if args.app.certificate_arn:
+            return args.app.certificate_arn
+        if args.app.domain:
+            return dns_validated_certificate(
+                name,
+                CertificateArgs(
+                    provider=args.provider, domain=args.app.domain, zone=args.app.zone, tags=tags
+                ),
+                parent=self,
+            )
+        return None
+
+    def _workloads(
         self,
         name: str,
-        deployment: str,
-        image: pulumi.Input[str],
-        replicas: int,
-        port: int,
-        env: list[k8s.core.v1.EnvVarArgs],
-        opts: pulumi.ResourceOptions,
-    ) -> k8s.apps.v1.Deployment:
-        labels = {"app": deployment}
-        probe = k8s.core.v1.ProbeArgs(
-            http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port=port), period_seconds=5
+        args: EksRegionArgs,
+        cluster_name: pulumi.Output[str],
+        pod_identity: pulumi.Resource,
+        k8s_opts: pulumi.ResourceOptions,
+        tags: dict[str, str],
+    ) -> dict[str, int]:
+        """Only workloads with a pinned image are deployed: on an empty account the
+        repositories are empty, and a Deployment of a missing image fails `up`."""
+        images = {
+            deployment: service_image(args.image_registry, image_repository_for(deployment), tag)
+            for deployment in args.services
+            if (tag := args.image_tags.get(image_repository_for(deployment)))
+        }
+        deployed = cluster_services(name, args.services, images, k8s_opts)
+        app_image = args.app.image or (
+            service_image(args.image_registry, APP_NAME, args.image_tags[APP_NAME])
+            if APP_NAME in args.image_tags
+            else None
         )
-        return k8s.apps.v1.Deployment(
-            f"{name}-{deployment}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, labels=labels),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name=deployment,
-                                image=image,
-                                ports=[k8s.core.v1.ContainerPortArgs(container_port=port)],
-                                env=env,
-                                readiness_probe=probe,
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "100m", "memory": "128Mi"},
-                                    limits={"memory": "256Mi"},
-                                ),
-                            )
-                        ]
-                    ),
-                ),
+        if app_image is None:
+            return deployed
+        identity = app_identity(
+            name,
+            AppIdentityArgs(
+                provider=args.provider,
+                cluster_name=cluster_name,
+                db_secret_arn=args.db_secret_arn,
+                region=args.region,
+                tags=tags,
             ),
-            opts=opts,
+            parent=self,
+            k8s_opts=k8s_opts,
         )
+        env = [
+            # The cloud region: what `drctl failover` expects /health to report.
+            k8s.core.v1.EnvVarArgs(name="DRSTACK_REGION", value=args.region),
+            k8s.core.v1.EnvVarArgs(name="DRSTACK_STACK", value=args.region_label),
+            k8s.core.v1.EnvVarArgs(name="DRSTACK_ROLE", value=args.role),
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
+            k8s.core.v1.EnvVarArgs(name="PORT", value=str(args.app.port)),
+            k8s.core.v1.EnvVarArgs(name="BIND", value="0.0.0.0"),
+            k8s.core.v1.EnvVarArgs(name="DB_HOST", value=args.db_host),
+            k8s.core.v1.EnvVarArgs(name="DB_NAME", value=args.db_name),
+            # Only the ARN: the app reads the login from this region's copy of the secret.
+            k8s.core.v1.EnvVarArgs(name="DB_SECRET_ARN", value=args.db_secret_arn),
+        ]
+        deployment(
+            name,
+            APP_NAME,
+            app_image,
+            args.app.replicas,
+            args.app.port,
+            env,
+            pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[pod_identity, *identity])
+            ),
+            service_account=APP_NAME,
+        )
+        return {APP_NAME: args.app.replicas, **deployed}

@@ -74,7 +74,12 @@ class Route53Failover(pulumi.ComponentResource):
             resource_path=hc.path,
             request_interval=hc.interval,
             failure_threshold=hc.failure_threshold,
-            # SNI must be on for an HTTPS check of a TLS endpoint behind an ALB/NLB.
+            # SNI must be on for an HTTPS check of a TLS endpoint behind an ALB/NLB. The
+            # fqdn is the load balancer's own name, which the app's certificate does not
+            # cover: Route 53 then retries the handshake without the name (EnableSNI in the
+            # Route 53 API reference), so the probe passes as long as the listener speaks
+            # TLS. It can never pass on a plain-TCP 443 listener:
+            # the https-probe-needs-tls policy refuses that configuration.
             enable_sni=True,
             invert_healthcheck=False,
             disabled=False,

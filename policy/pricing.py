@@ -42,10 +42,26 @@ ASSUMED_USAGE: dict[str, tuple[float, str]] = {
     "eks_node_disk_gb": (20.0, "GB gp3 root volume per EKS node (managed node group default)"),
 }
 
+# End of EKS standard support per Kubernetes version (EKS version calendar,
+# https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html): after it a
+# cluster costs the extended-support rate, and at the end of extended support AWS
+# upgrades it on its own.
+EKS_STANDARD_SUPPORT_END: dict[str, str] = {
+    "1.29": "2025-03-23",
+    "1.30": "2025-07-23",
+    "1.31": "2025-11-26",
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+}
+
 # Hourly unless the key says otherwise.
 PRICES: dict[str, dict[str, Any]] = {
     "ap-northeast-2": {
         "eks_cluster_h": 0.10,
+        # A version past its standard support is billed at the extended-support rate.
+        "eks_cluster_extended_h": 0.60,
         "ec2_h": {
             "t3.micro": 0.013,
             "t3.small": 0.026,
@@ -86,6 +102,8 @@ PRICES: dict[str, dict[str, Any]] = {
     },
     "ap-northeast-1": {
         "eks_cluster_h": 0.10,
+        # A version past its standard support is billed at the extended-support rate.
+        "eks_cluster_extended_h": 0.60,
         "ec2_h": {
             "t3.micro": 0.0136,
             "t3.small": 0.0272,
@@ -307,7 +325,12 @@ def _price_aws(rec: RecordLike, cfg: StackConfig, region: str) -> tuple[float, s
     i = rec.inputs
     t = rec.type
     if t == "aws:eks/cluster:Cluster":
-        return _h(p["eks_cluster_h"]), "EKS control plane"
+        version = str(i.get("version") or cfg.eks.version)
+        if EKS_STANDARD_SUPPORT_END.get(version, "9999") <= PRICES_AS_OF:
+            return _h(
+                p["eks_cluster_extended_h"]
+            ), f"EKS control plane {version} (extended support)"
+        return _h(p["eks_cluster_h"]), f"EKS control plane {version} (standard support)"
     if t == "aws:eks/nodeGroup:NodeGroup":
         size = int((i.get("scalingConfig") or {}).get("desiredSize") or 0)
         itype = (i.get("instanceTypes") or [cfg.eks.instance_type])[0]

@@ -135,6 +135,7 @@ HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 EKS_VERSIONS: tuple[str, ...] = tuple(sorted(EKS_STANDARD_SUPPORT.values))
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
@@ -161,15 +162,28 @@ class EksConfig:
     desired_size: int = 2
     min_size: int = 1
     max_size: int = 4
+    # Who may reach the Kubernetes API from the internet (CKV_AWS_38/39). Empty = the
+    # endpoint is private only (run `pulumi up`/drctl from inside the VPC or a VPN).
+    public_access_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AppConfig:
-    image: str = "public.ecr.aws/drstack/app:latest"
+    # A pinned image (tag or digest, never :latest). "" = this region's ECR repository
+    # drstack-app at image_tags["drstack-app"]; with neither, the app is not deployed yet.
+    image: str = ""
     replicas: int = 2
     port: int = 8080
-    # ACM certificate for TLS on the app's load balancer (the health check is HTTPS).
+    # Bring-your-own ACM certificate for TLS on the app's load balancer ...
     certificate_arn: str = ""
+    # ... or the name clients use (e.g. api.portforge.org) and the Route 53 zone that
+    # validates it: the stack requests and DNS-validates an ACM certificate for it.
+    domain: str = ""
+    zone: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.certificate_arn or self.domain)
 
 
 @dataclass(frozen=True)
@@ -278,6 +292,9 @@ class StackConfig:
     eks: EksConfig = field(default_factory=EksConfig)
     app: AppConfig = field(default_factory=AppConfig)
     services: Mapping[str, int] = field(default_factory=dict)
+    # ECR repository -> immutable tag (or sha256 digest) the workloads run; a workload
+    # whose repository has no tag here is not deployed (the first `up` of an empty account).
+    image_tags: Mapping[str, str] = field(default_factory=dict)
     rds: RdsConfig = field(default_factory=RdsConfig)
     dynamodb_tables: Mapping[str, str] = field(default_factory=dict)
     buckets: Mapping[str, str] = field(default_factory=dict)
@@ -451,6 +468,7 @@ def _eks(key: str, raw: Any) -> EksConfig:
                 "desired_size": _int_in(0, 100),
                 "min_size": _int_in(0, 100),
                 "max_size": _int_in(1, 100),
+                "public_access_cidrs": _public_cidrs,
             },
         )
     )
@@ -463,22 +481,99 @@ def _eks(key: str, raw: Any) -> EksConfig:
     return eks
 
 
+# EKS accepts at most 40 public access CIDR blocks (CreateCluster publicAccessCidrs).
+MAX_PUBLIC_ACCESS_CIDRS = 40
+_IMAGE_TAG = re.compile(r"^(sha256:[0-9a-f]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+_PINNED_IMAGE = re.compile(
+    r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+
+
+def _public_cidrs(key: str, raw: Any) -> tuple[str, ...]:
+    value = _decode(raw)
+    if not isinstance(value, list) or len(value) > MAX_PUBLIC_ACCESS_CIDRS:
+        raise _fail(key, raw, f"expected a list of at most {MAX_PUBLIC_ACCESS_CIDRS} CIDR blocks")
+    cidrs = []
+    for i, item in enumerate(value):
+        try:
+            net = ipaddress.ip_network(str(item), strict=True)
+        except ValueError:
+            raise _fail(
+                f"{key}[{i}]", item, "expected a CIDR block such as 203.0.113.7/32"
+            ) from None
+        if net.prefixlen == 0:
+            raise _fail(
+                f"{key}[{i}]", item, "the Kubernetes API must not be open to the whole internet"
+            )
+        cidrs.append(str(net))
+    return tuple(cidrs)
+
+
+def parse_image_tag(key: str, raw: Any) -> str:
+    tag = _str(
+        key, raw, _IMAGE_TAG, "an immutable image tag such as 2026.11.29-3f2a1c or a sha256 digest"
+    )
+    if tag == "latest":
+        raise _fail(
+            key, raw, "`latest` moves: pin an immutable tag or digest so both regions run one build"
+        )
+    return tag
+
+
+def _pinned_image(key: str, raw: Any) -> str:
+    image = _str(
+        key,
+        raw,
+        _PINNED_IMAGE,
+        "a pinned image such as <registry>/<repo>:<tag> or <repo>@sha256:<digest>",
+    )
+    if image.endswith(":latest"):
+        raise _fail(
+            key, raw, "`latest` moves: pin an immutable tag or digest so both regions run one build"
+        )
+    return image
+
+
+def _or_empty(parse: Callable[[str, Any], str]) -> Callable[[str, Any], str]:
+    """ "" stays "" (the setting is off); anything else must parse."""
+    return lambda k, v: "" if v == "" else parse(k, v)
+
+
+def _image_tags(key: str, raw: Any) -> dict[str, str]:
+    return {
+        _str(f"{key}.{repo}", repo, _RESOURCE_NAME, "an ECR repository name"): parse_image_tag(
+            f"{key}.{repo}", tag
+        )
+        for repo, tag in _object(key, raw).items()
+    }
+
+
 def _app(key: str, raw: Any) -> AppConfig:
-    return AppConfig(
+    app = AppConfig(
         **_fields(
             key,
             raw,
             {
-                "image": _text(),
+                "image": _or_empty(_pinned_image),
                 "replicas": _int_in(0, 50),
                 "port": _int_in(1, 65535),
                 "certificate_arn": _text(
                     re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/\S+$"),
                     "an ACM certificate ARN",
                 ),
+                "domain": _or_empty(_text(_HOSTNAME, "a host name such as api.portforge.org")),
+                "zone": _or_empty(_text(_HOSTNAME, "a Route 53 hosted zone such as portforge.org")),
             },
         )
     )
+    if app.domain and not (app.zone and (app.domain + ".").endswith("." + app.zone + ".")):
+        raise _fail(
+            f"{key}.zone",
+            app.zone,
+            f"expected the Route 53 zone that contains app.domain ({app.domain}), "
+            "where the ACM validation record goes",
+        )
+    return app
 
 
 def _regions(key: str, raw: Any) -> tuple[str, ...]:
@@ -702,6 +797,7 @@ _COMMON: dict[str, Callable[[str, Any], Any]] = {
     "eks": _eks,
     "app": _app,
     "services": _services,
+    "image_tags": _image_tags,
     "rds": _rds,
     "dynamodb_tables": _tables,
     "buckets": _buckets,
@@ -846,6 +942,7 @@ def _check_cross_field(cfg: StackConfig) -> None:
                 name,
                 f"not a configured bucket or table ({', '.join(sorted(known_data))})",
             )
+    _check_app_endpoint(cfg)
     if cfg.strategy == "pilot-light":
         if cfg.enable_petclinic and not cfg.emergency:
             raise ConfigError(
@@ -875,6 +972,22 @@ def _check_cloud_rules(cfg: StackConfig) -> None:
     if refusal.namespaced:
         raise _fail(refusal.key, refusal.value, refusal.expected)
     raise ConfigError(f"{refusal.key} {refusal.value!r} is invalid: {refusal.expected}")
+
+
+def _check_app_endpoint(cfg: StackConfig) -> None:
+    # The Route 53 probe is HTTPS, and after a failover clients reach this site's load
+    # balancer under https://<dns.fqdn>: without a certificate the TLS handshake fails.
+    if cfg.strategy == "warm-standby" and cfg.dns.manage_records and not cfg.app.tls:
+        raise ConfigError(
+            f"{NAMESPACE}:app.domain is missing: dns.health_check probes HTTPS and clients "
+            f"reach this site as https://{cfg.dns.fqdn} after a failover; set app.domain "
+            f"(and app.zone) or app.certificate_arn so its load balancer serves TLS"
+        )
+    if cfg.app.image and "drstack-app" in cfg.image_tags:
+        raise ConfigError(
+            f"{NAMESPACE}:app.image and image_tags.drstack-app are both set: keep one "
+            "(app.image for an external registry, image_tags for this region's ECR)"
+        )
 
 
 def _check_pilot_light(cfg: StackConfig) -> None:

@@ -82,6 +82,7 @@ def region_cluster(
             app=cfg.app,
             services=cfg.services,
             image_registry=registry,
+            image_tags=cfg.image_tags,
             region_label=cfg.stack,
             role=role,
             db_name=cfg.rds.db_name,
@@ -111,6 +112,7 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
             tags=data_tags(cfg, cfg.rds.identifier),
         ),
     )
+    eks.deploy_workloads(rds.address, rds.master_secret_arn)
     tables = {
         table: DynamoGlobalTable(
             f"table-{table}",
@@ -126,8 +128,9 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         repo: aws.ecr.Repository(
             f"ecr-{repo}",
             name=repo,
-            # `latest` is moved on every release (seed 000 checks it in the DR region).
-            image_tag_mutability="MUTABLE",
+            # A pushed tag never moves (CKV_AWS_51): Seoul and Tokyo run the same build,
+            # and a failback redeploys exactly what ran before.
+            image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                 scan_on_push=True
             ),
@@ -144,7 +147,8 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         "region": cfg.region,
         "eks_cluster_name": eks.cluster_name,
         "app_hostname": eks.app_hostname,
-        "app_url": pulumi.Output.concat("https://", eks.app_hostname),
+        "app_url": eks.app_url,
+        "app_tls": eks.app_tls,
         "rds_instance_id": rds.instance_id,
         "rds_instance_arn": rds.instance_arn,
         "rds_address": rds.address,
@@ -168,6 +172,8 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         "sovereign_data": list(cfg.sovereign_data),
         "vpc_id": eks.vpc_id,
         "private_subnet_ids": eks.private_subnet_ids,
-        "deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
+        # Only what is deployed (workloads wait for a pinned image, see image_tags).
+        "deployments": eks.deployments,
+        "image_tags": dict(cfg.image_tags),
         "kubeconfig": eks.kubeconfig,
     }

@@ -20,7 +20,7 @@ from components.failover_automation import FailoverAutomation, FailoverAutomatio
 from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
-from stacks.config import ConfigError, StackConfig
+from stacks.config import NAMESPACE, ConfigError, StackConfig
 from stacks.cross_stack import checked_primary_region
 from stacks.primary import data_tags, region_cluster, region_provider, static_region_provider
 
@@ -40,6 +40,25 @@ def output_item(primary: pulumi.StackReference, output: str, key: str) -> pulumi
         return mapping[key]
 
     return primary.get_output(output).apply(pick)
+
+
+def https_endpoint(cfg: StackConfig, primary: pulumi.StackReference) -> pulumi.Output[str]:
+    """The primary's load balancer host for the HTTPS probe, refused when the primary
+    serves no TLS there: the probe could never pass and failover would fire at once."""
+
+    def checked(values: list[Any]) -> str:
+        host, tls = values
+        if tls is not True:
+            raise ConfigError(
+                f"{NAMESPACE}:dns.health_check probes https://{host}:{cfg.dns.health_check.port} "
+                f"but the primary stack {cfg.primary_stack} serves no TLS there: set app.domain "
+                "(and app.zone) or app.certificate_arn in the primary's stack config"
+            )
+        return str(host)
+
+    return pulumi.Output.all(
+        primary.get_output("app_hostname"), primary.get_output("app_tls")
+    ).apply(checked)
 
 
 def replicated(cfg: StackConfig, *names: str) -> bool:
@@ -73,6 +92,9 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
             tags=cfg.base_tags,
         ),
     )
+    # The replica keeps its endpoint when promoted, and the secret's replica lives here:
+    # after a failover the Tokyo app writes to the promoted database without a redeploy.
+    eks.deploy_workloads(replica.address, replica.master_secret_arn)
     tables = {
         table: DynamoGlobalTable(
             f"dr-table-{table}",
@@ -127,6 +149,22 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(provider=source),
     )
 
+    # Replication creates the Tokyo repositories itself, with ECR's defaults (MUTABLE
+    # tags). This template makes them immutable like the Seoul ones, so a replicated tag
+    # can never drift from Seoul's. It must exist before the first image is pushed.
+    aws.ecr.RepositoryCreationTemplate(
+        "ecr-replica-template",
+        prefix="ROOT",
+        applied_fors=["REPLICATION"],
+        description="drstack: repositories ECR replication creates in the DR region",
+        image_tag_mutability="IMMUTABLE",
+        encryption_configurations=[
+            aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(encryption_type="AES256")
+        ],
+        resource_tags=cfg.base_tags,
+        opts=pulumi.ResourceOptions(provider=dr),
+    )
+
     # Application secrets the DR site needs are created here with a replica in the DR
     # region (Secrets Manager has no separate replica resource); their values are set
     # out of band and never pass through config or state.
@@ -159,7 +197,8 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         "strategy": cfg.strategy,
         "eks_cluster_name": eks.cluster_name,
         "app_hostname": eks.app_hostname,
-        "app_url": pulumi.Output.concat("https://", eks.app_hostname),
+        "app_url": eks.app_url,
+        "app_tls": eks.app_tls,
         "replica_instance_id": replica.instance_id,
         "replica_instance_arn": replica.instance_arn,
         "replica_kms_key_arn": replica.kms_key_arn,
@@ -175,7 +214,8 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         },
         # Failover scales the standby deployments to the primary's counts.
         "deployments": primary.get_output("deployments"),
-        "standby_deployments": {**{"drstack-app": cfg.app.replicas}, **cfg.services},
+        "standby_deployments": eks.deployments,
+        "image_tags": dict(cfg.image_tags),
         "kubeconfig": eks.kubeconfig,
     }
 
@@ -183,7 +223,7 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         zone = aws.route53.get_zone_output(
             name=cfg.dns.zone, opts=pulumi.InvokeOptions(provider=dr)
         )
-        primary_host = primary.get_output("app_hostname")
+        primary_host = https_endpoint(cfg, primary)
         failover = Route53Failover(
             "dns",
             Route53FailoverArgs(

@@ -29,6 +29,7 @@ COMMANDS: Mapping[str, str] = {
     "exporter": "drctl.exporter_command",
     "diagram": "drctl.diagram_command",
     "plan": "drctl.plan_command",
+    "image": "drctl.image_command",
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 

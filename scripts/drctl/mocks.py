@@ -223,6 +223,38 @@ class DrstackMocks(pulumi.runtime.Mocks):
                 repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}",
                 registryId=self.account,
             )
+        elif typ == "aws:acm/certificate:Certificate":
+            domain = str(inputs.get("domainName", ""))
+            arn = self._arn(
+                "acm",
+                region,
+                f"certificate/{_short_hash(domain, region, length=8)}-4abc-8def-{_short_hash(name, region, length=12)}",
+            )
+            rid = arn
+            # ACM's validation CNAME depends on the name and account, not the region.
+            token = _short_hash(domain, self.account, length=32)
+            state.update(
+                arn=arn,
+                status="PENDING_VALIDATION",
+                domainValidationOptions=[
+                    {
+                        "domainName": domain,
+                        "resourceRecordName": f"_{token}.{domain}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": f"_{_short_hash(token, length=32)}.xlfgrmvvlj.acm-validations.aws.",
+                    }
+                ],
+            )
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            rid = str(inputs.get("certificateArn", physical))
+        elif typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+            rid = f"a-{_short_hash(name, region, length=17)}"
+            state.update(
+                associationId=rid,
+                associationArn=self._arn(
+                    "eks", region, f"podidentityassociation/{inputs.get('clusterName')}/{rid}"
+                ),
+            )
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             alarm = inputs.get("name") or physical
             state.update(arn=self._arn("cloudwatch", region, f"alarm:{alarm}"))
@@ -309,6 +341,18 @@ class DrstackMocks(pulumi.runtime.Mocks):
             region = self.providers.regions.get(provider or "", "ap-northeast-2")
             host = f"a{_short_hash(obj_name, region, length=31)}-{int(_short_hash(region, obj_name, length=6), 16)}.{region}.elb.amazonaws.com"
             state["status"] = {"loadBalancer": {"ingress": [{"hostname": host}]}}
+        if typ == "kubernetes:helm.sh/v3:Release":
+            release = inputs.get("name") or name
+            namespace = inputs.get("namespace") or "default"
+            state["status"] = {
+                "name": release,
+                "namespace": namespace,
+                "chart": inputs.get("chart", ""),
+                "version": inputs.get("version", ""),
+                "status": "deployed",
+                "revision": 1,
+            }
+            return f"{namespace}/{release}", state
         return f"{namespace}/{obj_name}", state
 
     # ------------------------------------------------------------------ invokes

@@ -161,8 +161,10 @@ def case_no_plaintext_secrets() -> None:
             {"name": "DB_PASSWORD", "value": "hunter2"}
         ]
 
-    rs, _ = mutate(s, "kubernetes:apps/v1:Deployment", "drstack-app", env)
-    _caught("no-plaintext-secrets", run_policies(s, rs), "env DB_PASSWORD")
+    # The app is deployed once its image is published (image_tags).
+    published = synth("seoul", "image_tags.drstack-app=2026.11.29-3f2a1c")
+    rs, _ = mutate(published, "kubernetes:apps/v1:Deployment", "drstack-app", env)
+    _caught("no-plaintext-secrets", run_policies(published, rs), "env DB_PASSWORD")
     leaky = record(
         "aws:lambda/function:Function",
         "fn",
