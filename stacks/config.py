@@ -133,6 +133,7 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_IPV4_OR_CIDR = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 # Linux VM admin names Azure refuses (OSProfile.adminUsername).
 AZURE_RESERVED_USERNAMES: frozenset[str] = frozenset(
     {
@@ -215,6 +216,8 @@ class BackupConfig:
     immutable_days: int = 0  # 0 = no WORM policy on the container
     # The drstack image (it carries drctl) that the scheduled backup job runs.
     image: str = "public.ecr.aws/drstack/app:latest"
+    # The stack that runs the job next to the primary (off the failover path); "" = none.
+    job_stack: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,9 @@ class AutomationConfig:
 
 @dataclass(frozen=True)
 class AzureConfig:
-    location: str = "koreacentral"
+    # Not koreacentral: that is Seoul, the primary's metro (DESIGN "A DR site does not
+    # share the primary's disaster").
+    location: str = "koreasouth"
     vnet_cidr: str = "10.20.0.0/16"
     web_vm_size: str = "Standard_B2s"
     was_vm_size: str = "Standard_B2s"
@@ -242,6 +247,13 @@ class AzureConfig:
     mysql_backup_retention_days: int = 7
     # "" = the WAS VM builds spring-petclinic from source at first boot.
     petclinic_jar_url: str = ""
+    # Public egress IPs/CIDRs of the backup job (Seoul's NAT gateway EIPs): the backup
+    # account's firewall admits only these from the internet.
+    backup_source_ips: tuple[str, ...] = ()
+    # Public IPs admitted by the Key Vault firewall, to import the TLS certificate.
+    operator_ips: tuple[str, ...] = ()
+    # The Key Vault certificate (for dns.record.dns.zone) the App Gateway serves.
+    tls_certificate_name: str = "service-tls"
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,9 @@ class StackConfig:
     # preview); everything else must have a DR copy or a backup path.
     dr_waivers: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Pilot light only: set on the small stack that runs the backup job next to the primary;
+    # names the Azure site stack it writes to (stacks/pilot_light_backup.py).
+    site_stack: str | None = None
     force_failover: bool = False
     promote_replica: bool = False
     emergency: bool = False
@@ -518,6 +533,9 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "format": _one_of(BACKUP_FORMATS),
                 "immutable_days": _int_in(0, 3650),
                 "image": _text(re.compile(r"^\S+$"), "a container image reference"),
+                "job_stack": _text(
+                    re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot-backup"
+                ),
             },
         )
     )
@@ -579,6 +597,15 @@ def _azure(key: str, raw: Any) -> AzureConfig:
                 "mysql_backup_retention_days": _int_in(1, 35),
                 "petclinic_jar_url": _text(
                     re.compile(r"^https://\S+\.jar$"), "an https URL of a .jar"
+                ),
+                "backup_source_ips": lambda k, v: _list_of_str(
+                    k, v, _IPV4_OR_CIDR, "a public IPv4 address or CIDR"
+                ),
+                "operator_ips": lambda k, v: _list_of_str(
+                    k, v, _IPV4_OR_CIDR, "a public IPv4 address or CIDR"
+                ),
+                "tls_certificate_name": _text(
+                    re.compile(r"^[A-Za-z0-9-]{1,127}$"), "a Key Vault certificate name"
                 ),
             },
         )
@@ -681,6 +708,7 @@ _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "backup": _backup,
     "azure": _azure,
     "mysql_admin_password": lambda k, v: bool(_str(k, v, None, "a non-empty secret")),
+    "site_stack": _text(re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot"),
 }
 _ALL_KEYS = {**_COMMON, **_DR, **_WARM_STANDBY, **_PILOT_LIGHT}
 
