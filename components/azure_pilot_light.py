@@ -40,6 +40,7 @@ from components.azure_backup_access import (
     container_sas,
 )
 from components.azure_gateway_tls import GatewayTls, gateway_tls
+from components.azure_restore_job import RESTORE_DELEGATION, restore_job
 from stacks.config import AzureConfig, BackupConfig
 
 BACKUP_CONTAINER = "mysql-backups"  # seed 001's container name
@@ -74,12 +75,13 @@ class SubnetPlan:
     app_gateway: str
     vms: str
     mysql: str
+    restore: str
     web_ip: str
     was_ip: str
 
 
 def plan_subnets(vnet_cidr: str) -> SubnetPlan:
-    """Three /24s out of the VNet (config guarantees at least a /22), with fixed VM IPs.
+    """Four /24s out of the VNet (config guarantees at least a /22), with fixed VM IPs.
 
     Fixed private IPs let nginx and the App Gateway pool name the VMs without reading an
     output of another resource; Azure reserves .0-.3 of every subnet, so .4/.5 are the first
@@ -91,6 +93,7 @@ def plan_subnets(vnet_cidr: str) -> SubnetPlan:
         app_gateway=str(nets[0]),
         vms=str(vms),
         mysql=str(nets[2]),
+        restore=str(nets[3]),
         web_ip=str(vms.network_address + 4),
         was_ip=str(vms.network_address + 5),
     )
@@ -133,6 +136,10 @@ class AzurePilotLightArgs:
     tls_certificate_name: str = "service-tls"
     # Public IPs allowed through the Key Vault firewall (to import the certificate).
     operator_ips: Sequence[str] = ()
+    # Seed 001 phase 3 in the VNet: a one-shot `drctl restore` container (needs emergency).
+    run_restore: bool = False
+    # The drstack image (it carries drctl) the restore job runs.
+    restore_image: str = "public.ecr.aws/drstack/app:latest"
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -149,6 +156,7 @@ class AzurePilotLight(pulumi.ComponentResource):
     mysql_database_name: pulumi.Output[str] | None = None
     app_gateway_ip: pulumi.Output[str] | None = None
     app_gateway_fqdn: pulumi.Output[str] | None = None
+    restore_job_name: pulumi.Output[str] | None = None
     routing_target: str
 
     def __init__(
@@ -157,6 +165,8 @@ class AzurePilotLight(pulumi.ComponentResource):
         super().__init__("drstack:azure_pilot_light:AzurePilotLight", name, None, opts)
         if args.enable_petclinic and not args.emergency:
             raise ValueError("enable_petclinic needs emergency: PetClinic runs on its VMs")
+        if args.run_restore and not args.emergency:
+            raise ValueError("run_restore needs emergency: it restores into the emergency MySQL")
         if args.emergency and args.mysql_admin_password is None:
             raise ValueError("emergency needs mysql_admin_password (a secret Output)")
         self._args = args
@@ -184,6 +194,8 @@ class AzurePilotLight(pulumi.ComponentResource):
             fqdn = self._mysql(tags)
             self._vms(fqdn, tags)
             self._app_gateway(tags)
+            if args.run_restore:
+                self._restore(fqdn, tags)
 
         outputs: dict[str, object] = {
             "resource_group_name": self.resource_group_name,
@@ -257,8 +269,11 @@ class AzurePilotLight(pulumi.ComponentResource):
             ],
             "mysql": [
                 rule("allow-vms-to-mysql", 100, plan.vms, "3306"),
+                rule("allow-restore-to-mysql", 110, plan.restore, "3306"),
                 deny_vnet,
             ],
+            # The restore job only connects out (MySQL, blob storage, its image registry).
+            "restore": [deny_vnet],
         }
         nsgs = {
             role: network.NetworkSecurityGroup(
@@ -323,6 +338,17 @@ class AzurePilotLight(pulumi.ComponentResource):
                 )
             ],
         )
+        # The restore job (ACI): a delegated subnet of its own, outbound for its image pull,
+        # admitted by the backup account's firewall through the storage endpoint.
+        self._restore_subnet = subnet(
+            "restore",
+            plan.restore,
+            default_outbound_access=True,
+            delegations=[
+                network.DelegationArgs(name="container-instances", service_name=RESTORE_DELEGATION)
+            ],
+            service_endpoints=["Microsoft.Storage"],
+        )
 
     def _gateway_tls(self, tags: dict[str, str]) -> GatewayTls:
         args = self._args
@@ -384,9 +410,9 @@ class AzurePilotLight(pulumi.ComponentResource):
                 ],
                 virtual_network_rules=[
                     storage.VirtualNetworkRuleArgs(
-                        virtual_network_resource_id=self._vm_subnet.id,
-                        action=storage.Action.ALLOW,
+                        virtual_network_resource_id=subnet.id, action=storage.Action.ALLOW
                     )
+                    for subnet in (self._vm_subnet, self._restore_subnet)
                 ],
             ),
             tags=tags,
@@ -631,7 +657,29 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
         self.mysql_server_fqdn = server.fully_qualified_domain_name
         self.mysql_database_name = database.name
+        self._mysql_database = database
         return server.fully_qualified_domain_name
+
+    def _restore(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
+        args = self._args
+        job = restore_job(
+            self._name,
+            image=args.restore_image,
+            location=args.location,
+            resource_group_name=self._rg.name,
+            subnet_id=self._restore_subnet.id,
+            database=args.database_name,
+            container=BACKUP_CONTAINER,
+            admin_user=args.azure.admin_username,
+            admin_password=pulumi.Output.from_input(args.mysql_admin_password or ""),
+            mysql_fqdn=mysql_fqdn,
+            reader_connection_string=self.reader_connection_string,
+            tags=tags,
+            opts=self._child,
+            # The database must exist and the private DNS zone must resolve first.
+            depends_on=[self._mysql_database],
+        )
+        self.restore_job_name = job.name
 
     def _vms(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
         args, plan, azure = self._args, self._plan, self._args.azure

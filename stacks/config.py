@@ -293,6 +293,8 @@ class StackConfig:
     promote_replica: bool = False
     emergency: bool = False
     enable_petclinic: bool = False
+    # Pilot light, seed 001 phase 3: run `drctl restore` in the Azure VNet (needs emergency).
+    run_restore: bool = False
     # Secret config: only whether it is set is kept here; the value is read as a
     # pulumi secret Output where it is used, so it never lands in plain state.
     has_mysql_admin_password: bool = False
@@ -705,6 +707,7 @@ _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
 _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "emergency": _bool,
     "enable_petclinic": _bool,
+    "run_restore": _bool,
     "backup": _backup,
     "azure": _azure,
     "mysql_admin_password": lambda k, v: bool(_str(k, v, None, "a non-empty secret")),
@@ -872,6 +875,11 @@ def _check_pilot_light(cfg: StackConfig) -> None:
             azure.mysql_sku,
             f"the {azure.mysql_tier} tier takes {tier_prefix[azure.mysql_tier]}* SKUs "
             "(e.g. Standard_B1ms for Burstable)",
+        )
+    if cfg.run_restore and not cfg.emergency:
+        raise ConfigError(
+            f"{NAMESPACE}:run_restore = true is invalid while emergency is false: the restore "
+            "loads the emergency MySQL server; set drstack:emergency true first"
         )
     if cfg.emergency and not azure.ssh_public_key:
         raise ConfigError(

@@ -10,7 +10,8 @@ live in Seoul, the scheduled backup job, is the separate `azure-pilot-backup` st
 Disaster procedure (seed 001 phase order, one `pulumi up` per step; failback reverses):
 1. force_failover: true   -> DNS to the maintenance page (no VM needed)
 2. emergency: true        -> MySQL Flexible Server, web/WAS VMs, Application Gateway
-3. drctl restore          -> latest dump into MySQL (not an IaC step)
+3. run_restore: true      -> `drctl restore` of the latest dump, as a one-shot container
+                             in the VNet (the Flexible Server is private)
 4. enable_petclinic: true -> the App Gateway routes to PetClinic instead of maintenance
 """
 
@@ -119,6 +120,8 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
             database_name=cfg.rds.db_name,
             tls_certificate_name=cfg.azure.tls_certificate_name,
             operator_ips=cfg.azure.operator_ips,
+            run_restore=cfg.run_restore,
+            restore_image=cfg.backup.image,
             backup=cfg.backup,
             azure=cfg.azure,
             emergency=cfg.emergency,
@@ -196,4 +199,6 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
             app_gateway_ip=site.app_gateway_ip,
             app_gateway_fqdn=site.app_gateway_fqdn,
         )
+    if site.restore_job_name is not None:
+        outputs["restore_job_name"] = site.restore_job_name
     return outputs

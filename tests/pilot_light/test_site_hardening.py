@@ -39,11 +39,13 @@ def test_backup_account_firewall_denies_by_default(standby: Synthesis) -> None:
     rules = standby.one(ACCOUNT, "backups").inputs["networkRuleSet"]
     assert rules["defaultAction"] == "Deny"
     assert rules["ipRules"] == []
-    # The restore runs in the VM subnet: admitted by a VNet rule through its endpoint.
-    vms = standby.one(SUBNET, "vms")
-    (vnet_rule,) = rules["virtualNetworkRules"]
-    assert vnet_rule["virtualNetworkResourceId"].endswith("/" + vms.inputs["subnetName"])
-    assert {"service": "Microsoft.Storage"} in vms.inputs["serviceEndpoints"]
+    # The restore job (and an operator on the VMs) read from inside the VNet: admitted by
+    # VNet rules through the subnets' storage endpoints, and nothing else.
+    admitted = sorted(r["virtualNetworkResourceId"] for r in rules["virtualNetworkRules"])
+    subnets = [standby.one(SUBNET, role).inputs for role in ("restore", "vms")]
+    assert [a.rsplit("/", 1)[1] for a in admitted] == [s["subnetName"] for s in subnets]
+    for subnet in subnets:
+        assert {"service": "Microsoft.Storage"} in subnet["serviceEndpoints"]
 
 
 def test_backup_source_ips_are_the_only_internet_writers() -> None:

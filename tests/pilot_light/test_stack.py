@@ -81,8 +81,8 @@ def test_standby_is_only_the_cheap_always_on_part(standby: Synthesis) -> None:
         assert standby.of_type(t) == [], f"{t} must not exist in normal times"
     for t in ALWAYS_ON_TYPES:
         assert standby.of_type(t), f"{t} must always exist"
-    assert len(standby.of_type(f"{AZ}network:Subnet")) == 3
-    assert len(standby.of_type(f"{AZ}network:NetworkSecurityGroup")) == 3
+    assert len(standby.of_type(f"{AZ}network:Subnet")) == 4
+    assert len(standby.of_type(f"{AZ}network:NetworkSecurityGroup")) == 4
     assert {r.name for r in standby.of_type(ACCOUNT)} == {"pilot-backups", "pilot-maintenance"}
 
 
