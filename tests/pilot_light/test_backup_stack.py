@@ -141,3 +141,15 @@ def test_site_toggles_change_nothing_in_the_backup_stack(backup: Synthesis) -> N
 def test_site_stack_must_not_be_itself() -> None:
     with pytest.raises(ConfigError, match="site_stack"):
         synth_backup("site_stack=azure-pilot-backup")
+
+
+def test_shipped_backup_and_site_stacks_agree(backup: Synthesis) -> None:
+    """The job's schedule and retention are the site's RPO budget and lifecycle rule:
+    the two stack files must say the same."""
+    site = synth().config
+    mine = backup.config
+    assert mine.site_stack == "azure-pilot" and site.backup.job_stack == mine.stack
+    for key in ("interval_minutes", "retention_days", "format", "image"):
+        assert getattr(mine.backup, key) == getattr(site.backup, key), key
+    assert mine.rds.db_name == site.rds.db_name
+    assert mine.primary_stack == site.primary_stack
