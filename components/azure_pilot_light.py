@@ -2,13 +2,16 @@
 
 Always on (about $12/month, almost all of it backup storage): a resource group, a VNet
 with its subnets and NSGs, the hardened backup storage account with its `mysql-backups`
-container, and a tiny second storage account whose static website is the maintenance
-page. Subnets and NSGs are free, so they exist in every phase: flipping `emergency` then
-only adds compute and never reshapes the network under a running recovery.
+container (firewalled, reached with container-scoped SAS only), a tiny second storage
+account whose static website is the maintenance page, and the Key Vault holding the
+service's TLS certificate with the identity the gateway reads it with. Subnets, NSGs,
+the vault and the identity cost nothing at rest, so they exist in every phase: flipping
+`emergency` then only adds compute and never reshapes the network under a recovery.
 
-With `emergency`: the MySQL Flexible Server (private access) and its `petclinic`
-database, the web (nginx) and WAS (PetClinic) VMs, and the Application Gateway whose
-routing rule targets the maintenance page until `enable_petclinic`, then the web VM.
+With `emergency`: the MySQL Flexible Server (private access) and its database (the
+dumped one, `portforge`), the web (nginx) and WAS (PetClinic) VMs, and the Application
+Gateway (HTTPS on 443 with the Key Vault certificate, port 80 redirects) whose routing
+rule targets the maintenance page until `enable_petclinic`, then the web VM.
 """
 
 from __future__ import annotations
@@ -31,13 +34,22 @@ from pulumi_azure_native import (
     storage,
 )
 
+from components.azure_backup_access import (
+    READER_PERMISSIONS,
+    WRITER_PERMISSIONS,
+    container_sas,
+)
+from components.azure_gateway_tls import GatewayTls, gateway_tls
+from components.azure_restore_job import RESTORE_DELEGATION, restore_job
 from stacks.config import AzureConfig, BackupConfig
 
 BACKUP_CONTAINER = "mysql-backups"  # seed 001's container name
 # drctl names dumps backup_<UTC stamp>Z.sql.<zst|gz>; the `latest` marker is deliberately
 # outside this prefix so the lifecycle rule can never expire the pointer to the newest dump.
 BACKUP_BLOB_PREFIX = "backup_"
-PETCLINIC_DATABASE = "petclinic"
+# The database PetClinic uses is the one the backup job dumps and `drctl restore` loads
+# (seoul's drstack:rds.db_name, `portforge`): the stack passes that one name everywhere.
+DEFAULT_DATABASE = "portforge"
 PETCLINIC_PORT = 8080
 HEALTH_PATH = "/actuator/health"
 MAINTENANCE_POOL = "maintenance"
@@ -63,12 +75,13 @@ class SubnetPlan:
     app_gateway: str
     vms: str
     mysql: str
+    restore: str
     web_ip: str
     was_ip: str
 
 
 def plan_subnets(vnet_cidr: str) -> SubnetPlan:
-    """Three /24s out of the VNet (config guarantees at least a /22), with fixed VM IPs.
+    """Four /24s out of the VNet (config guarantees at least a /22), with fixed VM IPs.
 
     Fixed private IPs let nginx and the App Gateway pool name the VMs without reading an
     output of another resource; Azure reserves .0-.3 of every subnet, so .4/.5 are the first
@@ -80,6 +93,7 @@ def plan_subnets(vnet_cidr: str) -> SubnetPlan:
         app_gateway=str(nets[0]),
         vms=str(vms),
         mysql=str(nets[2]),
+        restore=str(nets[3]),
         web_ip=str(vms.network_address + 4),
         was_ip=str(vms.network_address + 5),
     )
@@ -96,6 +110,8 @@ class AzurePilotLightArgs:
     maintenance_account_name: str
     # Global DNS name: <name>.mysql.database.azure.com.
     mysql_server_name: str
+    # Global DNS name <name>.vault.azure.net: 3-24 letters, digits and hyphens.
+    key_vault_name: str
     backup: BackupConfig
     azure: AzureConfig
     emergency: bool
@@ -108,7 +124,22 @@ class AzurePilotLightArgs:
     maintenance_domain_depends_on: Sequence[pulumi.Resource] = ()
     # Freeze the lifecycle rule (during a disaster the newest dump is the only copy).
     freeze_retention: bool = False
+    # Public egress IPs of the backup job (the Seoul NAT gateway): the only internet
+    # sources the backup account's firewall admits.
+    backup_source_ips: Sequence[str] = ()
+    # When the container SAS credentials expire (components.azure_backup_access).
+    sas_expiry: str = "2000-01-01T00:00:00Z"
     dns_label: str = "drstack-pilot"
+    # The database restored into MySQL and used by PetClinic (= the dumped database).
+    database_name: str = DEFAULT_DATABASE
+    # The certificate for the service name, imported into the Key Vault ahead of time.
+    tls_certificate_name: str = "service-tls"
+    # Public IPs allowed through the Key Vault firewall (to import the certificate).
+    operator_ips: Sequence[str] = ()
+    # Seed 001 phase 3 in the VNet: a one-shot `drctl restore` container (needs emergency).
+    run_restore: bool = False
+    # The drstack image (it carries drctl) the restore job runs.
+    restore_image: str = "public.ecr.aws/drstack/app:latest"
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -116,13 +147,16 @@ class AzurePilotLight(pulumi.ComponentResource):
     resource_group_name: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
     backup_container: pulumi.Output[str]
-    connection_string: pulumi.Output[str]
+    # Container-scoped SAS connection strings (secrets); no account key leaves Azure.
+    writer_connection_string: pulumi.Output[str]
+    reader_connection_string: pulumi.Output[str]
     maintenance_host: pulumi.Output[str]
     vnet_id: pulumi.Output[str]
     mysql_server_fqdn: pulumi.Output[str] | None = None
     mysql_database_name: pulumi.Output[str] | None = None
     app_gateway_ip: pulumi.Output[str] | None = None
     app_gateway_fqdn: pulumi.Output[str] | None = None
+    restore_job_name: pulumi.Output[str] | None = None
     routing_target: str
 
     def __init__(
@@ -131,6 +165,8 @@ class AzurePilotLight(pulumi.ComponentResource):
         super().__init__("drstack:azure_pilot_light:AzurePilotLight", name, None, opts)
         if args.enable_petclinic and not args.emergency:
             raise ValueError("enable_petclinic needs emergency: PetClinic runs on its VMs")
+        if args.run_restore and not args.emergency:
+            raise ValueError("run_restore needs emergency: it restores into the emergency MySQL")
         if args.emergency and args.mysql_admin_password is None:
             raise ValueError("emergency needs mysql_admin_password (a secret Output)")
         self._args = args
@@ -148,6 +184,7 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
         self._rg = rg
         self._network(tags)
+        self._tls = self._gateway_tls(tags)
         self._backup_storage(tags)
         self._maintenance_site(tags)
 
@@ -157,6 +194,8 @@ class AzurePilotLight(pulumi.ComponentResource):
             fqdn = self._mysql(tags)
             self._vms(fqdn, tags)
             self._app_gateway(tags)
+            if args.run_restore:
+                self._restore(fqdn, tags)
 
         outputs: dict[str, object] = {
             "resource_group_name": self.resource_group_name,
@@ -230,8 +269,11 @@ class AzurePilotLight(pulumi.ComponentResource):
             ],
             "mysql": [
                 rule("allow-vms-to-mysql", 100, plan.vms, "3306"),
+                rule("allow-restore-to-mysql", 110, plan.restore, "3306"),
                 deny_vnet,
             ],
+            # The restore job only connects out (MySQL, blob storage, its image registry).
+            "restore": [deny_vnet],
         }
         nsgs = {
             role: network.NetworkSecurityGroup(
@@ -251,6 +293,7 @@ class AzurePilotLight(pulumi.ComponentResource):
             prefix: str,
             default_outbound_access: bool | None = None,
             delegations: list[network.DelegationArgs] | None = None,
+            service_endpoints: list[str] | None = None,
         ) -> network.Subnet:
             return network.Subnet(
                 f"{name}-{role}-subnet",
@@ -261,15 +304,29 @@ class AzurePilotLight(pulumi.ComponentResource):
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[role].id),
                 default_outbound_access=default_outbound_access,
                 delegations=delegations,
+                service_endpoints=[
+                    network.ServiceEndpointPropertiesFormatArgs(service=service)
+                    for service in service_endpoints or []
+                ]
+                or None,
                 opts=self._child,
             )
 
         # The App Gateway needs a subnet of its own: no VM, NIC or delegation may share it.
-        self._appgw_subnet = subnet("appgw", plan.app_gateway)
+        # Its Key Vault service endpoint lets the vault's firewall admit the gateway.
+        self._appgw_subnet = subnet(
+            "appgw", plan.app_gateway, service_endpoints=["Microsoft.KeyVault"]
+        )
         # New VNets no longer get implicit outbound internet; the VMs' cloud-init must reach
         # apt and GitHub, so outbound is asked for explicitly (a NAT gateway would cost more
-        # than the whole recovery window).
-        self._vm_subnet = subnet("vms", plan.vms, default_outbound_access=True)
+        # than the whole recovery window). The storage service endpoint lets the backup
+        # account's firewall admit this subnet (the restore runs here) by a VNet rule.
+        self._vm_subnet = subnet(
+            "vms",
+            plan.vms,
+            default_outbound_access=True,
+            service_endpoints=["Microsoft.Storage"],
+        )
         # Flexible Server private access: a subnet delegated to MySQL and nothing else.
         self._mysql_subnet = subnet(
             "mysql",
@@ -281,6 +338,37 @@ class AzurePilotLight(pulumi.ComponentResource):
                 )
             ],
         )
+        # The restore job (ACI): a delegated subnet of its own, outbound for its image pull,
+        # admitted by the backup account's firewall through the storage endpoint.
+        self._restore_subnet = subnet(
+            "restore",
+            plan.restore,
+            default_outbound_access=True,
+            delegations=[
+                network.DelegationArgs(name="container-instances", service_name=RESTORE_DELEGATION)
+            ],
+            service_endpoints=["Microsoft.Storage"],
+        )
+
+    def _gateway_tls(self, tags: dict[str, str]) -> GatewayTls:
+        args = self._args
+        client = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
+        )
+        self._client = client
+        return gateway_tls(
+            self._name,
+            vault_name=args.key_vault_name,
+            certificate_name=args.tls_certificate_name,
+            location=args.location,
+            resource_group_name=self._rg.name,
+            tenant_id=client.tenant_id,
+            subscription_id=client.subscription_id,
+            gateway_subnet_id=self._appgw_subnet.id,
+            operator_ips=args.operator_ips,
+            tags=tags,
+            opts=self._child,
+        )
 
     def _backup_storage(self, tags: dict[str, str]) -> None:
         name, args, rg = self._name, self._args, self._rg
@@ -290,8 +378,12 @@ class AzurePilotLight(pulumi.ComponentResource):
             resource_group_name=rg.name,
             location=args.location,
             kind=storage.Kind.STORAGE_V2,
-            # LRS: these dumps already are the off-cloud copy of Seoul; GRS would double the
-            # bill for a third copy.
+            # LRS, in a location outside the primary's metro (policy
+            # azure-dr-site-outside-primary-metro): the dumps are themselves the off-site copy
+            # of Seoul, so a Seoul disaster cannot take both. The default koreasouth (Busan)
+            # keeps the data in Korea (seed 003) and has no availability zones, so ZRS/GZRS
+            # do not exist there; GRS would pair it back to koreacentral, i.e. Seoul, for
+            # twice the price.
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_LRS),
             # Hot, not Cool: a dump is written every few minutes and deleted after two weeks;
             # Cool's 30-day early-deletion charge and pricier writes cost more here.
@@ -300,11 +392,29 @@ class AzurePilotLight(pulumi.ComponentResource):
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
-            # The backup job authenticates with the account key (connection string); moving
-            # it to Entra ID would need a federated identity trusted from EKS.
+            # Needed to sign the container SAS below: the job and the restore get those,
+            # never the key. (Entra ID for the job would need a workload-identity federation
+            # trusted from the Seoul EKS OIDC issuer, and drctl support for it.)
             allow_shared_key_access=True,
-            # Seoul uploads over the internet (seed 001: no VPN in Plan B).
+            # Seoul uploads over the internet (seed 001: no VPN in Plan B), so the public
+            # endpoint stays on, behind a firewall that admits only the job's egress IPs and
+            # the VNet subnet the restore runs in (CKV_AZURE_59).
             public_network_access=storage.PublicNetworkAccess.ENABLED,
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY,
+                # Trusted Azure services (Monitor, Backup) and logging/metrics stay possible.
+                bypass="AzureServices, Logging, Metrics",
+                ip_rules=[
+                    storage.IPRuleArgs(i_p_address_or_range=ip, action=storage.Action.ALLOW)
+                    for ip in args.backup_source_ips
+                ],
+                virtual_network_rules=[
+                    storage.VirtualNetworkRuleArgs(
+                        virtual_network_resource_id=subnet.id, action=storage.Action.ALLOW
+                    )
+                    for subnet in (self._vm_subnet, self._restore_subnet)
+                ],
+            ),
             tags=tags,
             opts=self._child,
         )
@@ -394,19 +504,19 @@ class AzurePilotLight(pulumi.ComponentResource):
             opts=self._child,
         )
 
-        keys = storage.list_storage_account_keys_output(
-            account_name=account.name,
-            resource_group_name=rg.name,
-            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self),
+        invoke = pulumi.InvokeOutputOptions(
+            provider=args.provider, parent=self, depends_on=[container]
         )
-        self.connection_string = pulumi.Output.secret(
-            pulumi.Output.all(account.name, keys.keys[0].value).apply(
-                lambda parts: (
-                    "DefaultEndpointsProtocol=https;"
-                    f"AccountName={parts[0]};AccountKey={parts[1]};"
-                    "EndpointSuffix=core.windows.net"
-                )
+        self.writer_connection_string, self.reader_connection_string = (
+            container_sas(
+                account_name=account.name,
+                resource_group_name=rg.name,
+                container=BACKUP_CONTAINER,
+                permissions=permissions,
+                expiry=args.sas_expiry,
+                opts=invoke,
             )
+            for permissions in (WRITER_PERMISSIONS, READER_PERMISSIONS)
         )
         self.resource_group_name = rg.name
         self.storage_account_name = account.name
@@ -537,8 +647,8 @@ class AzurePilotLight(pulumi.ComponentResource):
             ),
         )
         database = dbformysql.Database(
-            f"{name}-mysql-petclinic",
-            database_name=PETCLINIC_DATABASE,
+            f"{name}-mysql-database",
+            database_name=args.database_name,
             server_name=server.name,
             resource_group_name=rg.name,
             charset="utf8mb4",
@@ -547,7 +657,29 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
         self.mysql_server_fqdn = server.fully_qualified_domain_name
         self.mysql_database_name = database.name
+        self._mysql_database = database
         return server.fully_qualified_domain_name
+
+    def _restore(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
+        args = self._args
+        job = restore_job(
+            self._name,
+            image=args.restore_image,
+            location=args.location,
+            resource_group_name=self._rg.name,
+            subnet_id=self._restore_subnet.id,
+            database=args.database_name,
+            container=BACKUP_CONTAINER,
+            admin_user=args.azure.admin_username,
+            admin_password=pulumi.Output.from_input(args.mysql_admin_password or ""),
+            mysql_fqdn=mysql_fqdn,
+            reader_connection_string=self.reader_connection_string,
+            tags=tags,
+            opts=self._child,
+            # The database must exist and the private DNS zone must resolve first.
+            depends_on=[self._mysql_database],
+        )
+        self.restore_job_name = job.name
 
     def _vms(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
         args, plan, azure = self._args, self._plan, self._args.azure
@@ -561,6 +693,7 @@ class AzurePilotLight(pulumi.ComponentResource):
                         user=azure.admin_username,
                         password=str(v[1]),
                         jar_url=azure.petclinic_jar_url,
+                        database=args.database_name,
                     )
                 )
             )
@@ -658,9 +791,7 @@ class AzurePilotLight(pulumi.ComponentResource):
             tags=tags,
             opts=self._child,
         )
-        client = authorization.get_client_config_output(
-            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
-        )
+        client = self._client
         # Sub-resources of a gateway reference each other by ID inside the same request.
         gw_id = pulumi.Output.concat(
             "/subscriptions/",
@@ -696,7 +827,24 @@ class AzurePilotLight(pulumi.ComponentResource):
                     name="public", public_ip_address=network.SubResourceArgs(id=public_ip.id)
                 )
             ],
-            frontend_ports=[network.ApplicationGatewayFrontendPortArgs(name="http", port=80)],
+            # HTTPS with the service name's certificate from Key Vault; port 80 only redirects.
+            identity=network.ManagedServiceIdentityArgs(
+                type=network.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[self._tls.identity_id],
+            ),
+            ssl_certificates=[
+                network.ApplicationGatewaySslCertificateArgs(
+                    name="service", key_vault_secret_id=self._tls.secret_id
+                )
+            ],
+            # Minimum TLS 1.2 (the default policy of older API versions allows TLS 1.0).
+            ssl_policy=network.ApplicationGatewaySslPolicyArgs(
+                policy_type="Predefined", policy_name="AppGwSslPolicy20220101S"
+            ),
+            frontend_ports=[
+                network.ApplicationGatewayFrontendPortArgs(name="http", port=80),
+                network.ApplicationGatewayFrontendPortArgs(name="https", port=443),
+            ],
             backend_address_pools=[
                 network.ApplicationGatewayBackendAddressPoolArgs(
                     name=MAINTENANCE_POOL,
@@ -756,10 +904,26 @@ class AzurePilotLight(pulumi.ComponentResource):
             ],
             http_listeners=[
                 network.ApplicationGatewayHttpListenerArgs(
+                    name="https",
+                    protocol="Https",
+                    frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
+                    frontend_port=ref("frontendPorts", "https"),
+                    ssl_certificate=ref("sslCertificates", "service"),
+                ),
+                network.ApplicationGatewayHttpListenerArgs(
                     name="http",
                     protocol="Http",
                     frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
                     frontend_port=ref("frontendPorts", "http"),
+                ),
+            ],
+            redirect_configurations=[
+                network.ApplicationGatewayRedirectConfigurationArgs(
+                    name="http-to-https",
+                    redirect_type="Permanent",
+                    target_listener=ref("httpListeners", "https"),
+                    include_path=True,
+                    include_query_string=True,
                 )
             ],
             request_routing_rules=[
@@ -768,13 +932,25 @@ class AzurePilotLight(pulumi.ComponentResource):
                     rule_type="Basic",
                     # Required since API 2021-08-01 for v2 gateways.
                     priority=100,
-                    http_listener=ref("httpListeners", "http"),
+                    http_listener=ref("httpListeners", "https"),
                     backend_address_pool=ref("backendAddressPools", target_pool),
                     backend_http_settings=ref("backendHttpSettingsCollection", target_settings),
-                )
+                ),
+                network.ApplicationGatewayRequestRoutingRuleArgs(
+                    name="redirect-http",
+                    rule_type="Basic",
+                    priority=200,
+                    http_listener=ref("httpListeners", "http"),
+                    redirect_configuration=ref("redirectConfigurations", "http-to-https"),
+                ),
             ],
             tags=tags,
-            opts=self._child,
+            # The identity must hold its role on the vault before the listener loads the
+            # certificate, or the deployment fails.
+            opts=pulumi.ResourceOptions.merge(
+                self._child,
+                pulumi.ResourceOptions(depends_on=[self._tls.role_assignment]),
+            ),
         )
         del gateway
         self.app_gateway_ip = public_ip.ip_address.apply(lambda ip: ip or "")
@@ -820,7 +996,9 @@ def web_cloud_init(was_ip: str) -> str:
     )
 
 
-def was_cloud_init(*, mysql_host: str, user: str, password: str, jar_url: str) -> str:
+def was_cloud_init(
+    *, mysql_host: str, user: str, password: str, jar_url: str, database: str
+) -> str:
     """PetClinic as a systemd service on the `mysql` profile, talking TLS to Flexible Server.
 
     The password lives in a root-only environment file, never in the unit or the command
@@ -835,7 +1013,7 @@ def was_cloud_init(*, mysql_host: str, user: str, password: str, jar_url: str) -
             "cp target/*.jar /opt/petclinic/petclinic.jar"
         )
     )
-    jdbc = f"jdbc:mysql://{mysql_host}:3306/{PETCLINIC_DATABASE}?sslMode=REQUIRED"
+    jdbc = f"jdbc:mysql://{mysql_host}:3306/{database}?sslMode=REQUIRED"
     return textwrap.dedent(
         f"""\
         #cloud-config

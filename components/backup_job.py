@@ -13,9 +13,13 @@ Credentials, none of them in plain text:
 - the RDS master password is never copied: RDS rotates its managed secret, so the job reads
   it from Secrets Manager at run time through an EKS Pod Identity role that may read only
   that one secret;
-- the Azure connection string arrives as a Pulumi secret and lands in a Kubernetes Secret
-  (encrypted in the Pulumi state, masked in previews), exposed to the container as the
-  `AZURE_STORAGE_CONNECTION_STRING` variable drctl reads.
+- the Azure credential is a service SAS for the backup container only (never the account
+  key: policy azure-backup-job-no-account-key); it arrives as a Pulumi secret and lands in
+  a Kubernetes Secret (encrypted in the Pulumi state, masked in previews), exposed to the
+  container as the `AZURE_STORAGE_CONNECTION_STRING` variable drctl reads.
+
+This component runs in the `azure-pilot-backup` stack, never in the Azure site stack: it
+needs the primary region (EKS, IAM), which must stay off the failover path.
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ def backup_command(
 class BackupCronJobArgs:
     # Where the job runs: the Seoul cluster, reached through the primary's kubeconfig.
     k8s_provider: k8s.Provider
-    # The primary region's provider (Pod Identity association, IAM role).
+    # The primary region's provider (Pod Identity association, IAM role); the caller
+    # sets skip_credentials_validation & co. so configuring it calls nothing in Seoul.
     aws_provider: aws.Provider
     cluster_name: pulumi.Input[str]
     region: str

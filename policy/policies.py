@@ -901,6 +901,8 @@ def _force_failover_by_inversion(args: StackValidationArgs, report: ReportViolat
     ctx = current_context(args)
     if ctx.config is None or ctx.config.role != "dr" or not ctx.config.dns.manage_records:
         return
+    if ctx.config.site_stack:
+        return  # a pilot-light backup stack: the site stack owns the failover records
     want = ctx.config.force_failover
     switches = [hc for hc in checks if _is_failover_switch(hc)]
     if not switches:
@@ -1045,6 +1047,12 @@ def _data_sovereignty(args: StackValidationArgs, report: ReportViolation) -> Non
                     f"{job.name} (seed 003)",
                     job.urn,
                 )
+            if ctx.config.backup.job_stack:
+                report(
+                    f"sovereign database {db_ident} is exported to another region/cloud by "
+                    f"the backup job of stack {ctx.config.backup.job_stack} (seed 003)",
+                    None,
+                )
 
 
 def _primary_db_identifier(args: StackValidationArgs, ctx: PolicyContext) -> str:
@@ -1094,6 +1102,11 @@ def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
             "DR stack that attaches to it"
         )
         return
+    if cfg.site_stack:
+        args.not_applicable(
+            f"a pilot-light backup stack: data-store coverage is checked on {cfg.site_stack}"
+        )
+        return
     outputs = _primary_outputs(args, ctx)
     sovereign = _sovereign_names(args, ctx)
 
@@ -1129,7 +1142,9 @@ def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
         if cfg.promote_replica:
             copy = copy or any(_res_region(db) != cfg.primary_region for db in rdss)
         if cfg.strategy == "pilot-light":
-            copy = copy or bool(jobs)
+            # The job may run in the stack named by backup.job_stack (next to the primary,
+            # off the failover path); policy pilot-light-backup-stack-has-job checks it there.
+            copy = copy or bool(jobs) or bool(cfg.backup.job_stack)
         if not copy:
             what = "read replica" if cfg.strategy == "warm-standby" else "scheduled backup job"
             report(

@@ -5,7 +5,7 @@ stack); ``drctl cost`` uses it to rebuild seed 001's Plan A vs Plan B table from
 shipped stacks instead of by hand.
 
 Prices are on-demand list prices in USD for the regions drstack uses (AWS
-ap-northeast-2 Seoul, ap-northeast-1 Tokyo; Azure koreacentral), transcribed from the
+ap-northeast-2 Seoul, ap-northeast-1 Tokyo; Azure koreacentral, koreasouth), transcribed from the
 public price pages named in :data:`SOURCES` on :data:`PRICES_AS_OF`. They are not
 fetched at run time (no network, no credentials): refresh the table, and its date,
 from the AWS Price List API / Azure Retail Prices API when they drift. Usage-based
@@ -183,6 +183,38 @@ PRICES: dict[str, dict[str, Any]] = {
             "Standard_GZRS": 0.0494,
         },
     },
+    # The pilot-light default (Busan). Korea South list prices differ from Korea Central's by
+    # a few percent at most; the rows are Korea Central's figures until refreshed from
+    # https://prices.azure.com/api/retail/prices?$filter=armRegionName eq 'koreasouth'.
+    # Korea South has no availability zones: no ZRS/GZRS rows.
+    "koreasouth": {
+        "vm_h": {
+            "Standard_B1s": 0.0124,
+            "Standard_B1ms": 0.0248,
+            "Standard_B2s": 0.0496,
+            "Standard_B2ms": 0.0992,
+            "Standard_D2s_v5": 0.115,
+            "Standard_D2as_v5": 0.104,
+        },
+        "os_disk_month": 2.64,  # Standard SSD E4 (32 GiB)
+        "mysql_h": {
+            "Standard_B1s": 0.0124,
+            "Standard_B1ms": 0.0248,
+            "Standard_B2s": 0.0992,
+            "Standard_B2ms": 0.1984,
+            "Standard_D2ds_v4": 0.205,
+            "Standard_D2ads_v5": 0.205,
+        },
+        "mysql_storage_gb_month": 0.138,
+        "appgw_fixed_h": {"Standard_v2": 0.246, "WAF_v2": 0.443},
+        "appgw_capacity_unit_h": {"Standard_v2": 0.008, "WAF_v2": 0.0144},
+        "public_ip_h": 0.005,
+        "blob_gb_month": {
+            "Standard_LRS": 0.0208,
+            "Standard_GRS": 0.0458,
+            "Standard_RAGRS": 0.0583,
+        },
+    },
 }
 # Types that cost nothing by themselves (networking glue, IAM, config sub-resources...).
 FREE_PREFIXES = (
@@ -234,6 +266,11 @@ FREE_PREFIXES = (
     "azure-native:dbformysql:Database",
     "azure-native:dbformysql:FirewallRule",
     "azure-native:dbformysql:Configuration",
+    # Key Vault Standard bills per 10k operations (the gateway reads its certificate every
+    # few hours: cents); identities and role assignments are free.
+    "azure-native:keyvault:",
+    "azure-native:managedidentity:",
+    "azure-native:authorization:",
     "azure-native:network:PrivateDnsZone",
     "azure-native:privatedns:",
 )

@@ -139,6 +139,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_IPV4_OR_CIDR = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 # Linux VM admin names Azure refuses (OSProfile.adminUsername).
 AZURE_RESERVED_USERNAMES: frozenset[str] = frozenset(
     {
@@ -240,6 +241,8 @@ class BackupConfig:
     immutable_days: int = 0  # 0 = no WORM policy on the container
     # The drstack image (it carries drctl) that the scheduled backup job runs.
     image: str = "public.ecr.aws/drstack/app:latest"
+    # The stack that runs the job next to the primary (off the failover path); "" = none.
+    job_stack: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,9 @@ class AutomationConfig:
 
 @dataclass(frozen=True)
 class AzureConfig:
-    location: str = "koreacentral"
+    # Not koreacentral: that is Seoul, the primary's metro (DESIGN "A DR site does not
+    # share the primary's disaster").
+    location: str = "koreasouth"
     vnet_cidr: str = "10.20.0.0/16"
     web_vm_size: str = "Standard_B2s"
     was_vm_size: str = "Standard_B2s"
@@ -267,6 +272,13 @@ class AzureConfig:
     mysql_backup_retention_days: int = 7
     # "" = the WAS VM builds spring-petclinic from source at first boot.
     petclinic_jar_url: str = ""
+    # Public egress IPs/CIDRs of the backup job (Seoul's NAT gateway EIPs): the backup
+    # account's firewall admits only these from the internet.
+    backup_source_ips: tuple[str, ...] = ()
+    # Public IPs admitted by the Key Vault firewall, to import the TLS certificate.
+    operator_ips: tuple[str, ...] = ()
+    # The Key Vault certificate (for dns.record.dns.zone) the App Gateway serves.
+    tls_certificate_name: str = "service-tls"
 
 
 @dataclass(frozen=True)
@@ -316,11 +328,16 @@ class StackConfig:
     tags: Mapping[str, str] = field(default_factory=dict)
     # Values the operator confirmed with the cloud that drstack's dated lists do not know yet.
     allow_unlisted: tuple[str, ...] = ()
+    # Pilot light only: set on the small stack that runs the backup job next to the primary;
+    # names the Azure site stack it writes to (stacks/pilot_light_backup.py).
+    site_stack: str | None = None
     force_failover: bool = False
     promote_replica: bool = False
     reverse_replication: bool = False
     emergency: bool = False
     enable_petclinic: bool = False
+    # Pilot light, seed 001 phase 3: run `drctl restore` in the Azure VNet (needs emergency).
+    run_restore: bool = False
     # Secret config: only whether it is set is kept here; the value is read as a
     # pulumi secret Output where it is used, so it never lands in plain state.
     has_mysql_admin_password: bool = False
@@ -652,6 +669,9 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "format": _one_of(BACKUP_FORMATS),
                 "immutable_days": _int_in(0, 3650),
                 "image": _text(re.compile(r"^\S+$"), "a container image reference"),
+                "job_stack": _text(
+                    re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot-backup"
+                ),
             },
         )
     )
@@ -712,6 +732,15 @@ def _azure(key: str, raw: Any) -> AzureConfig:
                 "mysql_backup_retention_days": _int_in(1, 35),
                 "petclinic_jar_url": _text(
                     re.compile(r"^https://\S+\.jar$"), "an https URL of a .jar"
+                ),
+                "backup_source_ips": lambda k, v: _list_of_str(
+                    k, v, _IPV4_OR_CIDR, "a public IPv4 address or CIDR"
+                ),
+                "operator_ips": lambda k, v: _list_of_str(
+                    k, v, _IPV4_OR_CIDR, "a public IPv4 address or CIDR"
+                ),
+                "tls_certificate_name": _text(
+                    re.compile(r"^[A-Za-z0-9-]{1,127}$"), "a Key Vault certificate name"
                 ),
             },
         )
@@ -834,9 +863,11 @@ _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
 _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "emergency": _bool,
     "enable_petclinic": _bool,
+    "run_restore": _bool,
     "backup": _backup,
     "azure": _azure,
     "mysql_admin_password": lambda k, v: bool(_str(k, v, None, "a non-empty secret")),
+    "site_stack": _text(re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot"),
 }
 _ALL_KEYS = {**_COMMON, **_DR, **_WARM_STANDBY, **_PILOT_LIGHT}
 
@@ -1028,6 +1059,11 @@ def _check_pilot_light(cfg: StackConfig) -> None:
             azure.mysql_sku,
             f"the {azure.mysql_tier} tier takes {tier_prefix[azure.mysql_tier]}* SKUs "
             "(e.g. Standard_B1ms for Burstable)",
+        )
+    if cfg.run_restore and not cfg.emergency:
+        raise ConfigError(
+            f"{NAMESPACE}:run_restore = true is invalid while emergency is false: the restore "
+            "loads the emergency MySQL server; set drstack:emergency true first"
         )
     if cfg.emergency and not azure.ssh_public_key:
         raise ConfigError(

@@ -1,13 +1,17 @@
 """The `azure-pilot` stack: seed 001's Plan B attached to the Seoul primary.
 
-Deploy order is seoul -> azure-pilot. This stack reads the primary through a
-StackReference and owns everything that needs both sides: the Azure site, the scheduled
-backup job on the Seoul cluster, and the Route 53 failover records.
+Deploy order is seoul -> azure-pilot -> azure-pilot-backup. This stack reads the primary
+through a StackReference (the Pulumi state backend, never the Seoul region) and owns the
+Azure site and the Route 53 failover records. It declares nothing in the primary region:
+its `pulumi up` with any toggle works with Seoul dark (region-dark failover). What must
+live in Seoul, the scheduled backup job, is the separate `azure-pilot-backup` stack
+(stacks/pilot_light_backup.py), which is never on the failover path.
 
 Disaster procedure (seed 001 phase order, one `pulumi up` per step; failback reverses):
 1. force_failover: true   -> DNS to the maintenance page (no VM needed)
 2. emergency: true        -> MySQL Flexible Server, web/WAS VMs, Application Gateway
-3. drctl restore          -> latest dump into MySQL (not an IaC step)
+3. run_restore: true      -> `drctl restore` of the latest dump, as a one-shot container
+                             in the VNet (the Flexible Server is private)
 4. enable_petclinic: true -> the App Gateway routes to PetClinic instead of maintenance
 """
 
@@ -15,21 +19,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_azure_native as azure_native
-import pulumi_kubernetes as k8s
 
-from components.azure_pilot_light import BACKUP_CONTAINER, AzurePilotLight, AzurePilotLightArgs
-from components.backup_job import BackupCronJob, BackupCronJobArgs
+from components.azure_backup_access import sas_expiry
+from components.azure_pilot_light import AzurePilotLight, AzurePilotLightArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from stacks.config import StackConfig, secret_config
 from stacks.cross_stack import checked_primary_region
-from stacks.primary import static_region_provider
 
-# Route 53 publishes health-check metrics only in us-east-1.
+# Route 53 is a global service whose control plane and health-check metrics live in
+# us-east-1: records, checks and alarms go through a provider there, never the primary's.
 ALARM_REGION = "us-east-1"
 
 
@@ -51,24 +55,28 @@ def storage_account_names(cfg: StackConfig) -> tuple[str, str]:
     return f"{prefix}drbk{digest}", f"{prefix}drweb{digest}"
 
 
+def key_vault_name(cfg: StackConfig) -> str:
+    """Global, 3-24 letters/digits/hyphens, starting with a letter; hashed like the
+    storage accounts so two deployments do not collide."""
+    prefix = re.sub(r"[^a-z0-9]", "", cfg.name_prefix)[:12] or "drstack"
+    return f"{prefix}-drkv-{_short_hash(cfg.stack, cfg.name_prefix, cfg.azure.location)}"
+
+
 def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
+    if cfg.site_stack:
+        from stacks.pilot_light_backup import build_pilot_light_backup
+
+        return build_pilot_light_backup(cfg)
+    return build_pilot_light_site(cfg)
+
+
+def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region  # parse_config guarantees both
     tags = cfg.base_tags
     primary = pulumi.StackReference(cfg.primary_stack)
 
     azure = azure_native.Provider("azure", location=cfg.azure.location)
-    # The AWS side runs next to the primary: the backup job reads Seoul's RDS.
-    # Static: configuring it calls nothing in Seoul (region-dark failover).
-    aws_primary = static_region_provider("aws-primary", cfg.primary_region, cfg)
-    aws_alarms = aws.Provider("aws-alarms", region=ALARM_REGION, default_tags={"tags": tags})
-    seoul_cluster = k8s.Provider(
-        "seoul-eks",
-        kubeconfig=primary.require_output("kubeconfig"),
-        # When Seoul is down, phase 2's `pulumi up` must still go through: resources on an
-        # unreachable cluster are left alone (update) or dropped from state (delete).
-        skip_update_unreachable=True,
-        delete_unreachable=True,
-    )
+    aws_global = aws.Provider("aws-global", region=ALARM_REGION, default_tags={"tags": tags})
 
     backups_account, maintenance_account = storage_account_names(cfg)
     app_host = primary.require_output("app_hostname")
@@ -80,7 +88,7 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
         zone_id = aws.route53.get_zone_output(
             name=dns.zone,
             private_zone=False,
-            opts=pulumi.InvokeOutputOptions(provider=aws_primary),
+            opts=pulumi.InvokeOutputOptions(provider=aws_global),
         ).zone_id
         # Lets the maintenance account accept requests for the service name before that
         # name points at Azure (Azure validates asverify.<name> -> asverify.<account>...).
@@ -92,7 +100,7 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
                 type="CNAME",
                 ttl=300,
                 records=[f"asverify.{maintenance_account}.blob.core.windows.net"],
-                opts=pulumi.ResourceOptions(provider=aws_primary),
+                opts=pulumi.ResourceOptions(provider=aws_global),
             )
         )
         maintenance_domain = dns.fqdn
@@ -107,6 +115,14 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
             storage_account_name=backups_account,
             maintenance_account_name=maintenance_account,
             mysql_server_name=f"{cfg.name_prefix}-dr-mysql-{_short_hash(cfg.stack, cfg.name_prefix)}",
+            key_vault_name=key_vault_name(cfg),
+            # One database name across the stack: the primary's, which the job dumps,
+            # `drctl restore` loads and PetClinic connects to.
+            database_name=cfg.rds.db_name,
+            tls_certificate_name=cfg.azure.tls_certificate_name,
+            operator_ips=cfg.azure.operator_ips,
+            run_restore=cfg.run_restore,
+            restore_image=cfg.backup.image,
             backup=cfg.backup,
             azure=cfg.azure,
             emergency=cfg.emergency,
@@ -116,27 +132,10 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
             maintenance_domain_depends_on=asverify,
             # Failed over (or recovering): the newest dump may be the only copy left.
             freeze_retention=cfg.force_failover or cfg.emergency,
+            backup_source_ips=cfg.azure.backup_source_ips,
+            # Renewed by any `pulumi up` in a new quarter (components.azure_backup_access).
+            sas_expiry=sas_expiry(datetime.now(UTC).date()),
             dns_label=f"{cfg.name_prefix}-dr-{_short_hash(cfg.stack, cfg.name_prefix)}",
-            tags=tags,
-        ),
-    )
-
-    backup_job = BackupCronJob(
-        "backup",
-        BackupCronJobArgs(
-            k8s_provider=seoul_cluster,
-            aws_provider=aws_primary,
-            cluster_name=primary.require_output("eks_cluster_name"),
-            region=cfg.primary_region,
-            image=cfg.backup.image,
-            interval_minutes=cfg.backup.interval_minutes,
-            source_host=primary.require_output("rds_address"),
-            source_secret_arn=primary.require_output("rds_master_secret_arn"),
-            database=cfg.rds.db_name,
-            container=BACKUP_CONTAINER,
-            fmt=cfg.backup.format,
-            retention_days=cfg.backup.retention_days,
-            connection_string=site.connection_string,
             tags=tags,
         ),
     )
@@ -149,11 +148,16 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
         "resource_group_name": site.resource_group_name,
         "storage_account_name": site.storage_account_name,
         "backup_container": site.backup_container,
-        "backup_connection_string": site.connection_string,  # secret: for drctl restore
-        "backup_schedule": backup_job.schedule,
-        "backup_job_name": backup_job.job_name,
-        "backup_job_namespace": backup_job.namespace,
+        # Secrets, container-scoped SAS (no account key): read+list for drctl restore, and
+        # the writer credential the azure-pilot-backup stack hands to the job.
+        "backup_connection_string": site.reader_connection_string,
+        "backup_writer_connection_string": site.writer_connection_string,
+        "backup_job_stack": cfg.backup.job_stack,
         "maintenance_url": site.maintenance_host.apply(lambda h: f"https://{h}/"),
+        "key_vault_name": key_vault_name(cfg),
+        "tls_certificate_name": cfg.azure.tls_certificate_name,
+        # The database the restore loads and PetClinic uses (the primary's, dumped).
+        "database_name": cfg.rds.db_name,
         "emergency": cfg.emergency,
         "routing_target": site.routing_target,
     }
@@ -179,10 +183,10 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
                 health_check=dns.health_check,
                 ttl=dns.ttl,
                 force_failover=cfg.force_failover,
-                alarm_provider=aws_alarms,
+                alarm_provider=aws_global,
                 tags=tags,
             ),
-            opts=pulumi.ResourceOptions(providers=[aws_primary]),
+            opts=pulumi.ResourceOptions(providers=[aws_global]),
         )
         outputs.update(
             hosted_zone_id=zone_id,
@@ -198,4 +202,6 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
             app_gateway_ip=site.app_gateway_ip,
             app_gateway_fqdn=site.app_gateway_fqdn,
         )
+    if site.restore_job_name is not None:
+        outputs["restore_job_name"] = site.restore_job_name
     return outputs

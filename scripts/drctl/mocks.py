@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,6 +292,8 @@ class DrstackMocks(pulumi.runtime.Mocks):
             "compute": "Microsoft.Compute",
             "dbformysql": "Microsoft.DBforMySQL",
             "insights": "Microsoft.Insights",
+            "keyvault": "Microsoft.KeyVault",
+            "managedidentity": "Microsoft.ManagedIdentity",
         }
         module = typ.split(":")[1]
         kind = typ.rsplit(":", 1)[-1]
@@ -320,6 +323,15 @@ class DrstackMocks(pulumi.runtime.Mocks):
             state["ipAddress"] = "20.41.0." + str(int(_short_hash(name, length=2), 16) % 250 + 1)
         if kind == "Server" and module == "dbformysql":
             state["fullyQualifiedDomainName"] = f"{res_name}.mysql.database.azure.com"
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            # ARM takes a list of identity IDs and returns a map keyed by them.
+            ids = identity["userAssignedIdentities"]
+            state["identity"] = {**identity, "userAssignedIdentities": {i: {} for i in ids}}
+        if kind == "UserAssignedIdentity":
+            digest = _short_hash(typ, name, length=32)
+            state["principalId"] = str(uuid.UUID(digest))
+            state["clientId"] = str(uuid.UUID(digest[::-1]))
         if kind == "StorageAccount":
             state["primaryEndpoints"] = {
                 "blob": f"https://{res_name}.blob.core.windows.net/",
@@ -391,6 +403,16 @@ class DrstackMocks(pulumi.runtime.Mocks):
                 "keys": [
                     {"keyName": "key1", "value": "bW9jay1zdG9yYWdlLWtleQ==", "permissions": "FULL"}
                 ]
+            }
+        if token.startswith("azure-native:storage:listStorageAccountServiceSAS"):
+            # The shape of a real service SAS: scope, permissions and expiry are visible.
+            a = args.args
+            return {
+                "serviceSasToken": (
+                    f"sv=2022-11-02&sr={a.get('resource', '')}&sp={a.get('permissions', '')}"
+                    f"&se={a.get('sharedAccessExpiryTime', '')}&spr={a.get('protocols', '')}"
+                    "&sig=bW9jay1zaWduYXR1cmU%3D"
+                )
             }
         if token.startswith("azure-native:authorization:getClientConfig"):
             return {

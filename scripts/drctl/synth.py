@@ -392,6 +392,15 @@ def synthesize(
                 f"{NAMESPACE}:primary_stack = {cfg.primary_stack!r} is invalid: that stack has role {role!r}, expected primary"
             )
         stack_outputs[primary_name] = outputs
+    if cfg.site_stack:
+        # A pilot-light backup stack also reads the Azure site it writes to.
+        site_name = primary_stack_file(cfg.site_stack)
+        if site_name in (*_seen, stack):
+            raise ConfigError(
+                f"{NAMESPACE}:site_stack = {cfg.site_stack!r} is invalid: it forms a cycle"
+            )
+        site = synthesize(site_name, (), project_dir, _seen=(*_seen, stack))
+        stack_outputs[site_name] = MappingProxyType(site.outputs)
 
     box: dict[str, Any] = {}
 

@@ -48,3 +48,13 @@ def emergency() -> Synthesis:
 @pytest.fixture(scope="module")
 def petclinic() -> Synthesis:
     return synth(*PETCLINIC)
+
+
+@cache
+def synth_backup(*overrides: str) -> Synthesis:
+    return synthesize("azure-pilot-backup", overrides)
+
+
+@pytest.fixture(scope="module")
+def backup() -> Synthesis:
+    return synth_backup()

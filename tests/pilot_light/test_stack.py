@@ -1,4 +1,7 @@
-"""The azure-pilot stack under Pulumi mocks: phases, storage hardening, backup job, DNS."""
+"""The azure-pilot stack under Pulumi mocks: phases, storage hardening, TLS, DNS.
+
+The backup job lives in the azure-pilot-backup stack: tests/pilot_light/test_backup_stack.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from typing import Any
 import pytest
 
 from components.azure_pilot_light import plan_subnets
-from components.backup_job import CONNECTION_STRING_ENV, cron_schedule
 from drctl.synth import SECRET_MASK, Synthesis, synthesize
 from tests.pilot_light.conftest import EMERGENCY, PETCLINIC, synth, toggles
 
@@ -18,7 +20,6 @@ MYSQL = f"{AZ}dbformysql:Server"
 MYSQL_DB = f"{AZ}dbformysql:Database"
 APPGW = f"{AZ}network:ApplicationGateway"
 ACCOUNT = f"{AZ}storage:StorageAccount"
-CRONJOB = "kubernetes:batch/v1:CronJob"
 RECORD = "aws:route53/record:Record"
 HEALTH = "aws:route53/healthCheck:HealthCheck"
 EMERGENCY_TYPES = (
@@ -37,7 +38,9 @@ ALWAYS_ON_TYPES = (
     f"{AZ}storage:BlobContainer",
     f"{AZ}storage:ManagementPolicy",
     f"{AZ}storage:StorageAccountStaticWebsite",
-    CRONJOB,
+    f"{AZ}keyvault:Vault",
+    f"{AZ}managedidentity:UserAssignedIdentity",
+    f"{AZ}authorization:RoleAssignment",
 )
 CONTRACT = {
     "location",
@@ -60,15 +63,10 @@ def backups_account(s: Synthesis) -> dict[str, Any]:
 
 
 def routing_rule(s: Synthesis) -> dict[str, Any]:
-    rules = s.one(APPGW).inputs["requestRoutingRules"]
-    assert len(rules) == 1
-    return rules[0]
-
-
-def cronjob_container(s: Synthesis) -> dict[str, Any]:
-    spec = s.one(CRONJOB).inputs["spec"]
-    (container,) = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    return container
+    """The rule that serves the site (the other one only redirects HTTP to HTTPS)."""
+    rules = {r["name"]: r for r in s.one(APPGW).inputs["requestRoutingRules"]}
+    assert set(rules) == {"service", "redirect-http"}
+    return rules["service"]
 
 
 def all_display_text(s: Synthesis) -> str:
@@ -83,8 +81,8 @@ def test_standby_is_only_the_cheap_always_on_part(standby: Synthesis) -> None:
         assert standby.of_type(t) == [], f"{t} must not exist in normal times"
     for t in ALWAYS_ON_TYPES:
         assert standby.of_type(t), f"{t} must always exist"
-    assert len(standby.of_type(f"{AZ}network:Subnet")) == 3
-    assert len(standby.of_type(f"{AZ}network:NetworkSecurityGroup")) == 3
+    assert len(standby.of_type(f"{AZ}network:Subnet")) == 4
+    assert len(standby.of_type(f"{AZ}network:NetworkSecurityGroup")) == 4
     assert {r.name for r in standby.of_type(ACCOUNT)} == {"pilot-backups", "pilot-maintenance"}
 
 
@@ -102,7 +100,8 @@ def test_emergency_adds_database_vms_and_app_gateway(emergency: Synthesis) -> No
     assert server["version"] == "8.0.21"
     assert server["sku"] == {"name": "Standard_B1ms", "tier": "Burstable"}
     assert server["backup"]["backupRetentionDays"] == 7
-    assert emergency.one(MYSQL_DB).inputs["databaseName"] == "petclinic"
+    # The dumped database (seoul's rds.db_name), not PetClinic's sample name.
+    assert emergency.one(MYSQL_DB).inputs["databaseName"] == "portforge"
 
 
 def test_mysql_has_private_access_only(emergency: Synthesis) -> None:
@@ -168,6 +167,7 @@ def test_vms_are_wired_to_mysql_and_each_other(petclinic: Synthesis) -> None:
     was = petclinic.one(VM, "was")
     init = base64.b64decode(was.inputs["osProfile"]["customData"]).decode()
     assert petclinic.outputs["mysql_server_fqdn"] in init
+    assert f"{petclinic.outputs['mysql_server_fqdn']}:3306/portforge?" in init
     assert "SPRING_PROFILES_ACTIVE=mysql" in init and 'permissions: "0600"' in init
     # The rendered cloud-init holds the DB password, so it is masked like any secret.
     assert was.display_inputs["osProfile"]["customData"] == SECRET_MASK
@@ -253,79 +253,6 @@ def test_maintenance_page_needs_no_vm(standby: Synthesis) -> None:
     ]
 
 
-# ----------------------------------------------------------------------------- backup job
-
-
-@pytest.mark.parametrize(
-    ("minutes", "expected"),
-    [
-        (1, "* * * * *"),
-        (5, "*/5 * * * *"),
-        (15, "*/15 * * * *"),
-        (60, "0 * * * *"),
-        (120, "0 */2 * * *"),
-        (1440, "0 0 * * *"),
-    ],
-)
-def test_cron_schedule(minutes: int, expected: str) -> None:
-    assert cron_schedule(minutes) == expected
-
-
-def test_backup_job_runs_every_interval(standby: Synthesis) -> None:
-    spec = standby.one(CRONJOB).inputs["spec"]
-    assert spec["schedule"] == "*/5 * * * *"
-    assert spec["concurrencyPolicy"] == "Forbid"
-    assert standby.outputs["backup_schedule"] == "*/5 * * * *"
-    ten = synth("backup.interval_minutes=10", "backup.retention_days=14")
-    assert ten.one(CRONJOB).inputs["spec"]["schedule"] == "*/10 * * * *"
-
-
-def test_backup_job_targets_seoul_rds_and_the_backup_container(
-    standby: Synthesis, seoul: Synthesis
-) -> None:
-    job = standby.one(CRONJOB)
-    assert job.region == "ap-northeast-2"  # on the Seoul cluster, via the kubeconfig
-    container = cronjob_container(standby)
-    assert container["image"] == "public.ecr.aws/drstack/app:latest"
-    command = container["command"]
-    assert command[:2] == ["python", "-c"]
-    args = command[3:]
-    # The backup-only entry point keeps the job's memory down.
-    assert args[:4] == ["python", "-m", "drctl.pilotlight", "backup"]
-    flags = dict(zip(args[4::2], args[5::2], strict=False))
-    assert flags["--container"] == "mysql-backups"
-    assert flags["--format"] == "zstd"
-    assert flags["--retention-days"] == "14"
-    assert flags["--database"] == "portforge"
-    env = {e["name"]: e for e in container["env"]}
-    assert env["DRCTL_SOURCE_HOST"]["value"] == seoul.outputs["rds_address"]
-    assert env["DRCTL_SOURCE_SECRET_ARN"]["value"] == seoul.outputs["rds_master_secret_arn"]
-    association = standby.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
-    assert association["clusterName"] == seoul.outputs["eks_cluster_name"]
-    assert association["serviceAccount"] == job.inputs["metadata"]["name"]
-    policy = json.loads(standby.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    assert policy["Statement"][0]["Resource"] == seoul.outputs["rds_master_secret_arn"]
-
-
-def test_backup_job_never_shows_a_credential(standby: Synthesis) -> None:
-    container = cronjob_container(standby)
-    env = {e["name"]: e for e in container["env"]}
-    # The connection string reaches the pod only by reference to the Kubernetes Secret.
-    ref = env[CONNECTION_STRING_ENV]
-    assert "value" not in ref
-    secret = standby.one("kubernetes:core/v1:Secret")
-    assert ref["valueFrom"]["secretKeyRef"]["name"] == secret.inputs["metadata"]["name"]
-    assert secret.display_inputs["stringData"] == SECRET_MASK
-    real = next(iter(secret.inputs["stringData"].values()))
-    account = backups_account(standby)["accountName"]
-    assert real.startswith("DefaultEndpointsProtocol=https;") and account in real
-    key = real.split("AccountKey=")[1].split(";")[0]
-    assert key not in all_display_text(standby)
-    assert "backup_connection_string" in standby.secret_outputs
-    # No password-like value anywhere in the command line either.
-    assert "password" not in json.dumps(container["command"][3:]).lower()
-
-
 def test_mysql_password_comes_from_secret_config(emergency: Synthesis) -> None:
     server = emergency.one(MYSQL)
     assert server.display_inputs["administratorLoginPassword"] == SECRET_MASK
@@ -393,7 +320,7 @@ def test_records_are_skipped_when_another_stack_owns_them() -> None:
 def test_outputs_per_phase(standby: Synthesis, emergency: Synthesis) -> None:
     assert set(standby.outputs) >= CONTRACT
     assert standby.outputs["strategy"] == "pilot-light"
-    assert standby.outputs["location"] == "koreacentral"
+    assert standby.outputs["location"] == "koreasouth"
     assert standby.outputs["record_fqdn"] == "petclinic.portforge.org"
     assert not {"mysql_server_fqdn", "app_gateway_ip"} & set(standby.outputs)
     assert set(emergency.outputs) >= CONTRACT | {"mysql_server_fqdn", "app_gateway_ip"}
@@ -406,11 +333,10 @@ def test_resources_use_the_right_providers(petclinic: Synthesis) -> None:
         if not r.custom or r.type.startswith("pulumi:"):
             continue
         if r.type.startswith(AZ):
-            assert r.region == "koreacentral", r.name
-        elif r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            assert r.region == "us-east-1"
+            assert r.region == "koreasouth", r.name
         else:
-            assert r.region == "ap-northeast-2", (r.type, r.name)
+            # Route 53 and its alarms, from us-east-1: never the primary's region.
+            assert r.region == "us-east-1", (r.type, r.name)
         parent = r.parent or ""
         parent_type = parent.split("::")[2].split("$")[-1] if parent else ""
         if parent_type.startswith("drstack:"):

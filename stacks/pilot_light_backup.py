@@ -1,0 +1,78 @@
+"""The `azure-pilot-backup` stack: seed 001's 5-minute backup job, next to the primary.
+
+Deploy order is seoul -> azure-pilot -> azure-pilot-backup. The job must run where the
+source database is (the Seoul EKS cluster, IAM for its Pod Identity), so this stack talks
+to the primary region; that is exactly why it is a stack of its own: the site stack
+(`azure-pilot`) then declares nothing in Seoul, and its `pulumi up` with a failover toggle
+works with Seoul dark. This stack is never on the failover path: when Seoul is gone, its
+job and its source database are gone together, and nobody needs to `pulumi up` it.
+
+It reads the primary (cluster, RDS endpoint, master secret) and the site (account name,
+container, the container-scoped writer SAS) through StackReferences, i.e. from the Pulumi
+state backend. The phase toggles belong to the site stack and change nothing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.azure_pilot_light import BACKUP_CONTAINER
+from components.backup_job import BackupCronJob, BackupCronJobArgs
+from stacks.config import StackConfig
+
+
+def primary_region_provider(cfg: StackConfig) -> aws.Provider:
+    """The primary region's AWS provider, without the calls a provider makes at configure
+    time (STS, account ID, instance metadata): `pulumi preview` of this stack then needs
+    nothing from the region until a resource actually changes."""
+    assert cfg.primary_region
+    return aws.Provider(
+        "aws-primary",
+        region=cfg.primary_region,
+        skip_credentials_validation=True,
+        skip_requesting_account_id=True,
+        skip_metadata_api_check=True,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
+    )
+
+
+def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
+    assert cfg.primary_stack and cfg.primary_region and cfg.site_stack
+    primary = pulumi.StackReference(cfg.primary_stack)
+    site = pulumi.StackReference(cfg.site_stack)
+    seoul_cluster = k8s.Provider("seoul-eks", kubeconfig=primary.require_output("kubeconfig"))
+
+    job = BackupCronJob(
+        "backup",
+        BackupCronJobArgs(
+            k8s_provider=seoul_cluster,
+            aws_provider=primary_region_provider(cfg),
+            cluster_name=primary.require_output("eks_cluster_name"),
+            region=cfg.primary_region,
+            image=cfg.backup.image,
+            interval_minutes=cfg.backup.interval_minutes,
+            source_host=primary.require_output("rds_address"),
+            source_secret_arn=primary.require_output("rds_master_secret_arn"),
+            database=cfg.rds.db_name,
+            container=BACKUP_CONTAINER,
+            fmt=cfg.backup.format,
+            retention_days=cfg.backup.retention_days,
+            connection_string=pulumi.Output.secret(
+                site.require_output("backup_writer_connection_string")
+            ),
+            tags=cfg.base_tags,
+        ),
+    )
+    return {
+        "strategy": cfg.strategy,
+        "site_stack": cfg.site_stack,
+        "storage_account_name": site.require_output("storage_account_name"),
+        "backup_container": site.require_output("backup_container"),
+        "backup_schedule": job.schedule,
+        "backup_job_name": job.job_name,
+        "backup_job_namespace": job.namespace,
+    }

@@ -1,0 +1,94 @@
+"""Seed 001 phase 3 in Azure: `drctl restore` as a one-shot container in the VNet."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+from components.azure_restore_job import restore_command, target_dsn
+from drctl.synth import SECRET_MASK, Synthesis
+from stacks.config import ConfigError
+from tests.pilot_light.conftest import EMERGENCY, PASSWORD, synth
+
+AZ = "azure-native:"
+GROUP = f"{AZ}containerinstance:ContainerGroup"
+SUBNET = f"{AZ}network:Subnet"
+
+
+@pytest.fixture(scope="module")
+def restoring() -> Synthesis:
+    return synth(*EMERGENCY, "run_restore=true")
+
+
+def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
+    group = s.one(GROUP)
+    (container,) = (group.display_inputs if display else group.inputs)["containers"]
+    return {e["name"]: e for e in container["environmentVariables"]}
+
+
+def test_restore_needs_emergency() -> None:
+    with pytest.raises(ConfigError, match="run_restore"):
+        synth("run_restore=true")
+
+
+def test_no_restore_job_unless_asked(emergency: Synthesis) -> None:
+    assert emergency.of_type(GROUP) == []
+    assert "restore_job_name" not in emergency.outputs
+
+
+def test_restore_runs_once_in_its_delegated_subnet(restoring: Synthesis) -> None:
+    group = restoring.one(GROUP)
+    assert group.inputs["restartPolicy"] == "Never"
+    assert group.inputs["osType"] == "Linux"
+    subnet = restoring.one(SUBNET, "restore").inputs
+    (ref,) = group.inputs["subnetIds"]
+    assert ref["id"].endswith("/" + subnet["subnetName"])
+    assert [d["serviceName"] for d in subnet["delegations"]] == [
+        "Microsoft.ContainerInstance/containerGroups"
+    ]
+    assert restoring.outputs["restore_job_name"] == group.inputs["containerGroupName"]
+    # It restores only once the database exists in the server.
+    assert restoring.one(f"{AZ}dbformysql:Database").urn in group.depends_on
+
+
+def test_restore_loads_the_dumped_database_into_the_private_server(restoring: Synthesis) -> None:
+    (container,) = restoring.one(GROUP).inputs["containers"]
+    assert container["image"] == restoring.config.backup.image
+    assert container["command"] == restore_command(database="portforge", container="mysql-backups")
+    dsn = urllib.parse.urlparse(env_of(restoring)["DRCTL_TARGET_DSN"]["secureValue"])
+    assert dsn.hostname == restoring.outputs["mysql_server_fqdn"]
+    assert dsn.path == "/portforge" == "/" + restoring.outputs["mysql_database_name"]
+    assert dsn.username == restoring.config.azure.admin_username
+
+
+def test_restore_reaches_mysql_and_the_backups_through_the_network(restoring: Synthesis) -> None:
+    plan = restoring.one(SUBNET, "restore").inputs["addressPrefix"]
+    nsg = restoring.one(f"{AZ}network:NetworkSecurityGroup", "mysql").inputs
+    assert any(
+        r["sourceAddressPrefix"] == plan and r.get("destinationPortRange") == "3306"
+        for r in nsg["securityRules"]
+    )
+    rules = restoring.one(f"{AZ}storage:StorageAccount", "backups").inputs["networkRuleSet"]
+    assert any(
+        r["virtualNetworkResourceId"].endswith("/restore") for r in rules["virtualNetworkRules"]
+    )
+
+
+def test_restore_credentials_are_secure_values(restoring: Synthesis) -> None:
+    env = env_of(restoring)
+    assert set(env) == {"DRCTL_TARGET_DSN", "AZURE_STORAGE_CONNECTION_STRING"}
+    for item in env.values():
+        assert "value" not in item  # secureValue only: ACI never returns it
+    sas = env["AZURE_STORAGE_CONNECTION_STRING"]["secureValue"]
+    assert sas == restoring.outputs["backup_connection_string"]
+    assert "sp=rl&" in sas and "AccountKey" not in sas
+    shown = json.dumps(restoring.one(GROUP).display_inputs)
+    assert "offline-preview-placeholder" not in shown and PASSWORD not in shown
+    assert env_of(restoring, display=True)["DRCTL_TARGET_DSN"]["secureValue"] == SECRET_MASK
+
+
+def test_target_dsn_quotes_the_password() -> None:
+    dsn = target_dsn(user="admin", password="p@ss:w/rd", host="h", database="db")
+    assert dsn == "mysql://admin:p%40ss%3Aw%2Frd@h:3306/db"
