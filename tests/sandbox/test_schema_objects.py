@@ -78,11 +78,10 @@ def test_every_object_is_restored_by_a_user_without_super(
         ("no note",)
     ]
     definers = target_db.execute(
-        "SELECT DISTINCT definer FROM information_schema.routines WHERE routine_schema = %s "
-        "UNION SELECT definer FROM information_schema.triggers WHERE trigger_schema = %s "
-        "UNION SELECT definer FROM information_schema.views WHERE table_schema = %s "
-        "UNION SELECT definer FROM information_schema.events WHERE event_schema = %s"
-        % ((f"'{db}'",) * 4)
+        f"SELECT DISTINCT definer FROM information_schema.routines WHERE routine_schema = '{db}' "
+        f"UNION SELECT definer FROM information_schema.triggers WHERE trigger_schema = '{db}' "
+        f"UNION SELECT definer FROM information_schema.views WHERE table_schema = '{db}' "
+        f"UNION SELECT definer FROM information_schema.events WHERE event_schema = '{db}'"
     )
     assert definers == [(f"{APP_USER}@%",)]
 
@@ -169,6 +168,6 @@ def test_failed_swap_puts_the_target_back_and_leaves_no_staging(
     assert target_db.execute(f"SELECT id FROM `{db}`.keep_view") == [(42,)]
     assert target_db.execute(f"SHOW TRIGGERS FROM `{db}`")[0][0] == "keep_bi"
     assert target_db.execute(
-        "SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = %s" % f"'{db}'"
+        f"SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = '{db}'"
     ) == [(0,)]
     assert leftovers(target_db, db) == []

@@ -58,7 +58,10 @@ class _Support:
 
     @staticmethod
     def fail(message: str, code: int = 2) -> NoReturn:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        # soft_wrap: one line however long, so logs and scripts see one line.
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {escape(message)}", highlight=False
+        )
         raise typer.Exit(code)
 
     @staticmethod

@@ -146,7 +146,7 @@ def failure_reason(exc: BaseException, deadline: Deadline) -> str | None:
         isinstance(exc, HttpResponseError) and exc.status_code in (401, 403)
     ):
         code = getattr(exc, "error_code", None) or exc.status_code
-        return f"{blob} refused the credentials ({code})"
+        return f"{blob} refused the credentials ({getattr(code, 'value', code)})"
     if isinstance(exc, HttpResponseError):
         return f"{blob} answered {exc.status_code} ({getattr(exc, 'error_code', '') or exc.reason})"
     code = _mysql_code(exc)
@@ -162,5 +162,8 @@ def failure_reason(exc: BaseException, deadline: Deadline) -> str | None:
 
 
 def first_line(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], int):  # pymysql: (code, message)
+        return f"{args[0]} {args[1]}"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
