@@ -139,6 +139,7 @@ def run_backup(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BackupResult:
     started = time.monotonic()
+    deadline = remote.current()
     facts = source_facts(source, options.database)
     snapshot_time = now()
     name = backup_name(snapshot_time, options.fmt)
@@ -149,9 +150,13 @@ def run_backup(
             source, options.database, record_position=facts.log_bin, flavour=facts.flavour
         ) as dump:
             for chunk in dump.chunks():
+                if deadline is not None:
+                    deadline.on_blob()  # staging a block may wait for storage
                 writer.write(compressor.compress(chunk))
                 if on_progress is not None:
                     on_progress(len(chunk))
+                if deadline is not None:
+                    deadline.on_mysql(source, "source")  # the next chunk comes from the dump
             writer.write(compressor.flush())
             dump.finish()  # raises before anything is committed
             uncompressed = dump.bytes_read
@@ -175,12 +180,18 @@ def run_backup(
             server=facts.flavour.value,
             source=f"{source.host}:{source.port}" if not source.unix_socket else "localhost",
         )
+        if deadline is not None:
+            deadline.on_blob()
         writer.commit(metadata=metadata.to_azure(), content_type=_content_type(options.fmt))
+        if deadline is not None:
+            deadline.committed = f"backup {name} was committed"
     finally:
         writer.close()
     entry = BackupEntry(
         name=name, size=writer.bytes_written, taken_at=snapshot_time, metadata=metadata
     )
+    if deadline is not None:
+        deadline.on_blob()
     write_latest_marker(container, entry)
     pruned = prune(container, now=now(), retention=options.retention)
     return BackupResult(
