@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from azure.storage.blob import ContainerClient
 
@@ -148,7 +150,7 @@ def test_failed_swap_puts_the_target_back_and_leaves_no_staging(
     original = swap.create_objects
     calls = 0
 
-    def fail_once(conn, database, objects):  # type: ignore[no-untyped-def]
+    def fail_once(conn: Any, database: str, objects: list[Any]) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:  # creating the restored objects: fail half-way

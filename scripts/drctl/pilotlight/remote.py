@@ -162,7 +162,7 @@ def failure_reason(exc: BaseException, deadline: Deadline) -> str | None:
 
 
 def first_line(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     if len(args) == 2 and isinstance(args[0], int):  # pymysql: (code, message)
         return f"{args[0]} {args[1]}"
     text = str(exc).strip().splitlines()
