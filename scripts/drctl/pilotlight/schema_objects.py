@@ -74,6 +74,7 @@ class SchemaObject:
     name: str
     create: str  # the CREATE statement, without schema name or DEFINER
     sql_mode: str = ""
+    time_zone: str = ""  # events only: their schedule is read in this zone
 
     @property
     def key(self) -> str:
@@ -135,7 +136,8 @@ def read_objects(conn: Any, database: str) -> list[SchemaObject]:
             statement_col, mode_col = _SHOW[kind]
             create = strip_definer(str(row[statement_col]).encode()).decode()
             mode = str(row[mode_col]) if mode_col is not None else ""
-            objects.append(SchemaObject(kind, name, create, mode))
+            zone = str(row[2]) if kind == "EVENT" else ""
+            objects.append(SchemaObject(kind, name, create, mode, zone))
     return objects
 
 
@@ -150,8 +152,8 @@ def create_objects(conn: Any, database: str, objects: list[SchemaObject]) -> Non
     """Create ``objects`` in ``database``; views retried until their dependencies exist."""
     with conn.cursor() as cur:
         cur.execute(f"USE {quote(database)}")
-        cur.execute("SELECT @@SESSION.sql_mode")
-        session_mode = cur.fetchone()[0]
+        cur.execute("SELECT @@SESSION.sql_mode, @@SESSION.time_zone")
+        session_mode, session_zone = cur.fetchone()
         views = [o for o in objects if o.kind == "VIEW"]
         _create_views(cur, views)
         for obj in objects:
@@ -159,8 +161,10 @@ def create_objects(conn: Any, database: str, objects: list[SchemaObject]) -> Non
                 continue
             # A routine, trigger or event behaves by the sql_mode it was created under.
             cur.execute("SET SESSION sql_mode = %s", (obj.sql_mode,))
+            if obj.time_zone:
+                cur.execute("SET SESSION time_zone = %s", (obj.time_zone,))
             cur.execute(obj.create)
-        cur.execute("SET SESSION sql_mode = %s", (session_mode,))
+        cur.execute("SET SESSION sql_mode = %s, time_zone = %s", (session_mode, session_zone))
 
 
 def _create_views(cur: Any, views: list[SchemaObject]) -> None:
