@@ -97,9 +97,32 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+CONNECT_ATTEMPTS = 3
+_RETRYABLE = (2003, 2013)  # can't connect; lost connection (greeting never came)
+
+
 def connect(dsn: MySQLDsn, role: str, *, database: str = "") -> Any:
-    """A pymysql connection bounded by the current deadline (if any)."""
+    """A pymysql connection bounded by the current deadline (if any).
+
+    A refused or unanswered connection is tried again (``CONNECT_ATTEMPTS`` in all, a
+    second apart: a failover's DNS flip or a restarting proxy), never beyond the
+    deadline; wrong credentials are not retried.
+    """
+    import pymysql
+
     deadline = current()
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            return _connect_once(dsn, role, database, deadline)
+        except pymysql.err.OperationalError as exc:
+            retry = _mysql_code(exc) in _RETRYABLE and attempt < CONNECT_ATTEMPTS
+            if not retry or (deadline is not None and deadline.remaining() < 2.0):
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _connect_once(dsn: MySQLDsn, role: str, database: str, deadline: Deadline | None) -> Any:
     if deadline is None:
         return dsn.connect(
             timeout=CONNECT_SECONDS, read_timeout=DEFAULT_READ_SECONDS, database=database
