@@ -2,15 +2,14 @@
 
 A DSN looks like ``mysql://user:password@host:3306/database`` or, for a local server
 reached by its unix socket, ``mysql://root@localhost/db?unix_socket=/path/to/sock``.
-The password never reaches a command line (``ps`` would show it): the client tools get
-it through a private defaults file, see :func:`client_defaults_file`.
+The password never reaches a command line (``ps`` would show it) nor the disk: the client
+tools get it through an anonymous in-memory file, see :func:`client_defaults_file`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -79,25 +78,50 @@ class MySQLDsn:
             kwargs["database"] = self.database
         return kwargs
 
-    def connect(self, *, timeout: float = 5.0, database: str | None = None) -> Any:
+    def endpoint(self) -> str:
+        """Where this DSN points, for "did not answer" messages (no user, no password)."""
+        return "localhost (unix socket)" if self.unix_socket else f"{self.host}:{self.port}"
+
+    def connect(
+        self,
+        *,
+        timeout: float = 5.0,
+        database: str | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """A pymysql connection whose handshake cannot hang.
+
+        pymysql's ``connect_timeout`` covers the TCP connect only: the server greeting is
+        read under ``read_timeout``, which defaults to "wait forever", so a peer that
+        accepts and never speaks (a wedged proxy, a half-dead host) hangs the caller.
+        The greeting is therefore read under ``timeout`` too; afterwards each read waits
+        at most ``read_timeout`` (None: no bound, for callers that bound it themselves).
+        """
         import pymysql
 
         kwargs = self.pymysql_kwargs()
         if database is not None:
             kwargs["database"] = database or None
-        return pymysql.connect(
-            connect_timeout=max(1, int(timeout)),
-            read_timeout=None,
+        connect_seconds = max(1, int(timeout))
+        conn = pymysql.connect(
+            connect_timeout=connect_seconds,
+            read_timeout=connect_seconds,
+            write_timeout=connect_seconds,
             **kwargs,
         )
+        _set_io_timeout(conn, read_timeout)
+        return conn
 
 
-@contextlib.contextmanager
-def client_defaults_file(dsn: MySQLDsn) -> Iterator[Path]:
-    """A 0600 option file for ``mariadb``/``mariadb-dump`` (``--defaults-extra-file``).
+def _set_io_timeout(conn: Any, seconds: float | None) -> None:
+    # pymysql reads these on every socket operation; there is no public setter.
+    # (It re-applies them to the socket lazily, before the next read or write.)
+    conn._read_timeout = seconds
+    conn._write_timeout = seconds
 
-    Deleted on exit. Quoting follows the MySQL option-file rules so any password works.
-    """
+
+def client_options(dsn: MySQLDsn) -> str:
+    """The ``[client]`` option-file text for ``dsn`` (quoted so any password works)."""
     lines = ["[client]", f"user={_option_quote(dsn.user)}"]
     if dsn.password:
         lines.append(f"password={_option_quote(dsn.password)}")
@@ -105,15 +129,26 @@ def client_defaults_file(dsn: MySQLDsn) -> Iterator[Path]:
         lines.append(f"socket={_option_quote(dsn.unix_socket)}")
     else:
         lines += [f"host={dsn.host}", f"port={dsn.port}", "protocol=TCP"]
-    fd, name = tempfile.mkstemp(prefix="drctl-client-", suffix=".cnf")
+    return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def client_defaults_file(dsn: MySQLDsn) -> Iterator[Path]:
+    """An option file for ``mariadb``/``mysqldump`` (``--defaults-extra-file``) that is never on disk.
+
+    A temp file holding the password outlives a SIGKILLed process. This is an anonymous
+    memory file (memfd) instead: it exists only while this process holds it, so the
+    kernel frees it however the process ends. Child processes open it by its
+    ``/proc/<pid>/fd/<n>`` path while the parent lives; it is mode 0600 because the
+    clients ignore a world-writable option file (and memfd starts out 0777).
+    """
+    fd = os.memfd_create("drctl-client-cnf", os.MFD_CLOEXEC)
     try:
         os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write("\n".join(lines) + "\n")
-        yield Path(name)
+        os.write(fd, client_options(dsn).encode())
+        yield Path(f"/proc/{os.getpid()}/fd/{fd}")
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        os.close(fd)
 
 
 def _option_quote(value: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from azure.storage.blob import ContainerClient
 
 from drctl.mysql_dsn import MySQLDsn
+from drctl.pilotlight import remote
 from drctl.pilotlight.block_upload import DEFAULT_BLOCK_BYTES, StagedBlockWriter
 from drctl.pilotlight.catalog import (
     BackupEntry,
@@ -24,7 +25,8 @@ from drctl.pilotlight.catalog import (
     prune,
     write_latest_marker,
 )
-from drctl.pilotlight.dump_stream import DumpStream
+from drctl.pilotlight.dump_options import ServerFlavour
+from drctl.pilotlight.dump_stream import DumpPosition, DumpStream
 from drctl.pilotlight.formats import BackupFormat, make_compressor
 
 ProgressCallback = Callable[[int], None]
@@ -52,6 +54,7 @@ class BackupResult:
     gtid_position: str
     binlog_file: str
     binlog_pos: int
+    position_exact: bool
     seconds: float
     pruned: list[str] = field(default_factory=list)
 
@@ -59,22 +62,55 @@ class BackupResult:
         return dict(self.__dict__)
 
 
-def source_facts(source: MySQLDsn, database: str) -> tuple[bool, int]:
-    """(binary log on?, estimated bytes): decides --master-data and sizes the progress bar."""
-    conn = source.connect(database="")
+@dataclass
+class SourceFacts:
+    flavour: ServerFlavour
+    log_bin: bool
+    estimate: int  # bytes, for the progress bar
+    # MySQL only: the binlog position read just *before* the dump's snapshot. Without
+    # FLUSH TABLES WITH READ LOCK (refused on RDS) nothing ties it to the snapshot
+    # exactly; transactions that committed in between are in the dump but after it.
+    position_before: DumpPosition = field(default_factory=DumpPosition)
+    gtid_before: str = ""
+
+
+def source_facts(source: MySQLDsn, database: str) -> SourceFacts:
+    """Flavour (from VERSION()), binary log on?, size estimate, and MySQL's position."""
+    conn = remote.connect(source, "source")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT @@log_bin")
-            log_bin = bool(cur.fetchone()[0])
+            cur.execute("SELECT VERSION(), @@log_bin")
+            version, log_bin = cur.fetchone()
             cur.execute(
                 "SELECT COALESCE(SUM(data_length), 0) FROM information_schema.tables "
                 "WHERE table_schema = %s",
                 (database,),
             )
-            estimate = int(cur.fetchone()[0])
+            facts = SourceFacts(
+                ServerFlavour.from_version(str(version)), bool(log_bin), int(cur.fetchone()[0])
+            )
+            if facts.flavour is ServerFlavour.MYSQL and facts.log_bin:
+                facts.position_before, facts.gtid_before = _mysql_position(cur)
     finally:
         conn.close()
-    return log_bin, estimate
+    return facts
+
+
+def _mysql_position(cur: Any) -> tuple[DumpPosition, str]:
+    # MySQL 8.4 removed SHOW MASTER STATUS; 8.0 does not know SHOW BINARY LOG STATUS.
+    row = None
+    for statement in ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"):
+        try:
+            cur.execute(statement)
+            row = cur.fetchone()
+            break
+        except Exception:
+            continue
+    cur.execute("SELECT @@GLOBAL.gtid_executed")
+    gtid = str((cur.fetchone() or [""])[0] or "").replace("\n", "")
+    if not row:
+        return DumpPosition(), gtid
+    return DumpPosition(str(row[0]), int(row[1])), gtid
 
 
 def gtid_for_position(source: MySQLDsn, binlog_file: str, binlog_pos: int) -> str:
@@ -82,7 +118,7 @@ def gtid_for_position(source: MySQLDsn, binlog_file: str, binlog_pos: int) -> st
     if not binlog_file:
         return ""
     try:
-        conn = source.connect(database="")
+        conn = remote.connect(source, "source")
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT BINLOG_GTID_POS(%s, %s)", (binlog_file, binlog_pos))
@@ -103,38 +139,59 @@ def run_backup(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BackupResult:
     started = time.monotonic()
-    log_bin, _estimate = source_facts(source, options.database)
+    deadline = remote.current()
+    facts = source_facts(source, options.database)
     snapshot_time = now()
     name = backup_name(snapshot_time, options.fmt)
     writer = StagedBlockWriter(container.get_blob_client(name), block_bytes=options.block_bytes)
     compressor = make_compressor(options.fmt, options.level, options.threads)
     try:
-        with DumpStream(source, options.database, record_position=log_bin) as dump:
+        with DumpStream(
+            source, options.database, record_position=facts.log_bin, flavour=facts.flavour
+        ) as dump:
             for chunk in dump.chunks():
+                if deadline is not None:
+                    deadline.on_blob()  # staging a block may wait for storage
                 writer.write(compressor.compress(chunk))
                 if on_progress is not None:
                     on_progress(len(chunk))
+                if deadline is not None:
+                    deadline.on_mysql(source, "source")  # the next chunk comes from the dump
             writer.write(compressor.flush())
             dump.finish()  # raises before anything is committed
-            position = dump.position
             uncompressed = dump.bytes_read
+        exact = facts.flavour is ServerFlavour.MARIADB
+        position = dump.position if exact else facts.position_before
+        gtid = (
+            gtid_for_position(source, position.binlog_file, position.binlog_pos)
+            if exact
+            else facts.gtid_before
+        )
         metadata = BackupMetadata(
             sha256=writer.sha256.hexdigest(),
             uncompressed_bytes=uncompressed,
             format=options.fmt.value,
             database=options.database,
             snapshot_time=snapshot_time.isoformat(),
-            gtid_position=gtid_for_position(source, position.binlog_file, position.binlog_pos),
+            gtid_position=gtid,
             binlog_file=position.binlog_file,
             binlog_pos=position.binlog_pos,
+            position_exact=str(exact and bool(position.binlog_file)).lower(),
+            server=facts.flavour.value,
             source=f"{source.host}:{source.port}" if not source.unix_socket else "localhost",
         )
+        if deadline is not None:
+            deadline.on_blob()
         writer.commit(metadata=metadata.to_azure(), content_type=_content_type(options.fmt))
+        if deadline is not None:
+            deadline.committed = f"backup {name} was committed"
     finally:
         writer.close()
     entry = BackupEntry(
         name=name, size=writer.bytes_written, taken_at=snapshot_time, metadata=metadata
     )
+    if deadline is not None:
+        deadline.on_blob()
     write_latest_marker(container, entry)
     pruned = prune(container, now=now(), retention=options.retention)
     return BackupResult(
@@ -148,6 +205,7 @@ def run_backup(
         gtid_position=metadata.gtid_position,
         binlog_file=metadata.binlog_file,
         binlog_pos=metadata.binlog_pos,
+        position_exact=metadata.position_exact == "true",
         seconds=round(time.monotonic() - started, 3),
         pruned=pruned,
     )

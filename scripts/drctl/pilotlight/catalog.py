@@ -54,6 +54,10 @@ class BackupMetadata:
     binlog_pos: int = 0
     source: str = ""  # host:port only, never credentials
     tool: str = "drctl"
+    # "true": the position is the snapshot's own (MariaDB). "false": read just before the
+    # snapshot (MySQL/RDS, where the exact one needs a global read lock RDS refuses).
+    position_exact: str = ""
+    server: str = ""  # mysql | mariadb: the source's flavour
 
     def to_azure(self) -> dict[str, str]:
         return {key: str(value) for key, value in asdict(self).items()}
@@ -72,6 +76,8 @@ class BackupMetadata:
             binlog_pos=int(raw.get("binlog_pos", "0") or 0),
             source=raw.get("source", ""),
             tool=raw.get("tool", ""),
+            position_exact=raw.get("position_exact", ""),
+            server=raw.get("server", ""),
         )
 
 

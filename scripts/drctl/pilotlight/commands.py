@@ -5,31 +5,42 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from azure.core.exceptions import AzureError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from drctl.mysql_dsn import DsnError, MySQLDsn
 from drctl.mysql_tools import ToolMissing
+from drctl.pilotlight import remote
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.catalog import list_backups, prune, read_latest_marker
 from drctl.pilotlight.dump_stream import DumpFailed
 from drctl.pilotlight.formats import BackupFormat
 from drctl.pilotlight.memory import bound_malloc
 from drctl.pilotlight.progress import byte_progress
+from drctl.pilotlight.remote import Deadline, DeadlineExceeded
 from drctl.pilotlight.restore import BackupRefused, Refusal, RestoreOptions, plan, run_restore
 from drctl.pilotlight.storage import StorageConfigError, open_container, resolve_container
+from drctl.pilotlight.swap import SwapFailed
 from drctl.stack_outputs import OutputsError, load_outputs_file
 
 EXIT_FAILED = 1
 
 EXIT_REFUSED = 3  # same meaning as failover's: a deliberate "no", not a crash
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as a shell reports it
+
+# --timeout defaults. A backup slower than the RPO objective (600 s for azure-pilot: one
+# 5-minute interval + one dump) is useless anyway; a restore gets an hour of the
+# 240-minute RTO, leaving the rest for the server, the VMs and the DNS switch.
+BACKUP_TIMEOUT_SECONDS = 600.0
+RESTORE_TIMEOUT_SECONDS = 3600.0
 
 
 class _Support:
@@ -47,7 +58,10 @@ class _Support:
 
     @staticmethod
     def fail(message: str, code: int = 2) -> NoReturn:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        # soft_wrap: one line however long, so logs and scripts see one line.
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {escape(message)}", highlight=False
+        )
         raise typer.Exit(code)
 
     @staticmethod
@@ -73,6 +87,52 @@ DryRunOpt = Annotated[
 ]
 
 
+def _timeout_option(default: float) -> Any:
+    return typer.Option(
+        "--timeout",
+        min=1.0,
+        help=f"Give up after this many seconds (default {default:g}); every remote call "
+        "is also bounded on its own.",
+    )
+
+
+@contextmanager
+def _bounded(command: str, deadline: Deadline, unchanged: str) -> Iterator[Deadline]:
+    """Run under ``deadline``; turn every remote failure into one line, never a traceback.
+
+    ``unchanged`` says what is untouched when the command stops before committing
+    anything; once it has committed, ``deadline.committed`` says what did change.
+    """
+    try:
+        with remote.sigterm_as_interrupt(), remote.enforced(deadline):
+            yield deadline
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        support.fail(f"{command} interrupted; {_state(deadline, unchanged)}", EXIT_INTERRUPTED)
+    except BackupRefused as exc:
+        support.fail(str(exc), code=EXIT_REFUSED)
+    except (DeadlineExceeded, Exception) as exc:
+        reason = remote.failure_reason(exc, deadline)
+        if reason is not None:
+            support.fail(f"{command} gave up: {reason}; {_state(deadline, unchanged)}", 1)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        where = f" ({deadline.endpoint})" if isinstance(exc, DumpFailed) else ""
+        name = (
+            ""
+            if isinstance(exc, DumpFailed | ToolMissing | SwapFailed)
+            else f"{type(exc).__name__}: "
+        )
+        support.fail(
+            f"{command} failed: {name}{detail}{where}; {_state(deadline, unchanged)}",
+            EXIT_FAILED,
+        )
+
+
+def _state(deadline: Deadline, unchanged: str) -> str:
+    return f"{deadline.committed} (nothing after that)" if deadline.committed else unchanged
+
+
 def _dsn(text: str, flag: str) -> MySQLDsn:
     try:
         return MySQLDsn.parse(text)
@@ -80,16 +140,25 @@ def _dsn(text: str, flag: str) -> MySQLDsn:
         support.fail(f"{flag}: {exc}")
 
 
-def _container(outputs_path: Path | None, container: str | None, *, create: bool) -> Any:
+def _locate_container(outputs_path: Path | None, container: str | None) -> tuple[str, str]:
+    """(connection string, container name), or a one-line usage error."""
     try:
         outputs = load_outputs_file(outputs_path) if outputs_path else None
     except OutputsError as exc:
         support.fail(str(exc))
     try:
-        connection_string, name = resolve_container(container=container, outputs=outputs)
+        return resolve_container(container=container, outputs=outputs)
     except StorageConfigError as exc:
         support.fail(str(exc))
-    return open_container(connection_string, name, create=create)
+
+
+def _open(where: tuple[str, str], deadline: Deadline, *, create: bool) -> Any:
+    blobs = open_container(*where, create=False)
+    deadline.blob_endpoint = remote.blob_label(blobs)
+    deadline.on_blob()
+    if create:
+        open_container(*where, create=True)
+    return blobs
 
 
 def backup(
@@ -123,6 +192,7 @@ def backup(
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
     dry_run: DryRunOpt = False,
+    timeout: Annotated[float, _timeout_option(BACKUP_TIMEOUT_SECONDS)] = BACKUP_TIMEOUT_SECONDS,
 ) -> None:
     """Stream a consistent dump, compressed, into Azure Blob; move `latest`; prune."""
     bound_malloc()
@@ -131,13 +201,15 @@ def backup(
     database = database or source_dsn.database
     if not database:
         support.fail("--database: not given and the --source DSN names no database")
-    blobs = _container(outputs, container, create=not (dry_run or list_only))
+    where = _locate_container(outputs, container)
     retention = timedelta(days=retention_days)
-    if list_only:
-        _print_catalog(blobs, as_json, out)
-        return
-    if dry_run:
-        doomed = prune(blobs, now=datetime.now(UTC), retention=retention, dry_run=True)
+    if list_only or dry_run:
+        with _bounded("backup", Deadline(timeout), "nothing was changed") as deadline:
+            blobs = _open(where, deadline, create=False)
+            if list_only:
+                _print_catalog(blobs, as_json, out)
+                return
+            doomed = prune(blobs, now=datetime.now(UTC), retention=retention, dry_run=True)
         report = {
             "dry_run": True,
             "source": source_dsn.redacted(),
@@ -152,19 +224,11 @@ def backup(
         database=database, fmt=fmt, level=level, threads=threads, retention=retention
     )
     while True:
-        try:
+        unchanged = "nothing was committed (the latest backup is unchanged)"
+        with _bounded("backup", Deadline(timeout), unchanged) as deadline:
+            blobs = _open(where, deadline, create=True)
             with byte_progress(progress_console, f"dump {database}", None) as advance:
                 result = run_backup(source_dsn, blobs, options, on_progress=advance)
-        except (DumpFailed, ToolMissing) as exc:
-            support.fail(f"backup failed, nothing committed: {exc}", code=EXIT_FAILED)
-        except AzureError as exc:
-            support.fail(
-                f"backup upload to {blobs.container_name} failed, nothing committed: "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
-                code=EXIT_FAILED,
-            )
-        except Exception as exc:
-            support.fail(f"backup failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
         _print_result(result.as_dict(), as_json, out, f"backup {result.name} committed")
         if every is None:
             return
@@ -247,6 +311,7 @@ def restore(
     as_json: JsonOpt = False,
     dry_run: DryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    timeout: Annotated[float, _timeout_option(RESTORE_TIMEOUT_SECONDS)] = RESTORE_TIMEOUT_SECONDS,
 ) -> None:
     """Restore the newest backup that passes its checks; refuse corrupt or partial ones."""
     bound_malloc()
@@ -264,11 +329,11 @@ def restore(
         verify=verify,
         source=_dsn(source, "--source") if source else None,
     )
-    blobs = _container(outputs, container, create=False)
-    try:
+    where = _locate_container(outputs, container)
+    unchanged = "the target database was not changed"
+    with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+        blobs = _open(where, deadline, create=False)
         tried = plan(blobs, options)
-    except BackupRefused as exc:
-        support.fail(str(exc), code=EXIT_REFUSED)
     if dry_run:
         report = {
             "dry_run": True,
@@ -289,16 +354,13 @@ def restore(
             f"[yellow]refused {escape(refusal.name)}:[/] {escape(refusal.reason)}", highlight=False
         )
 
-    try:
-        total = tried[0].size
-        with byte_progress(progress_console, f"restore {database}", total) as advance:
+    # A fresh deadline: the confirmation prompt waits for a person, not for a server.
+    with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+        blobs = _open(where, deadline, create=False)
+        with byte_progress(progress_console, f"restore {database}", tried[0].size) as advance:
             result = run_restore(
                 blobs, target_dsn, options, on_progress=advance, on_refusal=refused
             )
-    except BackupRefused as exc:
-        support.fail(str(exc), code=EXIT_REFUSED)
-    except Exception as exc:
-        support.fail(f"restore failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
     data = result.as_dict()
     _print_result(data, as_json, out, f"restored {result.backup['name']} into {database}")
     check = result.source_check

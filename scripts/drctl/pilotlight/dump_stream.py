@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
-from drctl.mysql_tools import find_binary
+from drctl.pilotlight.dump_options import ServerFlavour, dump_argv
 
 CHUNK_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
@@ -42,10 +42,18 @@ class DumpPosition:
 class DumpStream:
     """Context manager yielding the dump of one database in ~1 MiB chunks."""
 
-    def __init__(self, source: MySQLDsn, database: str, *, record_position: bool) -> None:
+    def __init__(
+        self,
+        source: MySQLDsn,
+        database: str,
+        *,
+        record_position: bool,
+        flavour: ServerFlavour = ServerFlavour.MARIADB,
+    ) -> None:
         self.source = source
         self.database = database
         self.record_position = record_position
+        self.flavour = flavour
         self.position = DumpPosition()
         self.bytes_read = 0
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
@@ -56,18 +64,9 @@ class DumpStream:
         self._stack = contextlib.ExitStack()
 
     def argv(self, defaults_file: Path) -> list[str]:
-        argv = [
-            find_binary("mariadb-dump", "mysqldump"),
-            f"--defaults-extra-file={defaults_file}",
-            "--single-transaction",
-            "--quick",
-            "--hex-blob",
-            "--default-character-set=utf8mb4",
-        ]
-        if self.record_position:
-            # Commented out (=2): the file restores anywhere, and names its binlog position.
-            argv += ["--master-data=2", "--gtid"]
-        return [*argv, "--", self.database]
+        return dump_argv(
+            self.flavour, defaults_file, self.database, record_position=self.record_position
+        )
 
     def __enter__(self) -> DumpStream:
         defaults = self._stack.enter_context(client_defaults_file(self.source))
@@ -126,7 +125,8 @@ class DumpStream:
         if returncode != 0:
             message = self._stderr.decode(errors="replace").strip().splitlines()
             detail = message[-1] if message else "no error output"
-            raise DumpFailed(f"mariadb-dump exited with {returncode}: {detail}")
+            name = Path(self.argv(Path("-"))[0]).name
+            raise DumpFailed(f"{name} exited with {returncode}: {detail}")
         if _COMPLETED_MARKER not in self._tail:
             raise DumpFailed("dump output ended before its '-- Dump completed' line")
         match = _BINLOG_POSITION.search(bytes(self._head))

@@ -25,10 +25,18 @@ from typing import IO, Any
 from azure.storage.blob import ContainerClient
 
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
-from drctl.mysql_tools import find_binary
+from drctl.pilotlight import remote
 from drctl.pilotlight.catalog import BackupEntry, list_backups
+from drctl.pilotlight.dump_options import ServerFlavour, client_binary
 from drctl.pilotlight.formats import BackupFormat, make_decompressor
-from drctl.pilotlight.verify import TableFingerprint, base_tables, differences, fingerprints
+from drctl.pilotlight.schema_objects import DefinerFilter
+from drctl.pilotlight.swap import swap_into_place
+from drctl.pilotlight.verify import (
+    SchemaPrint,
+    differences,
+    object_differences,
+    schema_print,
+)
 
 ProgressCallback = Callable[[int], None]
 _COMPLETED_MARKER = b"-- Dump completed"
@@ -78,6 +86,8 @@ class RestoreResult:
     refused: list[Refusal] = field(default_factory=list)
     fallback_used: bool = False
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objects: list[str] = field(default_factory=list)  # views, routines, triggers, events
+    definers_rewritten: int = 0  # DEFINER clauses dropped: the restoring user owns them
     source_check: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,9 +133,10 @@ def run_restore(
     refusals: list[Refusal] = []
     staging = f"{options.database}__drctl_staging"
     for entry in tried:
+        definers = DefinerFilter()
         try:
             compressed, uncompressed = stream_into_staging(
-                container, entry, target, staging, on_progress=on_progress
+                container, entry, target, staging, on_progress=on_progress, definers=definers
             )
         except IntegrityError as exc:
             refusal = Refusal(entry.name, str(exc))
@@ -137,7 +148,13 @@ def run_restore(
         except BaseException:
             _drop_database(target, staging)
             raise
-        swap_into_place(target, staging, options.database)
+        try:
+            swap_into_place(target, staging, options.database)
+        finally:
+            _drop_database(target, staging)
+        deadline = remote.current()
+        if deadline is not None:
+            deadline.committed = f"database {options.database} now holds {entry.name}"
         restore_point = entry.restore_point
         result = RestoreResult(
             backup=entry.summary(),
@@ -151,6 +168,7 @@ def run_restore(
             rpo_seconds=round((failure_time - restore_point).total_seconds(), 3),
             refused=refusals,
             fallback_used=bool(refusals),
+            definers_rewritten=definers.rewritten,
         )
         if options.verify:
             _verify(result, target, options)
@@ -174,17 +192,19 @@ def _refusal_message(
 
 
 def _verify(result: RestoreResult, target: MySQLDsn, options: RestoreOptions) -> None:
-    restored = fingerprints(target, options.database)
-    result.tables = {name: fp.as_dict() for name, fp in restored.items()}
+    restored = schema_print(target, options.database, role="target")
+    result.tables = {name: fp.as_dict() for name, fp in restored.tables.items()}
+    result.objects = sorted(restored.objects)
     if options.source is None:
         return
     try:
-        source: dict[str, TableFingerprint] = fingerprints(options.source, options.database)
+        source: SchemaPrint = schema_print(options.source, options.database, role="source")
     except Exception as exc:
         # The usual case in a real disaster: the source region is gone.
         result.source_check = {"reachable": False, "error": type(exc).__name__}
         return
-    problems = differences(restored, source)
+    problems = differences(restored.tables, source.tables)
+    problems += object_differences(restored.objects, source.objects)
     result.source_check = {"reachable": True, "matches": not problems, "differences": problems}
 
 
@@ -195,8 +215,10 @@ def stream_into_staging(
     staging: str,
     *,
     on_progress: ProgressCallback | None = None,
+    definers: DefinerFilter | None = None,
 ) -> tuple[int, int]:
     """Load one backup into ``staging``; raise IntegrityError when any check fails."""
+    definers = definers or DefinerFilter()
     try:
         fmt = BackupFormat.from_blob_name(entry.name)
     except ValueError as exc:
@@ -205,14 +227,20 @@ def stream_into_staging(
     if not expected_sha and fmt is not BackupFormat.GZIP:
         raise IntegrityError("no sha256 in its metadata (partial or foreign upload)")
     _drop_database(target, staging)
-    _execute(target, f"CREATE DATABASE `{staging}`")
+    flavour = _execute(target, f"CREATE DATABASE `{staging}`")
+    deadline = remote.current()
     digest = hashlib.sha256()
     decompressor = make_decompressor(fmt)
     compressed = uncompressed = 0
     tail = b""
-    with client_defaults_file(target) as defaults, _ClientProcess(defaults, staging) as client:
+    with (
+        client_defaults_file(target) as defaults,
+        _ClientProcess(defaults, staging, flavour) as client,
+    ):
         try:
             for chunk in _prefetch(container, entry.name):
+                if deadline is not None:
+                    deadline.on_mysql(target, "target")  # the client may be what blocks
                 digest.update(chunk)
                 compressed += len(chunk)
                 view = memoryview(chunk)
@@ -226,11 +254,14 @@ def stream_into_staging(
                     if data:
                         uncompressed += len(data)
                         tail = (tail + data[-512:])[-512:]
-                        client.write(data)
+                        client.write(definers.feed(data))
+                if deadline is not None:
+                    deadline.on_blob()  # the next chunk comes from storage
                 if on_progress is not None:
                     on_progress(len(chunk))
+            client.write(definers.flush())
         except BrokenPipeError:
-            raise IntegrityError(f"the mariadb client stopped: {client.error()}") from None
+            raise IntegrityError(f"the mysql client stopped: {client.error()}") from None
         # Checks that need the whole stream; the staging database is discarded if any fails.
         if expected_sha and digest.hexdigest() != expected_sha:
             raise IntegrityError(
@@ -242,7 +273,7 @@ def stream_into_staging(
             raise IntegrityError("the dump inside ends before '-- Dump completed' (partial dump)")
         status = client.finish()
         if status != 0:
-            raise IntegrityError(f"the mariadb client failed ({status}): {client.error()}")
+            raise IntegrityError(f"the mysql client failed ({status}): {client.error()}")
     return compressed, uncompressed
 
 
@@ -280,11 +311,11 @@ def _prefetch(container: ContainerClient, name: str) -> Iterator[bytes]:
 
 
 class _ClientProcess:
-    """``mariadb`` reading SQL on stdin; killed (not left running) if the restore aborts."""
+    """``mysql``/``mariadb`` reading SQL on stdin; killed (not left running) if the restore aborts."""
 
-    def __init__(self, defaults: Any, database: str) -> None:
+    def __init__(self, defaults: Any, database: str, flavour: ServerFlavour) -> None:
         self.argv = [
-            find_binary("mariadb"),
+            client_binary(flavour),
             f"--defaults-extra-file={defaults}",
             "--binary-mode",
             "--batch",
@@ -338,29 +369,19 @@ class _ClientProcess:
                 self.process.stdin.close()
 
 
-def swap_into_place(target: MySQLDsn, staging: str, database: str) -> None:
-    """One RENAME TABLE moves the old tables out and the restored ones in, atomically."""
-    previous = f"{database}__drctl_previous"
-    _drop_database(target, previous)
-    _execute(target, f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    _execute(target, f"CREATE DATABASE `{previous}`")
-    renames = [f"`{database}`.`{t}` TO `{previous}`.`{t}`" for t in base_tables(target, database)]
-    renames += [f"`{staging}`.`{t}` TO `{database}`.`{t}`" for t in base_tables(target, staging)]
-    if renames:
-        _execute(target, "RENAME TABLE " + ", ".join(renames))
-    _drop_database(target, previous)
-    _drop_database(target, staging)
-
-
-def _execute(target: MySQLDsn, statement: str) -> None:
-    conn = target.connect(database="")
+def _execute(target: MySQLDsn, statement: str) -> ServerFlavour:
+    """Run one statement; returns the server's flavour (it picks the client binary)."""
+    conn = remote.connect(target, "target")
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
+            cur.execute("SELECT VERSION()")
+            return ServerFlavour.from_version(str(cur.fetchone()[0]))
     finally:
         conn.close()
 
 
 def _drop_database(target: MySQLDsn, name: str) -> None:
+    # Best effort, on the way out of a failure: must not hide the original error.
     with contextlib.suppress(Exception):
         _execute(target, f"DROP DATABASE IF EXISTS `{name}`")

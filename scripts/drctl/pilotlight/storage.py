@@ -62,16 +62,19 @@ def resolve_container(
 
 
 def open_container(
-    connection_string: str, name: str, *, create: bool = False, retries: int = 3
+    connection_string: str, name: str, *, create: bool = False, retries: int = 2
 ) -> ContainerClient:
     # Few, quick retries: a backup that cannot reach storage should fail within seconds
-    # and let the next scheduled run try again, not hang for minutes.
-    # (The storage SDK's default policy starts backing off at 15 s.)
+    # and let the next scheduled run try again, not hang for minutes. (The storage
+    # SDK's default policy starts backing off at 15 s; with a 60 s read timeout and 3
+    # retries a silent endpoint held a command for ~260 s.) Worst case per call here:
+    # 3 attempts x (5 s connect + 20 s read) + backoff; the command's --timeout caps
+    # the total anyway.
     service = BlobServiceClient.from_connection_string(
         connection_string,
         retry_policy=ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=retries),
         connection_timeout=5,
-        read_timeout=60,
+        read_timeout=20,
         # The SDK's first GET is 32 MiB by default; 4 MiB pieces keep restores' memory flat.
         max_single_get_size=4 << 20,
         max_chunk_get_size=4 << 20,

@@ -1,11 +1,20 @@
-"""Row counts and CHECKSUM TABLE per table: the restore's proof, compared with the source."""
+"""The restore's proof: per table row counts + CHECKSUM TABLE, per object its definition.
+
+Tables alone are not enough: a restore that lost its views or stored procedures still
+has every table intact. Views, routines, triggers and events are compared by name and
+by a hash of their definition (schema names taken out, so a restore into a database of
+another name still compares equal).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from drctl.mysql_dsn import MySQLDsn
+from drctl.pilotlight import remote
 
 
 @dataclass(frozen=True)
@@ -17,37 +26,89 @@ class TableFingerprint:
         return asdict(self)
 
 
+@dataclass
+class SchemaPrint:
+    tables: dict[str, TableFingerprint] = field(default_factory=dict)
+    objects: dict[str, str] = field(default_factory=dict)  # "view v" → definition hash
+
+
+def _quoted(database: str, table: str) -> str:
+    return f"`{database.replace('`', '``')}`.`{table.replace('`', '``')}`"
+
+
+def _tables(cur: Any, database: str) -> list[str]:
+    cur.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
+        (database,),
+    )
+    return [str(row[0]) for row in cur.fetchall()]
+
+
 def base_tables(dsn: MySQLDsn, database: str) -> list[str]:
-    conn = dsn.connect(database="")
+    conn = remote.connect(dsn, "server")
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-                (database,),
-            )
-            return [str(row[0]) for row in cur.fetchall()]
+            return _tables(cur, database)
+    finally:
+        conn.close()
+
+
+def _table_prints(cur: Any, database: str) -> dict[str, TableFingerprint]:
+    result: dict[str, TableFingerprint] = {}
+    for table in _tables(cur, database):
+        cur.execute(f"SELECT COUNT(*) FROM {_quoted(database, table)}")
+        rows = int(cur.fetchone()[0])
+        cur.execute(f"CHECKSUM TABLE {_quoted(database, table)}")
+        checksum_row = cur.fetchone()
+        checksum = None if checksum_row[1] is None else int(checksum_row[1])
+        result[table] = TableFingerprint(rows=rows, checksum=checksum)
+    return result
+
+
+# information_schema keeps each object's body; views' bodies name their schema.
+_OBJECT_BODIES = (
+    ("view", "SELECT table_name, view_definition FROM information_schema.views "
+     "WHERE table_schema = %s"),
+    ("procedure", "SELECT routine_name, routine_definition FROM information_schema.routines "
+     "WHERE routine_schema = %s AND routine_type = 'PROCEDURE'"),
+    ("function", "SELECT routine_name, routine_definition FROM information_schema.routines "
+     "WHERE routine_schema = %s AND routine_type = 'FUNCTION'"),
+    ("trigger", "SELECT trigger_name, CONCAT_WS(' ', action_timing, event_manipulation, "
+     "event_object_table, action_order, action_statement) FROM information_schema.triggers "
+     "WHERE trigger_schema = %s"),
+    ("event", "SELECT event_name, CONCAT_WS(' ', event_definition, interval_value, "
+     "interval_field, status) FROM information_schema.events WHERE event_schema = %s"),
+)  # fmt: skip
+
+
+def _object_prints(cur: Any, database: str) -> dict[str, str]:
+    schema_name = re.compile(re.escape(f"`{database}`."))
+    prints = {}
+    for kind, query in _OBJECT_BODIES:
+        cur.execute(query, (database,))
+        for name, body in cur.fetchall():
+            text = schema_name.sub("", str(body or ""))
+            prints[f"{kind} {name}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return prints
+
+
+def schema_print(dsn: MySQLDsn, database: str, *, role: str = "server") -> SchemaPrint:
+    conn = remote.connect(dsn, role)
+    try:
+        with conn.cursor() as cur:
+            return SchemaPrint(_table_prints(cur, database), _object_prints(cur, database))
     finally:
         conn.close()
 
 
 def fingerprints(dsn: MySQLDsn, database: str) -> dict[str, TableFingerprint]:
-    result: dict[str, TableFingerprint] = {}
-    tables = base_tables(dsn, database)
-    conn = dsn.connect(database="")
+    conn = remote.connect(dsn, "server")
     try:
         with conn.cursor() as cur:
-            for table in tables:
-                quoted = f"`{database.replace('`', '``')}`.`{table.replace('`', '``')}`"
-                cur.execute(f"SELECT COUNT(*) FROM {quoted}")
-                rows = int(cur.fetchone()[0])
-                cur.execute(f"CHECKSUM TABLE {quoted}")
-                checksum_row = cur.fetchone()
-                checksum = None if checksum_row[1] is None else int(checksum_row[1])
-                result[table] = TableFingerprint(rows=rows, checksum=checksum)
+            return _table_prints(cur, database)
     finally:
         conn.close()
-    return result
 
 
 def differences(
@@ -65,4 +126,16 @@ def differences(
                 f"{table}: rows {restored[table].rows} vs {source[table].rows}, "
                 f"checksum {restored[table].checksum} vs {source[table].checksum}"
             )
+    return problems
+
+
+def object_differences(restored: dict[str, str], source: dict[str, str]) -> list[str]:
+    problems = []
+    for key in sorted(set(restored) | set(source)):
+        if key not in restored:
+            problems.append(f"{key}: missing from the restore")
+        elif key not in source:
+            problems.append(f"{key}: not in the source")
+        elif restored[key] != source[key]:
+            problems.append(f"{key}: definition differs from the source")
     return problems

@@ -1,0 +1,182 @@
+"""Views, routines, triggers and events: read from one database, recreated in another.
+
+The restore loads into a staging database and swaps base tables in with one atomic
+``RENAME TABLE``. Nothing else travels that way: a table with a trigger cannot be
+renamed into another schema (error 1435 "Trigger in wrong schema"), a view cannot move
+schemas at all (1450), and routines and events belong to their schema. So their
+definitions are read back from staging (``SHOW CREATE`` from a session whose current
+database is staging prints them without the schema name) and created in the target.
+
+DEFINERs: creating an object whose DEFINER is another account needs SUPER (or SET USER),
+which no managed MySQL grants (Azure Flexible Server, RDS: error 1227). Every DEFINER
+clause is dropped, so the restoring account becomes the definer; see ``strip_definer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# `user`@`host`, 'user'@'host', user@host, a role without @host, or CURRENT_USER[()].
+_DEFINER = re.compile(
+    rb"DEFINER\s*=\s*(?:CURRENT_USER(?:\(\))?|(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[\w.$-]+)"
+    rb"(?:\s*@\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[\w.%:$-]+))?)\s*",
+    re.IGNORECASE,
+)
+_DATA_LINE = b"INSERT INTO "
+
+
+def strip_definer(statement: bytes) -> bytes:
+    return _DEFINER.sub(b"", statement)
+
+
+class DefinerFilter:
+    """Drops DEFINER clauses from a dump as it streams by, line by line.
+
+    Data lines (``INSERT INTO``) are passed through untouched: a value that happens to
+    contain "DEFINER=" is data. mysqldump escapes newlines inside values, so a line
+    never mixes data and DDL.
+    """
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self.rewritten = 0
+
+    def feed(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        block = self._pending + data if self._pending else bytes(data)
+        cut = block.rfind(b"\n") + 1
+        self._pending = block[cut:]
+        return self._filter(block[:cut])
+
+    def flush(self) -> bytes:
+        rest, self._pending = self._pending, b""
+        return self._filter(rest)
+
+    def _filter(self, block: bytes) -> bytes:
+        # mysqldump and SHOW CREATE spell the clause in capitals.
+        if b"DEFINER" not in block:
+            return block
+        lines = block.split(b"\n")
+        for index, line in enumerate(lines):
+            if line.startswith(_DATA_LINE) or b"DEFINER" not in line:
+                continue
+            lines[index], count = _DEFINER.subn(b"", line)
+            self.rewritten += count
+        return b"\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    kind: str  # VIEW | PROCEDURE | FUNCTION | TRIGGER | EVENT
+    name: str
+    create: str  # the CREATE statement, without schema name or DEFINER
+    sql_mode: str = ""
+    time_zone: str = ""  # events only: their schedule is read in this zone
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.lower()} {self.name}"
+
+    def drop(self) -> str:
+        return f"DROP {self.kind} IF EXISTS {quote(self.name)}"
+
+
+def quote(identifier: str) -> str:
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+_LISTS = {
+    "VIEW": "SELECT table_name FROM information_schema.views WHERE table_schema = %s "
+    "ORDER BY table_name",
+    "PROCEDURE": "SELECT routine_name FROM information_schema.routines "
+    "WHERE routine_schema = %s AND routine_type = 'PROCEDURE' ORDER BY routine_name",
+    "FUNCTION": "SELECT routine_name FROM information_schema.routines "
+    "WHERE routine_schema = %s AND routine_type = 'FUNCTION' ORDER BY routine_name",
+    # Several triggers on one table and event fire in ACTION_ORDER: keep that order.
+    "TRIGGER": "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = %s "
+    "ORDER BY event_object_table, action_timing, event_manipulation, action_order",
+    "EVENT": "SELECT event_name FROM information_schema.events WHERE event_schema = %s "
+    "ORDER BY event_name",
+}
+# SHOW CREATE <kind>: (column of the statement, column of its sql_mode or None).
+_SHOW = {
+    "VIEW": (1, None),
+    "PROCEDURE": (2, 1),
+    "FUNCTION": (2, 1),
+    "TRIGGER": (2, 1),
+    "EVENT": (3, 1),
+}
+KINDS = tuple(_LISTS)
+
+
+def names(cur: Any, database: str) -> list[tuple[str, str]]:
+    """(kind, name) of every non-table object of ``database``."""
+    found = []
+    for kind, query in _LISTS.items():
+        cur.execute(query, (database,))
+        found += [(kind, str(row[0])) for row in cur.fetchall()]
+    return found
+
+
+def read_objects(conn: Any, database: str) -> list[SchemaObject]:
+    """Definitions of every view, routine, trigger and event, in a creatable order.
+
+    ``conn`` must have ``database`` as its current database, so that SHOW CREATE leaves
+    the schema name out and the statements create the objects wherever they are run.
+    """
+    objects = []
+    with conn.cursor() as cur:
+        cur.execute(f"USE {quote(database)}")
+        for kind, name in names(cur, database):
+            cur.execute(f"SHOW CREATE {kind} {quote(name)}")
+            row = cur.fetchone()
+            statement_col, mode_col = _SHOW[kind]
+            create = strip_definer(str(row[statement_col]).encode()).decode()
+            mode = str(row[mode_col]) if mode_col is not None else ""
+            zone = str(row[2]) if kind == "EVENT" else ""
+            objects.append(SchemaObject(kind, name, create, mode, zone))
+    return objects
+
+
+def drop_objects(conn: Any, database: str, objects: list[SchemaObject]) -> None:
+    with conn.cursor() as cur:
+        cur.execute(f"USE {quote(database)}")
+        for obj in objects:
+            cur.execute(obj.drop())
+
+
+def create_objects(conn: Any, database: str, objects: list[SchemaObject]) -> None:
+    """Create ``objects`` in ``database``; views retried until their dependencies exist."""
+    with conn.cursor() as cur:
+        cur.execute(f"USE {quote(database)}")
+        cur.execute("SELECT @@SESSION.sql_mode, @@SESSION.time_zone")
+        session_mode, session_zone = cur.fetchone()
+        views = [o for o in objects if o.kind == "VIEW"]
+        _create_views(cur, views)
+        for obj in objects:
+            if obj.kind == "VIEW":
+                continue
+            # A routine, trigger or event behaves by the sql_mode it was created under.
+            cur.execute("SET SESSION sql_mode = %s", (obj.sql_mode,))
+            if obj.time_zone:
+                cur.execute("SET SESSION time_zone = %s", (obj.time_zone,))
+            cur.execute(obj.create)
+        cur.execute("SET SESSION sql_mode = %s, time_zone = %s", (session_mode, session_zone))
+
+
+def _create_views(cur: Any, views: list[SchemaObject]) -> None:
+    # A view may select from another view: create in passes until none is left.
+    pending = list(views)
+    while pending:
+        failed: list[tuple[SchemaObject, Exception]] = []
+        for view in pending:
+            try:
+                cur.execute(view.create)
+            except Exception as exc:  # the view it reads may come later in this pass
+                failed.append((view, exc))
+        if len(failed) == len(pending):
+            raise failed[0][1]
+        pending = [view for view, _exc in failed]
