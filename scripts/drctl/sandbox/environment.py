@@ -39,6 +39,9 @@ class WarmStandby:
     tokyo_db: MariaDBServer
     seoul_app: AppProcess
     tokyo_app: AppProcess
+    # The Seoul database rebuilt as a replica of Tokyo for failback (it outlives the
+    # failback process, as an RDS instance would).
+    seoul_rebuilt: MariaDBServer | None = None
 
 
 @dataclass
@@ -57,11 +60,12 @@ class SandboxEnvironment:
 
     # --- shared -----------------------------------------------------------------
 
-    def start_shared(self) -> None:
+    def start_shared(self, *, with_azurite: bool = True) -> None:
         self.moto = MotoServer(self.supervisor)
         self.moto.start()
-        self.azurite = AzuriteServer(self.supervisor, self.workdir / "azurite")
-        self.azurite.start()
+        if with_azurite:  # only the pilot-light scenario needs Blob storage
+            self.azurite = AzuriteServer(self.supervisor, self.workdir / "azurite")
+            self.azurite.start()
         self.aws = SandboxClientFactory(self.moto.endpoint)
         route53 = self.aws.client("route53", ROUTE53_REGION)
         zone = route53.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex)
@@ -96,7 +100,8 @@ class SandboxEnvironment:
             KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        self.backup_container()
+        if with_azurite:
+            self.backup_container()
 
     def dns_switch(self, stack: str) -> Route53DnsSwitch:
         assert self.aws is not None
@@ -166,7 +171,7 @@ class SandboxEnvironment:
 
     def outputs(self) -> dict[str, Any]:
         """The stacks' output shape (DESIGN "Stack outputs"), pointing at the stand-ins."""
-        assert self.moto is not None and self.azurite is not None
+        assert self.moto is not None
 
         def app_url(region: str) -> str:
             app = self.apps.get(region)
@@ -219,7 +224,7 @@ class SandboxEnvironment:
                 "resource_group_name": "drstack-sandbox",
                 "storage_account_name": AZURITE_ACCOUNT,
                 "backup_container": DEFAULT_CONTAINER,
-                "blob_endpoint": self.azurite.blob_endpoint,
+                "blob_endpoint": self.azurite.blob_endpoint if self.azurite else "",
                 "health_check_id": self.health_checks.get("azure-pilot", ""),
                 "failover_switch_id": self.switches.get("azure-pilot", ""),
                 "record_fqdn": record,

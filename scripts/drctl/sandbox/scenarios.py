@@ -196,12 +196,18 @@ def _failover_context(
         # and the Seoul app redeployed against it.
         seoul = env.new_database("seoul")
         seoul.replicate_from(tokyo)
+        ws.seoul_rebuilt = seoul
         ws.seoul_app.repoint(seoul.app_dsn(DATABASE))
         return seoul
 
     scaler = SandboxScaler({"tokyo-app": ws.tokyo_app})
     return FailoverContext(
-        database=MariaDbDatabase(ws.tokyo_db, source=ws.seoul_db, make_reverse=rebuild_seoul),
+        database=MariaDbDatabase(
+            ws.tokyo_db,
+            source=ws.seoul_db,
+            make_reverse=rebuild_seoul,
+            find_reverse=lambda: ws.seoul_rebuilt,
+        ),
         dns=env.dns_switch("tokyo"),
         lock=env.lock(),
         scaler=scaler,
