@@ -343,6 +343,13 @@ _FAILBACK_TOGGLES = {
 }
 
 
+def config_toggles(kind: str, strategy: str = "warm-standby") -> list[tuple[str, str]]:
+    """The ``drstack:`` toggles (in order) that make IaC match a completed failover/failback."""
+    if kind == "failover":
+        return [(f"drstack:{key}", "true") for key in _FAILOVER_TOGGLES[strategy]]
+    return [(f"drstack:{key}", "false") for key in _FAILBACK_TOGGLES[strategy]]
+
+
 def failover_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
     return [
         f"pulumi config set drstack:{key} true -s {dr_stack}" for key in _FAILOVER_TOGGLES[strategy]
