@@ -18,6 +18,7 @@ from typing import Any
 from azure.storage.blob import ContainerClient
 
 from drctl.failover.lock import DynamoDbLock
+from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, DEFAULT_CONTAINER, open_container
 from drctl.sandbox.app_process import DATABASE, AppProcess
@@ -30,6 +31,7 @@ ACCOUNT = "000000000000"
 REGIONS = {"seoul": "ap-northeast-2", "tokyo": "ap-northeast-1", "azure": "koreacentral"}
 ROUTE53_REGION = "us-east-1"
 LOCK_TABLE = "drstack-failover-lock"
+PRIMARY_DB_ID = "seoul-db"
 ZONE = "portforge.sandbox"
 
 
@@ -49,6 +51,7 @@ class SandboxEnvironment:
     workdir: Path
     supervisor: ProcessSupervisor
     moto: MotoServer | None = None
+    primary_moto: MotoServer | None = None  # Seoul's own AWS API (region-dark scenario)
     azurite: AzuriteServer | None = None
     aws: SandboxClientFactory | None = None
     health_checks: dict[str, str] = field(default_factory=dict)  # DR stack -> probe id
@@ -123,6 +126,39 @@ class SandboxEnvironment:
         if holder is not None:
             self.lock().release(holder.owner)
 
+    # --- the primary region's AWS API ------------------------------------------
+
+    def start_primary_aws(self) -> MotoServer:
+        """Serve Seoul's AWS APIs from their own moto server, so Seoul can go dark alone.
+
+        It holds what the runbook could ask Seoul about: the primary RDS instance.
+        """
+        assert self.aws is not None
+        server = MotoServer(self.supervisor)
+        server.start()
+        self.primary_moto = server
+        self.aws.region_endpoints[REGIONS["seoul"]] = server.endpoint
+        rds = self.aws.client("rds", REGIONS["seoul"])
+        rds.create_db_instance(
+            DBInstanceIdentifier=PRIMARY_DB_ID,
+            Engine="mysql",
+            DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword=uuid.uuid4().hex,  # moto's record only; never used
+        )
+        return server
+
+    def primary_probe(self) -> PrimaryRegionProbe:
+        assert self.aws is not None
+        seoul_app = self.apps.get("seoul")
+        return PrimaryRegionProbe(
+            self.aws.client("rds", REGIONS["seoul"]),
+            PRIMARY_DB_ID,
+            seoul_app.url if seoul_app else None,
+            http_timeout_seconds=1.0,
+        )
+
     # --- regions ----------------------------------------------------------------
 
     def new_database(self, name: str) -> MariaDBServer:
@@ -162,6 +198,11 @@ class SandboxEnvironment:
         for server in self.servers:
             server.remove()
         self.servers.clear()
+        if self.primary_moto is not None:
+            self.primary_moto.stop()
+            self.primary_moto = None
+            if self.aws is not None:
+                self.aws.region_endpoints.clear()
 
     def stop(self) -> None:
         self.teardown_regions()
@@ -197,6 +238,11 @@ class SandboxEnvironment:
                 "kubeconfig": "",
                 "db_endpoint": f"127.0.0.1:{seoul_db.port}" if seoul_db else "",
                 **aws_extras,
+                **(
+                    {"aws_endpoint_url": self.primary_moto.endpoint}
+                    if self.primary_moto is not None
+                    else {}
+                ),
             },
             "tokyo": {
                 "region": REGIONS["tokyo"],
