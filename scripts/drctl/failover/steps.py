@@ -320,7 +320,7 @@ def observe_primary(ctx: FailoverContext, state: RunState) -> str:
         seen = call_with_deadline(probe.observe, limit, f"{ctx.primary_stack} region")
     except Exception as exc:
         raise SkipStep(
-            f"{ctx.primary_stack} region unreachable, gave up after {limit:g}s ({exc}); "
+            f"{ctx.primary_stack} region unreachable (looked for at most {limit:g}s): {exc}; "
             "best effort after the failover acted, nothing waited on it"
         ) from exc
     return (
