@@ -142,3 +142,19 @@ def test_cli_takeover_asks_names_both_owners_and_releases(
     assert "TAKEN OVER from failover-tokyo-dead" in lock_event["detail"]
     assert report["run_id"] in lock_event["detail"]
     assert lock.holder() is None
+
+
+def test_lock_needs_only_the_lambda_roles_actions(dr_world: DrWorld) -> None:
+    """components/failover_automation.py grants GetItem/PutItem/DeleteItem on the lock
+    table; the heartbeat and takeover must not need more (UpdateItem would be denied)."""
+    dynamodb = dr_world.client("dynamodb", TOKYO)
+    operations: set[str] = set()
+    dynamodb.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: operations.add(model.name)
+    )
+    lock = DynamoDbLock(dynamodb, LOCK_TABLE)
+    assert lock.acquire("a", 60) and lock.renew("a", 60)
+    assert lock.take_over("b", "a", 60) and not lock.renew("a", 60)
+    lock.holder()
+    lock.release("b")
+    assert operations == {"GetItem", "PutItem", "DeleteItem"}

@@ -80,16 +80,20 @@ class DynamoDbLock:
         )
 
     def renew(self, owner: str, ttl_seconds: int) -> bool:
+        # Read + conditional PutItem rather than UpdateItem: the automated-failover
+        # Lambda's role grants exactly GetItem/PutItem/DeleteItem on the lock table.
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"lock_id": {"S": self._lock_name}}, ConsistentRead=True
+        ).get("Item")
+        if not item or item["owner"]["S"] != owner:
+            return False
+        item["expires_at"] = {"N": str(int(self._clock() + ttl_seconds))}
         return self._conditional(
-            self._dynamodb.update_item,
-            Key={"lock_id": {"S": self._lock_name}},
-            UpdateExpression="SET expires_at = :expires",
+            self._dynamodb.put_item,
+            Item=item,
             ConditionExpression="#owner = :owner",
             ExpressionAttributeNames={"#owner": "owner"},
-            ExpressionAttributeValues={
-                ":expires": {"N": str(int(self._clock() + ttl_seconds))},
-                ":owner": {"S": owner},
-            },
+            ExpressionAttributeValues={":owner": {"S": owner}},
         )
 
     def take_over(
