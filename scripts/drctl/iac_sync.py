@@ -8,6 +8,13 @@ replica (RDS cannot re-attach a standalone instance as a replica;
 terraform-provider-aws #4419): the instance must be *replaced*, so the update names it
 with ``--replace URN``.
 
+Region dark: a plain ``up --refresh`` would also refresh the DR stack's resources in
+the primary region (replication rules on Seoul buckets, the table replica), which
+fails or hangs while Seoul is down. So refresh and update are limited with
+``--target`` to the resources the toggles change (found by synthesizing the stack
+offline before and after); ``up --refresh --target`` refreshes only the targets
+(pulumi/pulumi#4174).
+
 With the Pulumi CLI on PATH this runs through the Automation API
 (``pulumi.automation``: select the stack, set the toggles, ``up`` with refresh and
 replace). Without it, it prints the exact commands. ``--dry-run`` prints them too;
@@ -16,9 +23,10 @@ anything else needs ``--yes``.
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +36,7 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl.failover.steps import config_toggles
-from drctl.synth import PROJECT_DIR, load_stack_file, synthesize
+from drctl.synth import PROJECT_DIR, Synthesis, load_stack_file, synthesize
 
 EXIT_NOT_APPLIED = 3  # commands printed, nothing changed: the Pulumi CLI is missing
 RDS_INSTANCE = "aws:rds/instance:Instance"
@@ -43,12 +51,14 @@ class SyncPlan:
     stack: str
     after: str  # "failover" or "failback"
     config: list[tuple[str, str]]
+    targets: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def commands(self) -> list[str]:
         lines = [f"pulumi config set {key} {value} -s {self.stack}" for key, value in self.config]
         up = f"pulumi up --refresh -s {self.stack}"
+        up += "".join(f" --target {shlex.quote(urn)}" for urn in self.targets)
         up += "".join(f" --replace {shlex.quote(urn)}" for urn in self.replace)
         return [*lines, up]
 
@@ -58,21 +68,41 @@ class SyncPlan:
             "after": self.after,
             "config": dict(self.config),
             "refresh": True,
+            "targets": self.targets,
             "replace": self.replace,
             "commands": self.commands(),
             "notes": self.notes,
         }
 
 
-def replica_urn(stack: str, project_dir: Path = PROJECT_DIR) -> str:
-    """The URN of the stack's RDS read replica, from the offline synthesis of the
-    stack as failback leaves it (toggles off): the instance that has a source."""
-    syn = synthesize(
-        stack, ["promote_replica=false", "force_failover=false"], project_dir=project_dir
-    )
+def _overrides(toggles: list[tuple[str, str]]) -> list[str]:
+    return [f"{key.split(':', 1)[1]}={value}" for key, value in toggles]
+
+
+def _synth(
+    stack: str, toggles: list[tuple[str, str]], extra: Sequence[str], project_dir: Path
+) -> Synthesis:
+    return synthesize(stack, [*extra, *_overrides(toggles)], project_dir=project_dir)
+
+
+def changed_urns(before: Synthesis, after: Synthesis) -> list[str]:
+    """Resources the toggles create, delete or change: the only ones to refresh/update."""
+
+    def shape(syn: Synthesis) -> dict[str, str]:
+        return {
+            r.urn: json.dumps([r.type, r.inputs], sort_keys=True, default=str)
+            for r in syn.resources
+        }
+
+    old, new = shape(before), shape(after)
+    return sorted(urn for urn in old.keys() | new.keys() if old.get(urn) != new.get(urn))
+
+
+def replica_urn(syn: Synthesis) -> str:
+    """The RDS read replica (the instance that has a source) in the toggles-off synthesis."""
     replicas = [r.urn for r in syn.of_type(RDS_INSTANCE) if r.inputs.get("replicateSourceDb")]
     if len(replicas) != 1:
-        raise SyncError(f"stack {stack}: expected one RDS read replica, found {replicas}")
+        raise SyncError(f"stack {syn.stack}: expected one RDS read replica, found {replicas}")
     return replicas[0]
 
 
@@ -81,17 +111,25 @@ def build_plan(
     after: str,
     *,
     replace_urn: str | None = None,
+    overrides: Sequence[str] = (),
     project_dir: Path = PROJECT_DIR,
 ) -> SyncPlan:
+    """``overrides`` (``key=value``, as ``drctl preview --set``) only feed the offline
+    synthesis that finds the URNs; the stack's real config is what `pulumi up` uses."""
     strategy = str(load_stack_file(stack, project_dir).get("drstack:strategy", "warm-standby"))
     toggles = config_toggles(after, strategy)
+    undone = config_toggles("failback" if after == "failover" else "failover", strategy)
+    before = _synth(stack, undone, overrides, project_dir)
+    now = _synth(stack, toggles, overrides, project_dir)
+    targets = changed_urns(before, now)
     if after == "failover" or strategy != "warm-standby":
-        return SyncPlan(stack, after, toggles)
-    urn = replace_urn or replica_urn(stack, project_dir)
+        return SyncPlan(stack, after, toggles, targets=targets)
+    urn = replace_urn or replica_urn(now)
     return SyncPlan(
         stack,
         after,
         toggles,
+        targets=sorted({*targets, urn}),
         replace=[urn],
         notes=[
             "the promoted DR instance is deleted and a new read replica of the primary is "
@@ -117,7 +155,12 @@ def apply_plan(plan: SyncPlan, work_dir: Path, say: Callable[[str], None]) -> st
         stack = auto.select_stack(stack_name=plan.stack, work_dir=str(work_dir))
         for key, value in plan.config:
             stack.set_config(key, auto.ConfigValue(value=value))
-        result = stack.up(refresh=True, replace=plan.replace or None, on_output=say)
+        result = stack.up(
+            refresh=True,
+            target=plan.targets or None,
+            replace=plan.replace or None,
+            on_output=say,
+        )
     except auto.CommandError as exc:
         detail = " ".join(str(exc).split())
         raise SyncError(f"pulumi failed on stack {plan.stack}: {detail[:400]}") from exc
@@ -132,6 +175,13 @@ def register(app: typer.Typer) -> None:
         replace_urn: Annotated[
             str | None, typer.Option(help="URN to replace (default: the stack's replica).")
         ] = None,
+        overrides: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--set",
+                help="key=value for the offline synthesis that finds the URNs (repeatable).",
+            ),
+        ] = None,
         work_dir: Annotated[Path, typer.Option(help="The Pulumi project directory.")] = PROJECT_DIR,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
         dry_run: Annotated[
@@ -144,7 +194,13 @@ def register(app: typer.Typer) -> None:
             support.fail(f"--after {after!r} is invalid: use failover or failback")
         out, progress = support.consoles(as_json)
         try:
-            plan = build_plan(stack, after, replace_urn=replace_urn, project_dir=work_dir)
+            plan = build_plan(
+                stack,
+                after,
+                replace_urn=replace_urn,
+                overrides=overrides or (),
+                project_dir=work_dir,
+            )
         except Exception as exc:  # ConfigError, SyncError: one line naming the stack
             support.fail(f"iac-sync {stack}: {exc}")
         mode = "dry-run" if dry_run else "automation-api" if pulumi_cli_available() else "manual"

@@ -23,6 +23,14 @@ REPLICA_URN = (
     "urn:pulumi:tokyo::drstack::drstack:rds_replica:RdsReplica"
     "$aws:rds/instance:Instance::dr-db-instance"
 )
+SWITCH_URN = (
+    "urn:pulumi:tokyo::drstack::drstack:route53_failover:Route53Failover"
+    "$aws:route53/healthCheck:HealthCheck::dns-failover-switch"
+)
+
+
+def flag_values(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == flag]
 
 
 @pytest.fixture
@@ -75,6 +83,9 @@ def test_after_failover_sets_toggles_then_up_with_refresh(fake_pulumi: Path) -> 
     ]
     up = next(a for a in argv if a[0] == "up")
     assert "--refresh" in up and "--replace" not in up
+    # Region dark: only what the toggles change (both in Tokyo/global) is refreshed and
+    # updated; nothing of the stack that lives in Seoul is read.
+    assert sorted(flag_values(up, "--target")) == sorted([REPLICA_URN, SWITCH_URN])
     assert up[up.index("--stack") + 1] == "tokyo"
     assert all(a[a.index("--stack") + 1] == "tokyo" for a in acting if "--stack" in a)
 
@@ -90,7 +101,8 @@ def test_after_failback_replaces_the_promoted_replica(fake_pulumi: Path) -> None
     assert sets == ["drstack:promote_replica", "drstack:force_failover"]
     up = next(a for a in argv if a[0] == "up")
     assert "--refresh" in up
-    assert up[up.index("--replace") + 1] == REPLICA_URN
+    assert flag_values(up, "--replace") == [REPLICA_URN]
+    assert sorted(flag_values(up, "--target")) == sorted([REPLICA_URN, SWITCH_URN])
     assert any("deletion protection" in note for note in report["notes"])
 
 
@@ -113,7 +125,8 @@ def test_without_the_cli_prints_the_exact_commands(monkeypatch: pytest.MonkeyPat
     assert "Pulumi CLI not found on PATH: nothing changed" in text
     assert "pulumi config set drstack:promote_replica false -s tokyo" in text
     assert "pulumi config set drstack:force_failover false -s tokyo" in text
-    assert f"pulumi up --refresh -s tokyo --replace '{REPLICA_URN}'" in " ".join(text.split())
+    up = f"pulumi up --refresh -s tokyo --target '{REPLICA_URN}' --target '{SWITCH_URN}'"
+    assert f"{up} --replace '{REPLICA_URN}'" in " ".join(text.split())
 
 
 def test_dry_run_prints_and_calls_nothing(fake_pulumi: Path) -> None:
@@ -139,10 +152,28 @@ def test_yes_is_required_and_bad_input_is_named(fake_pulumi: Path) -> None:
 def test_pilot_light_failback_has_no_replica_to_replace() -> None:
     from drctl.iac_sync import build_plan
 
-    plan = build_plan("azure-pilot", "failback", project_dir=PROJECT_DIR)
+    from ..pilot_light.conftest import PREPARED, synth
+
+    plan = build_plan("azure-pilot", "failback", overrides=PREPARED, project_dir=PROJECT_DIR)
     assert plan.replace == []
+    # The emergency site is what the toggles remove: all of it is targeted; the
+    # always-on part and anything on the Seoul side is not.
+    assert any("azure-native:dbformysql:Server" in urn for urn in plan.targets)
+    seoul_side = {r.urn for r in synth(*PREPARED).resources if r.name.startswith("backup-")}
+    assert seoul_side and not seoul_side & set(plan.targets)  # the Seoul-side backup job
     assert [key for key, _ in plan.config] == [
         "drstack:enable_petclinic",
         "drstack:force_failover",
         "drstack:emergency",
     ]
+
+
+def test_missing_emergency_config_is_named(fake_pulumi: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["iac-sync", "--after", "failover", "--stack", "azure-pilot", "--yes"]
+    )
+    assert result.exit_code == 2
+    assert "iac-sync azure-pilot: drstack:mysql_admin_password is missing" in " ".join(
+        result.output.split()
+    )
+    assert not fake_pulumi.exists()

@@ -174,4 +174,5 @@ def test_call_with_deadline_gives_up_with_the_right_message() -> None:
     never.set()
     assert call_with_deadline(lambda: 42, 1.0) == 42
     with pytest.raises(KeyError):
-        call_with_deadline(lambda: {}["missing"], 1.0)
+        empty: dict[str, int] = {}
+        call_with_deadline(lambda: empty["missing"], 1.0)

@@ -25,7 +25,8 @@ class PrimaryRegionProbe:
         self._http_timeout = http_timeout_seconds
 
     def _database(self) -> str:
-        instance = self._rds.describe_db_instances(DBInstanceIdentifier=self._instance_id)
+        rds: Any = self._rds
+        instance = rds.describe_db_instances(DBInstanceIdentifier=self._instance_id)
         return f"database {self._instance_id} {instance['DBInstances'][0]['DBInstanceStatus']}"
 
     def _app(self) -> str:
