@@ -113,6 +113,10 @@ def _execute(
             for line in plan:
                 out.print(f"  {escape(line)}", highlight=False)
         return
+    try:  # a bad --resume is refused before anything is asked or called
+        state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
+    except RunNotResumableError as exc:
+        support.fail(str(exc))
     if not yes:
         for line in plan:
             progress.print(f"  {escape(line)}", highlight=False)
@@ -140,10 +144,6 @@ def _execute(
         )
     except (OutputsError, ValueError) as exc:
         support.fail(str(exc))
-    try:
-        state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
-    except RunNotResumableError as exc:
-        support.fail(str(exc))
     if not resume:
         _point_at_unfinished(kind, state_dir, state, say)
     steps = failback_steps() if kind == "failback" else failover_steps()
@@ -161,7 +161,7 @@ def _execute(
         else failover_config_commands(options.dr_stack, context.strategy)
     )
     result: dict[str, Any] = {
-        "run": name,
+        "run": state.name,
         "run_id": state.run_id,
         "kind": kind,
         "status": "completed" if error is None else "failed",
