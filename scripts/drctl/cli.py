@@ -22,6 +22,7 @@ COMMANDS: Mapping[str, str] = {
     "status": "drctl.status_command",
     "failover": "drctl.failover_command",
     "failback": "drctl.failover_command",
+    "iac-sync": "drctl.iac_sync",
     "report": "drctl.report_command",
     "backup": "drctl.pilotlight.commands",
     "restore": "drctl.pilotlight.commands",

@@ -12,7 +12,13 @@ from drctl import command_support as support
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
 from drctl.failover.protocols import Scaler
 from drctl.failover.runner import StepFailed, run_steps
-from drctl.failover.state import DEFAULT_STATE_DIR, RunInProgressError, RunState
+from drctl.failover.state import (
+    DEFAULT_STATE_DIR,
+    RunInProgressError,
+    RunNotResumableError,
+    RunState,
+    unfinished_runs,
+)
 from drctl.failover.steps import (
     LagGuardError,
     LockHeldError,
@@ -53,6 +59,43 @@ _READ_ONLY_STEPS = {"preflight", "replica_lag_guard"}
 StateDirOpt = Annotated[
     Path, typer.Option("--state-dir", help="Where run state is kept (resume after a crash).")
 ]
+ResumeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--resume",
+        metavar="RUN",
+        help="Continue this unfinished run (its id is printed when a run stops). "
+        "Without it, every invocation is a new run.",
+    ),
+]
+TakeOverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--take-over-lock",
+        metavar="RUN",
+        help="Displace this (dead) run as lock holder; asks for confirmation unless --yes.",
+    ),
+]
+
+
+def _open_run(
+    kind: str, state_dir: Path, prefix: str, resume: str | None, params: dict[str, Any]
+) -> RunState:
+    """A new run per event; an existing one only when --resume names it."""
+    if resume:
+        return RunState.resume(state_dir, resume, kind)
+    return RunState.create(state_dir, prefix, kind, params=params)
+
+
+def _point_at_unfinished(kind: str, state_dir: Path, current: RunState, say: Any) -> None:
+    for other in unfinished_runs(state_dir, kind):
+        if other.run_id == current.run_id:
+            continue
+        stopped = next((n for n, e in other.steps.items() if e.get("status") != "done"), "?")
+        say(
+            f"note: unfinished {kind} run {other.run_id} (stopped at '{stopped}') is left "
+            f"as it is; this is a new run. To continue that one instead: --resume {other.run_id}"
+        )
 
 
 def _execute(
@@ -65,10 +108,11 @@ def _execute(
     state_dir: Path,
     run_name: str | None,
     timeout: float | None = None,
+    resume: str | None = None,
 ) -> None:
     with support.time_limit(support.FAILOVER_TIMEOUT_SECONDS if timeout is None else timeout):
         _execute_in_time(
-            kind, options, outputs_path, as_json, dry_run, yes, state_dir, run_name, timeout
+            kind, options, outputs_path, as_json, dry_run, yes, state_dir, run_name, timeout, resume
         )
 
 
@@ -82,6 +126,7 @@ def _execute_in_time(
     state_dir: Path,
     run_name: str | None,
     timeout: float | None,
+    resume: str | None,
 ) -> None:
     out, progress = support.consoles(as_json)
     primary, dr = options.primary_stack, options.dr_stack
@@ -101,11 +146,23 @@ def _execute_in_time(
             for line in plan:
                 out.print(f"  {escape(line)}", highlight=False)
         return
+    try:  # a bad --resume is refused before anything is asked or called
+        state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
+    except RunNotResumableError as exc:
+        support.fail(str(exc))
     if not yes:
         for line in plan:
             progress.print(f"  {escape(line)}", highlight=False)
         if not typer.confirm(f"Run {kind} now?", default=False):
             support.fail("aborted by user", code=1)
+    holder = options.take_over_lock_from
+    if holder and not yes:
+        question = (
+            f"Take over the failover lock from run {holder}? Only if that run is certainly "
+            "dead: a live holder would keep changing things"
+        )
+        if not typer.confirm(question, default=False):
+            support.fail("lock takeover not confirmed", code=1)
 
     def say(message: str) -> None:
         progress.print(escape(message), highlight=False)
@@ -124,15 +181,13 @@ def _execute_in_time(
         )
     except (OutputsError, ValueError) as exc:
         support.fail(str(exc))
-    state = RunState.load_or_create(state_dir, name, kind, params={"dr_stack": options.dr_stack})
-    if state.finished:
-        say(f"run '{name}' already completed ({state.path}); nothing to do")
+    if not resume:
+        _point_at_unfinished(kind, state_dir, state, say)
     steps = failback_steps() if kind == "failback" else failover_steps()
     error: StepFailed | None = None
     try:
-        if not state.finished:
-            with progress.status(f"{kind} in progress…"):
-                run_steps(steps, context, state, progress=say)
+        with progress.status(f"{kind} {state.run_id} in progress…"):
+            run_steps(steps, context, state, progress=say)
     except RunInProgressError as exc:
         support.fail(str(exc), code=EXIT_REFUSED)
     except StepFailed as exc:
@@ -143,7 +198,7 @@ def _execute_in_time(
         else failover_config_commands(options.dr_stack, context.strategy)
     )
     result: dict[str, Any] = {
-        "run": name,
+        "run": state.name,
         "run_id": state.run_id,
         "kind": kind,
         "status": "completed" if error is None else "failed",
@@ -165,11 +220,15 @@ def _execute_in_time(
     if as_json:
         support.print_json(result)
     elif error is None:
-        out.print(f"[green]{kind} completed[/] — state {state.path}", highlight=False)
+        out.print(
+            f"[green]{kind} completed[/] — run {state.run_id}, state {state.path}",
+            highlight=False,
+        )
     else:
         out.print(
             f"[bold red]{kind} stopped at step '{error.step}':[/] {escape(str(error.cause))}\n"
-            f"Fix the cause and rerun the same command: it resumes from '{error.step}'.",
+            f"Fix the cause and rerun with --resume {state.run_id}: it continues from "
+            f"'{error.step}'.",
             highlight=False,
         )
     if error is not None:
@@ -199,7 +258,7 @@ def _changes_so_far(state: RunState) -> str:
     changed = [s for s in state.steps if s not in _READ_ONLY_STEPS and state.is_done(s)]
     if not changed:
         return "nothing was changed"
-    return f"done so far: {', '.join(changed)}; rerun the same command to resume"
+    return f"done so far: {', '.join(changed)}; rerun with --resume {state.run_id} to continue"
 
 
 def register(app: typer.Typer) -> None:
@@ -222,8 +281,16 @@ def register(app: typer.Typer) -> None:
         promote_timeout: Annotated[float, typer.Option(help="Seconds.")] = 1800.0,
         health_timeout: Annotated[float, typer.Option(help="Seconds.")] = 300.0,
         state_dir: StateDirOpt = DEFAULT_STATE_DIR,
-        run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+        run_name: Annotated[
+            str | None, typer.Option(help="Prefix of the new run's id (state file).")
+        ] = None,
         timeout: TimeoutOpt = None,
+        resume: ResumeOpt = None,
+        take_over_lock: TakeOverOpt = None,
+        primary_timeout: Annotated[
+            float,
+            typer.Option(help="Seconds to look at the primary region, after acting only."),
+        ] = 5.0,
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -233,8 +300,21 @@ def register(app: typer.Typer) -> None:
             accept_data_loss=accept_data_loss,
             promote_timeout_seconds=promote_timeout,
             health_timeout_seconds=health_timeout,
+            primary_timeout_seconds=primary_timeout,
+            take_over_lock_from=take_over_lock,
         )
-        _execute("failover", options, outputs, as_json, dry_run, yes, state_dir, run_name, timeout)
+        _execute(
+            "failover",
+            options,
+            outputs,
+            as_json,
+            dry_run,
+            yes,
+            state_dir,
+            run_name,
+            timeout,
+            resume,
+        )
 
     @app.command("failback")
     def failback(
@@ -253,8 +333,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         sync_timeout: Annotated[float, typer.Option(help="Seconds to wait for sync.")] = 1800.0,
         state_dir: StateDirOpt = DEFAULT_STATE_DIR,
-        run_name: Annotated[str | None, typer.Option(help="Run name (state file).")] = None,
+        run_name: Annotated[
+            str | None, typer.Option(help="Prefix of the new run's id (state file).")
+        ] = None,
         timeout: TimeoutOpt = None,
+        resume: ResumeOpt = None,
+        take_over_lock: TakeOverOpt = None,
     ) -> None:
         """Fail back: reverse replication, wait for sync, DNS back, restore topology."""
         options = FailoverOptions(
@@ -263,5 +347,17 @@ def register(app: typer.Typer) -> None:
             max_lag_seconds=max_lag,
             reverse_replica_id=reverse_replica_id,
             sync_timeout_seconds=sync_timeout,
+            take_over_lock_from=take_over_lock,
         )
-        _execute("failback", options, outputs, as_json, dry_run, yes, state_dir, run_name, timeout)
+        _execute(
+            "failback",
+            options,
+            outputs,
+            as_json,
+            dry_run,
+            yes,
+            state_dir,
+            run_name,
+            timeout,
+            resume,
+        )

@@ -321,6 +321,18 @@ def dr_world(
     )
 
 
+@pytest.fixture
+def cli(dr_world: DrWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A CLI runner whose drctl talks to this test world (clients and scaler)."""
+    from typer.testing import CliRunner
+
+    from drctl import command_support, failover_command
+
+    monkeypatch.setattr(command_support, "make_client_factory", lambda: dr_world.factory)
+    monkeypatch.setattr(failover_command, "make_scaler", lambda outputs, options: dr_world.scaler)
+    return CliRunner()
+
+
 def make_ops_app() -> Any:
     """A Typer app with this toolkit's commands, registered the way cli.py does it.
 

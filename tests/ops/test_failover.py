@@ -31,13 +31,6 @@ pytestmark = pytest.mark.usefixtures("moto_promotion_clears_source")
 FAILOVER_STEP_NAMES = [step.name for step in failover_steps()]
 
 
-@pytest.fixture
-def cli(dr_world: DrWorld, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(command_support, "make_client_factory", lambda: dr_world.factory)
-    monkeypatch.setattr(failover_command, "make_scaler", lambda outputs, options: dr_world.scaler)
-    return CliRunner()
-
-
 def count_calls(factory: ClientFactory, service: str, region: str, operation: str) -> list[int]:
     counter = [0]
 
@@ -96,14 +89,20 @@ def test_failover_end_to_end(cli: CliRunner, dr_world: DrWorld) -> None:
     assert "secret-token" not in result.output
 
 
-def test_rerun_after_completion_does_nothing(cli: CliRunner, dr_world: DrWorld) -> None:
+def test_rerun_after_completion_is_a_new_run_that_checks_again(
+    cli: CliRunner, dr_world: DrWorld
+) -> None:
     dr_world.set_lag(1.0)
-    assert run_cli(cli, dr_world, "failover").exit_code == 0
+    first = run_cli(cli, dr_world, "failover", "--json")
+    assert first.exit_code == 0
     promotes = count_calls(dr_world.factory, "rds", TOKYO, "PromoteReadReplica")
-    again = run_cli(cli, dr_world, "failover")
+    again = run_cli(cli, dr_world, "failover", "--json")
     assert again.exit_code == 0, again.output
-    assert "already completed" in again.output
+    assert json.loads(again.stdout)["run_id"] != json.loads(first.stdout)["run_id"]
+    assert "already completed" not in again.output
+    # Still failed over: every step looked at the real state and found nothing to change.
     assert promotes[0] == 0
+    assert dr_world.switch_config()["Inverted"] is True
 
 
 class SimulatedCrash(BaseException):
@@ -172,10 +171,16 @@ class BarrierLock:
         self._inner = inner
         self._barrier = barrier
 
-    def acquire(self, owner: str, ttl_seconds: int, purpose: str = "") -> bool:
-        got = self._inner.acquire(owner, ttl_seconds, purpose)
+    def acquire(self, owner: str, ttl_seconds: int, purpose: str = "", holder: str = "") -> bool:
+        got = self._inner.acquire(owner, ttl_seconds, purpose, holder)
         self._barrier.wait(timeout=30)
         return got
+
+    def renew(self, owner: str, ttl_seconds: int) -> bool:
+        return self._inner.renew(owner, ttl_seconds)
+
+    def take_over(self, owner: str, previous: str, ttl_seconds: int, *args: Any) -> bool:
+        return self._inner.take_over(owner, previous, ttl_seconds, *args)
 
     def release(self, owner: str) -> None:
         self._inner.release(owner)
@@ -304,7 +309,9 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
 
     refused = run_cli(cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5")
     assert refused.exit_code == failover_command.EXIT_REFUSED, refused.output
-    assert "refusing to fail back" in " ".join(refused.output.split())
+    text = " ".join(refused.output.split())
+    assert "refusing to fail back" in text
+    run_id = text.split("rerun with --resume ")[1].split(":")[0]
     assert dr_world.switch_config()["Inverted"] is True  # DNS not touched
 
     reverse_id = "drstack-seoul-mysql-failback"
@@ -314,7 +321,10 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
     assert reverse["ReadReplicaSourceDBInstanceIdentifier"]
     dr_world.set_lag(0.5, instance_id=reverse_id, region=SEOUL)
 
-    done = run_cli(cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5", "--json")
+    done = run_cli(
+        cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5", "--json",
+        "--resume", run_id,
+    )  # fmt: skip
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     # promote_replica goes off first: the config refuses a promoted replica while DNS

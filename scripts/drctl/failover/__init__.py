@@ -10,19 +10,25 @@ Protocols (``drctl.failover.protocols``), each with one production adapter:
   inverts the primary's health check; it never disables it (disabled = healthy).
 * ``Scaler`` — ``current_replicas``/``scale``/``wait_ready``. ``KubernetesScaler``.
 * ``HealthProbe`` — ``check() -> HealthResult``. ``HttpHealthProbe`` (GET /health).
-* ``Lock`` — ``acquire(owner, ttl)``/``release(owner)``/``holder()``. ``DynamoDbLock``
-  (conditional put in the DR region, expiry, same-owner re-acquire for resume).
+* ``Lock`` — ``acquire(owner, ttl)``/``renew``/``take_over``/``release(owner)``/
+  ``holder()``. ``DynamoDbLock`` (conditional writes in the DR region, a 60 s TTL that
+  ``LockHeartbeat`` renews while the run is alive, same-owner re-acquire for resume,
+  takeover conditional on naming the holder).
+* ``PrimaryProbe`` — ``observe()``: a best-effort look at the primary region, called
+  only after failover has acted and under a deadline (``bounded.call_with_deadline``).
+  ``PrimaryRegionProbe`` (RDS status + the primary app's /health).
 * ``Notifier`` — ``notify(subject, message)``. ``SnsNotifier``.
 
 The steps (``drctl.failover.steps``) take a ``FailoverContext`` holding adapters and
 limits; ``run_steps`` (``drctl.failover.runner``) executes them against a ``RunState``
-(``.drctl/runs/<name>.json``, atomically rewritten) and records each on its
-``Timeline``. To plug in another backend (the sandbox's MariaDB pair, a fake in a
+(``.drctl/runs/<run id>.json``, atomically rewritten) and records each on its
+``Timeline``. A new event is a new run (``RunState.create``); only
+``RunState.resume(run_id)`` continues one, and never a finished one. To plug in another backend (the sandbox's MariaDB pair, a fake in a
 test), write a class with the protocol's methods — no inheritance needed — and put it
 in the context::
 
     ctx = FailoverContext(database=MariaDbDatabase(...), dns=..., lock=...)
-    state = RunState.load_or_create(Path(".drctl/runs"), "failover-tokyo", "failover")
+    state = RunState.create(Path(".drctl/runs"), "failover-tokyo", "failover")
     run_steps(failover_steps(), ctx, state)
 
 Every adapter method that changes something must be idempotent: a rerun after a
@@ -37,10 +43,11 @@ from drctl.failover.protocols import (
     Lock,
     LockHolder,
     Notifier,
+    PrimaryProbe,
     Scaler,
 )
 from drctl.failover.runner import RunResult, SkipStep, Step, StepFailed, run_steps
-from drctl.failover.state import RunInProgressError, RunState
+from drctl.failover.state import RunInProgressError, RunNotResumableError, RunState
 from drctl.failover.steps import (
     FailoverContext,
     LagGuardError,
@@ -64,7 +71,9 @@ __all__ = [
     "NotCaughtUpError",
     "Notifier",
     "PreflightError",
+    "PrimaryProbe",
     "RunInProgressError",
+    "RunNotResumableError",
     "RunResult",
     "RunState",
     "Scaler",

@@ -10,6 +10,7 @@ from drctl.aws import ClientFactory
 from drctl.failover.health import HttpHealthProbe
 from drctl.failover.lock import DynamoDbLock
 from drctl.failover.notify import SnsNotifier
+from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.protocols import Notifier, Scaler
 from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
 from drctl.failover.route53 import Route53DnsSwitch
@@ -33,6 +34,9 @@ class FailoverOptions:
     scale_timeout_seconds: float = 600.0
     waiter_delay_seconds: int = 30
     poll_seconds: float = 5.0
+    # The primary region is only looked at after failover acted, for at most this long.
+    primary_timeout_seconds: float = 5.0
+    take_over_lock_from: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -117,6 +121,16 @@ def build_context(
     if notifier is None and topic:
         notifier = SnsNotifier(factory.client("sns", dr_region), topic)
     app_url = outputs.optional(dr, "app_url")
+    primary_probe = (
+        PrimaryRegionProbe(
+            reverse_rds,
+            outputs.optional(primary, "rds_instance_id"),
+            outputs.optional(primary, "app_url"),
+            http_timeout_seconds=options.primary_timeout_seconds,
+        )
+        if outputs.has(primary)
+        else None
+    )
     max_lag = options.max_lag_seconds
     if max_lag is None:
         max_lag = float(outputs.optional(dr, "max_lag_seconds", DEFAULT_MAX_LAG_SECONDS))
@@ -146,6 +160,9 @@ def build_context(
         sync_timeout_seconds=options.sync_timeout_seconds,
         poll_seconds=options.poll_seconds,
         say=say,
+        take_over_from=options.take_over_lock_from,
+        primary=primary_probe,
+        primary_timeout_seconds=options.primary_timeout_seconds,
     )
 
 

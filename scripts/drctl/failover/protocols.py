@@ -79,17 +79,31 @@ class HealthProbe(Protocol):
 
 @dataclass(frozen=True)
 class LockHolder:
-    owner: str
+    owner: str  # the run id
     expires_at: float  # epoch seconds
     purpose: str = ""
+    holder: str = ""  # who runs it: user@host pid N
+    acquired_at: float | None = None
+
+    def describe(self) -> str:
+        who = f"{self.owner} ({self.holder})" if self.holder else self.owner
+        return f"{who}, {self.purpose or 'failover'}, expires at epoch {self.expires_at:.0f}"
 
 
 @runtime_checkable
 class Lock(Protocol):
     """A distributed lock held in the DR region (seed 004: no double failover)."""
 
-    def acquire(self, owner: str, ttl_seconds: int, purpose: str = "") -> bool:
+    def acquire(self, owner: str, ttl_seconds: int, purpose: str = "", holder: str = "") -> bool:
         """True when acquired, or already held by ``owner`` (a resumed run)."""
+
+    def renew(self, owner: str, ttl_seconds: int) -> bool:
+        """Heartbeat: push the expiry out; False when ``owner`` no longer holds it."""
+
+    def take_over(
+        self, owner: str, previous_owner: str, ttl_seconds: int, purpose: str = "", holder: str = ""
+    ) -> bool:
+        """Replace ``previous_owner`` (and only it) as holder; False if someone else holds it."""
 
     def release(self, owner: str) -> None:
         """Release only if ``owner`` holds it; otherwise do nothing."""
@@ -100,3 +114,15 @@ class Lock(Protocol):
 @runtime_checkable
 class Notifier(Protocol):
     def notify(self, subject: str, message: str) -> None: ...
+
+
+@runtime_checkable
+class PrimaryProbe(Protocol):
+    """A best-effort look at the primary region, taken only after failover has acted.
+
+    Region-dark rule: nothing on the failover path may wait on the primary region, so
+    the engine calls this under a short deadline and records "unreachable" as a skip.
+    """
+
+    def observe(self) -> str:
+        """One line on what the primary region shows; raise when it cannot be reached."""

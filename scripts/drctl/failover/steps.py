@@ -7,12 +7,26 @@ state before acting is what makes each of them safe to run twice.
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from drctl.failover.protocols import Database, DnsSwitch, HealthProbe, Lock, Notifier, Scaler
+from drctl.failover.bounded import call_with_deadline
+from drctl.failover.heartbeat import LockHeartbeat
+from drctl.failover.protocols import (
+    Database,
+    DnsSwitch,
+    HealthProbe,
+    Lock,
+    LockHolder,
+    Notifier,
+    PrimaryProbe,
+    Scaler,
+)
 from drctl.failover.runner import SkipStep, Step
 from drctl.failover.state import RunState
 from drctl.timeline import (
@@ -41,6 +55,15 @@ class PreflightError(RuntimeError):
     """An adapter is unreachable or the topology is not what the run expects."""
 
 
+def this_process() -> str:
+    """Names the lock holder, so a refused operator knows whom to call."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers, Lambda)
+        user = "?"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+
+
 @dataclass
 class FailoverContext:
     database: Database
@@ -57,7 +80,15 @@ class FailoverContext:
     standby_replicas: dict[str, int] = field(default_factory=dict)
     max_lag_seconds: float = 60.0
     accept_data_loss: bool = False
-    lock_ttl_seconds: int = 3600
+    # Short, and renewed by a heartbeat while the run is alive: a killed run's lock
+    # expires in about a minute (well inside the RTO), a live one never does.
+    lock_ttl_seconds: int = 60
+    holder_info: str = field(default_factory=this_process)
+    take_over_from: str | None = None  # --take-over-lock RUN: displace exactly that run
+    heartbeat: LockHeartbeat | None = field(default=None, repr=False)
+    # Best-effort look at the primary region, only after the acting steps.
+    primary: PrimaryProbe | None = None
+    primary_timeout_seconds: float = 5.0
     promote_timeout_seconds: float = 1800.0
     scale_timeout_seconds: float = 600.0
     health_timeout_seconds: float = 300.0
@@ -133,19 +164,91 @@ def preflight(ctx: FailoverContext, state: RunState) -> str:
 
 
 FINAL_STEP = "print_config"
+OBSERVE_PRIMARY = "observe_primary"
 
 
 def acquire_lock(ctx: FailoverContext, state: RunState) -> str:
     if state.is_done(FINAL_STEP):
         return "run already complete: lock not needed"
-    if ctx.lock.acquire(state.run_id, ctx.lock_ttl_seconds, purpose=state.kind):
-        state.data["lock_owner"] = state.run_id
-        return f"lock held by {state.run_id} for {ctx.lock_ttl_seconds}s"
-    holder = ctx.lock.holder()
-    who = (
-        f"{holder.owner} ({holder.purpose}) until epoch {holder.expires_at:.0f}" if holder else "?"
+    ttl = ctx.lock_ttl_seconds
+    if ctx.lock.acquire(state.run_id, ttl, purpose=state.kind, holder=ctx.holder_info):
+        detail = f"lock held by {state.run_id} ({ctx.holder_info})"
+    else:
+        holder = ctx.lock.holder()
+        if holder is None and ctx.lock.acquire(
+            state.run_id, ttl, purpose=state.kind, holder=ctx.holder_info
+        ):
+            detail = f"lock held by {state.run_id} ({ctx.holder_info}; it expired meanwhile)"
+        elif holder is not None and ctx.take_over_from is not None:
+            detail = _take_over_lock(ctx, state, holder)
+        else:
+            raise LockHeldError(_lock_refusal(ctx, state, holder))
+    state.data["lock_owner"] = state.run_id
+    _start_heartbeat(ctx, state)
+    assert ctx.heartbeat is not None
+    return f"{detail}, TTL {ttl}s renewed every {ctx.heartbeat.interval_seconds:g}s"
+
+
+def _lock_refusal(ctx: FailoverContext, state: RunState, holder: LockHolder | None) -> str:
+    if holder is None:
+        return f"another {state.kind} is in progress: the lock could not be taken"
+    return (
+        f"another {state.kind} is in progress: lock held by {holder.describe()}. "
+        f"A live holder renews it every ~{ctx.lock_ttl_seconds // 3}s; a dead one's lock "
+        f"expires within {ctx.lock_ttl_seconds}s. If that run is certainly dead, rerun "
+        f"with --take-over-lock {holder.owner}"
     )
-    raise LockHeldError(f"another {state.kind} is in progress: lock held by {who}")
+
+
+def _take_over_lock(ctx: FailoverContext, state: RunState, holder: LockHolder) -> str:
+    wanted = ctx.take_over_from
+    if holder.owner != wanted:
+        raise LockHeldError(
+            f"--take-over-lock {wanted}: the lock is held by {holder.describe()}, not by "
+            f"{wanted}; nothing was taken over"
+        )
+    if not ctx.lock.take_over(
+        state.run_id, holder.owner, ctx.lock_ttl_seconds, purpose=state.kind,
+        holder=ctx.holder_info,
+    ):  # fmt: skip
+        raise LockHeldError(f"the lock changed hands while taking it over from {wanted}")
+    # Both owners on the timeline: the report must show who displaced whom.
+    state.timeline.meta["lock_takeover"] = {
+        "from": holder.owner,
+        "from_holder": holder.holder,
+        "to": state.run_id,
+        "to_holder": ctx.holder_info,
+        "at": to_iso(utcnow()),
+    }
+    ctx.say(f"WARNING lock taken over from {holder.describe()}")
+    return (
+        f"lock TAKEN OVER from {holder.owner} ({holder.holder or '?'}) by "
+        f"{state.run_id} ({ctx.holder_info})"
+    )
+
+
+def _start_heartbeat(ctx: FailoverContext, state: RunState) -> None:
+    if ctx.heartbeat is not None:
+        ctx.heartbeat.stop()
+    beat = LockHeartbeat(ctx.lock, state.run_id, ctx.lock_ttl_seconds, say=ctx.say)
+    ctx.heartbeat = beat
+    beat.start()
+    # The heartbeat lives exactly as long as this process works on the run: a crash or
+    # a failed step stops it, and the lock then expires within one TTL.
+    state.on_release(beat.stop)
+
+
+def _release_lock(ctx: FailoverContext, state: RunState) -> None:
+    if ctx.heartbeat is not None:
+        ctx.heartbeat.stop()
+        ctx.heartbeat = None
+    ctx.lock.release(state.run_id)
+
+
+def _still_holding_lock(ctx: FailoverContext) -> None:
+    """Before a change: a run whose lock was taken over must not act any more."""
+    if ctx.heartbeat is not None and ctx.heartbeat.lost:
+        raise LockHeldError(f"{ctx.heartbeat.lost}: stopping before changing anything else")
 
 
 def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
@@ -158,7 +261,7 @@ def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
     if over and not ctx.accept_data_loss:
         # Nothing has been changed yet: release the lock so that a later attempt (by
         # anyone) is not blocked until the TTL expires.
-        ctx.lock.release(state.run_id)
+        _release_lock(ctx, state)
         limit = f"limit {ctx.max_lag_seconds:g}s"
         raise LagGuardError(
             f"refusing to promote {ctx.database.identifier}: {risk} ({limit}). "
@@ -172,11 +275,13 @@ def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
 
 
 def force_dns(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
     ctx.dns.force_to_dr()
     return f"failover switch inverted: DNS fails over to {ctx.dr_stack}"
 
 
 def promote_database(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
     ctx.database.promote()
     ctx.database.wait_promoted(ctx.promote_timeout_seconds)
     return f"{ctx.database.identifier} is a standalone, writable primary"
@@ -204,6 +309,26 @@ def verify_health(ctx: FailoverContext, state: RunState) -> str:
     return detail
 
 
+def observe_primary(ctx: FailoverContext, state: RunState) -> str:
+    """Static stability: the failover has already acted; the primary region is only
+    looked at now, under a short deadline, and an unreachable region is a skip."""
+    probe = ctx.primary
+    if probe is None:
+        raise SkipStep("no primary-region endpoint known; not looked at")
+    limit = ctx.primary_timeout_seconds
+    try:
+        seen = call_with_deadline(probe.observe, limit, f"{ctx.primary_stack} region")
+    except Exception as exc:
+        raise SkipStep(
+            f"{ctx.primary_stack} region unreachable (looked for at most {limit:g}s): {exc}; "
+            "best effort after the failover acted, nothing waited on it"
+        ) from exc
+    return (
+        f"{ctx.primary_stack} region answers: {seen}. The old primary may come back: keep "
+        "its writers stopped until failback"
+    )
+
+
 # The toggles a DR stack's config must show once it serves traffic (seed 001's phase
 # order for pilot light), and the order to turn them off after failback: a promoted
 # replica is refused while DNS is not forced, and the pilot light first stops writes on
@@ -216,6 +341,13 @@ _FAILBACK_TOGGLES = {
     "warm-standby": ("promote_replica", "force_failover"),
     "pilot-light": ("enable_petclinic", "force_failover", "emergency"),
 }
+
+
+def config_toggles(kind: str, strategy: str = "warm-standby") -> list[tuple[str, str]]:
+    """The ``drstack:`` toggles (in order) that make IaC match a completed failover/failback."""
+    if kind == "failover":
+        return [(f"drstack:{key}", "true") for key in _FAILOVER_TOGGLES[strategy]]
+    return [(f"drstack:{key}", "false") for key in _FAILBACK_TOGGLES[strategy]]
 
 
 def failover_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
@@ -231,7 +363,7 @@ def print_failover_config(ctx: FailoverContext, state: RunState) -> str:
         "revert DNS and try to turn the promoted database back into a replica):\n  "
         + "\n  ".join(commands)
     )
-    ctx.lock.release(state.run_id)
+    _release_lock(ctx, state)
     _notify(
         ctx,
         f"drstack failover to {ctx.dr_stack} completed",
@@ -267,6 +399,11 @@ def failover_steps() -> list[Step[FailoverContext]]:
             scale_deployments,
         ),
         Step(VERIFY_HEALTH, "GET the app's /health until it answers 200", verify_health),
+        Step(
+            OBSERVE_PRIMARY,
+            "best effort, bounded: look at the primary region (never waited on before acting)",
+            observe_primary,
+        ),
         Step(
             FINAL_STEP,
             "print the Pulumi config that makes IaC match reality",
@@ -311,6 +448,7 @@ def wait_reverse_sync(ctx: FailoverContext, state: RunState) -> str:
 
 
 def revert_dns(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
     ctx.dns.revert()
     return f"failover switch un-inverted: DNS returns to {ctx.primary_stack}"
 
@@ -331,6 +469,7 @@ def fence_dr_writes(ctx: FailoverContext, state: RunState) -> str:
 
 
 def promote_primary(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
     reverse = ctx.database.reverse_replica()
     if not reverse.is_promoted():
         # DNS has moved: the last DR writes drain into the reverse replica; promote only
@@ -369,7 +508,7 @@ def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
         + f"\nThe primary database is now '{reverse}': import it into the "
         f"{ctx.primary_stack} stack (pulumi import) or point rds_instance_id at it."
     )
-    ctx.lock.release(state.run_id)
+    _release_lock(ctx, state)
     _notify(ctx, f"drstack failback to {ctx.primary_stack} completed", "\n".join(commands))
     return "; ".join(commands) + " (lock released)"
 

@@ -18,6 +18,7 @@ from typing import Any
 from azure.storage.blob import ContainerClient
 
 from drctl.failover.lock import DynamoDbLock
+from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, DEFAULT_CONTAINER, open_container
 from drctl.sandbox.app_process import DATABASE, AppProcess
@@ -30,6 +31,7 @@ ACCOUNT = "000000000000"
 REGIONS = {"seoul": "ap-northeast-2", "tokyo": "ap-northeast-1", "azure": "koreacentral"}
 ROUTE53_REGION = "us-east-1"
 LOCK_TABLE = "drstack-failover-lock"
+PRIMARY_DB_ID = "seoul-db"
 ZONE = "portforge.sandbox"
 
 
@@ -39,6 +41,9 @@ class WarmStandby:
     tokyo_db: MariaDBServer
     seoul_app: AppProcess
     tokyo_app: AppProcess
+    # The Seoul database rebuilt as a replica of Tokyo for failback (it outlives the
+    # failback process, as an RDS instance would).
+    seoul_rebuilt: MariaDBServer | None = None
 
 
 @dataclass
@@ -46,6 +51,7 @@ class SandboxEnvironment:
     workdir: Path
     supervisor: ProcessSupervisor
     moto: MotoServer | None = None
+    primary_moto: MotoServer | None = None  # Seoul's own AWS API (region-dark scenario)
     azurite: AzuriteServer | None = None
     aws: SandboxClientFactory | None = None
     health_checks: dict[str, str] = field(default_factory=dict)  # DR stack -> probe id
@@ -57,11 +63,12 @@ class SandboxEnvironment:
 
     # --- shared -----------------------------------------------------------------
 
-    def start_shared(self) -> None:
+    def start_shared(self, *, with_azurite: bool = True) -> None:
         self.moto = MotoServer(self.supervisor)
         self.moto.start()
-        self.azurite = AzuriteServer(self.supervisor, self.workdir / "azurite")
-        self.azurite.start()
+        if with_azurite:  # only the pilot-light scenario needs Blob storage
+            self.azurite = AzuriteServer(self.supervisor, self.workdir / "azurite")
+            self.azurite.start()
         self.aws = SandboxClientFactory(self.moto.endpoint)
         route53 = self.aws.client("route53", ROUTE53_REGION)
         zone = route53.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex)
@@ -96,7 +103,8 @@ class SandboxEnvironment:
             KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        self.backup_container()
+        if with_azurite:
+            self.backup_container()
 
     def dns_switch(self, stack: str) -> Route53DnsSwitch:
         assert self.aws is not None
@@ -117,6 +125,39 @@ class SandboxEnvironment:
         holder = self.lock().holder()
         if holder is not None:
             self.lock().release(holder.owner)
+
+    # --- the primary region's AWS API ------------------------------------------
+
+    def start_primary_aws(self) -> MotoServer:
+        """Serve Seoul's AWS APIs from their own moto server, so Seoul can go dark alone.
+
+        It holds what the runbook could ask Seoul about: the primary RDS instance.
+        """
+        assert self.aws is not None
+        server = MotoServer(self.supervisor)
+        server.start()
+        self.primary_moto = server
+        self.aws.region_endpoints[REGIONS["seoul"]] = server.endpoint
+        rds = self.aws.client("rds", REGIONS["seoul"])
+        rds.create_db_instance(
+            DBInstanceIdentifier=PRIMARY_DB_ID,
+            Engine="mysql",
+            DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword=uuid.uuid4().hex,  # moto's record only; never used
+        )
+        return server
+
+    def primary_probe(self) -> PrimaryRegionProbe:
+        assert self.aws is not None
+        seoul_app = self.apps.get("seoul")
+        return PrimaryRegionProbe(
+            self.aws.client("rds", REGIONS["seoul"]),
+            PRIMARY_DB_ID,
+            seoul_app.url if seoul_app else None,
+            http_timeout_seconds=1.0,
+        )
 
     # --- regions ----------------------------------------------------------------
 
@@ -157,6 +198,11 @@ class SandboxEnvironment:
         for server in self.servers:
             server.remove()
         self.servers.clear()
+        if self.primary_moto is not None:
+            self.primary_moto.stop()
+            self.primary_moto = None
+            if self.aws is not None:
+                self.aws.region_endpoints.clear()
 
     def stop(self) -> None:
         self.teardown_regions()
@@ -166,7 +212,7 @@ class SandboxEnvironment:
 
     def outputs(self) -> dict[str, Any]:
         """The stacks' output shape (DESIGN "Stack outputs"), pointing at the stand-ins."""
-        assert self.moto is not None and self.azurite is not None
+        assert self.moto is not None
 
         def app_url(region: str) -> str:
             app = self.apps.get(region)
@@ -192,6 +238,11 @@ class SandboxEnvironment:
                 "kubeconfig": "",
                 "db_endpoint": f"127.0.0.1:{seoul_db.port}" if seoul_db else "",
                 **aws_extras,
+                **(
+                    {"aws_endpoint_url": self.primary_moto.endpoint}
+                    if self.primary_moto is not None
+                    else {}
+                ),
             },
             "tokyo": {
                 "region": REGIONS["tokyo"],
@@ -219,7 +270,7 @@ class SandboxEnvironment:
                 "resource_group_name": "drstack-sandbox",
                 "storage_account_name": AZURITE_ACCOUNT,
                 "backup_container": DEFAULT_CONTAINER,
-                "blob_endpoint": self.azurite.blob_endpoint,
+                "blob_endpoint": self.azurite.blob_endpoint if self.azurite else "",
                 "health_check_id": self.health_checks.get("azure-pilot", ""),
                 "failover_switch_id": self.switches.get("azure-pilot", ""),
                 "record_fqdn": record,

@@ -34,7 +34,12 @@ def _variable(server: MariaDBServer, name: str) -> str:
 
 
 class MariaDbDatabase:
-    """A replica (``server``) of ``source``; ``make_reverse`` builds the failback replica."""
+    """A replica (``server``) of ``source``; ``make_reverse`` builds the failback replica.
+
+    ``find_reverse`` finds a failback replica built by an earlier process, like the RDS
+    adapter finds its reverse replica by identifier: a resumed failback must use the
+    replica that already exists, never build a second one.
+    """
 
     def __init__(
         self,
@@ -42,11 +47,13 @@ class MariaDbDatabase:
         *,
         source: MariaDBServer | None = None,
         make_reverse: Callable[[MariaDBServer], MariaDBServer] | None = None,
+        find_reverse: Callable[[], MariaDBServer | None] | None = None,
         apply_timeout: float = 10.0,
     ) -> None:
         self.server = server
         self.source = source
         self._make_reverse = make_reverse
+        self._find_reverse = find_reverse
         self._reverse: MariaDBServer | None = None
         self._apply_timeout = apply_timeout
 
@@ -106,14 +113,20 @@ class MariaDbDatabase:
                 raise TimeoutError(f"{self.identifier} not writable after {timeout_seconds}s")
             time.sleep(0.05)
 
+    def _existing_reverse(self) -> MariaDBServer | None:
+        if self._reverse is None and self._find_reverse is not None:
+            self._reverse = self._find_reverse()
+        return self._reverse
+
     def start_reverse_replication(self) -> None:
-        if self._reverse is not None:
+        if self._existing_reverse() is not None:
             return
         if self._make_reverse is None:
             raise RuntimeError("no primary-region server to replicate back to")
         self._reverse = self._make_reverse(self.server)
 
     def reverse_replica(self) -> MariaDbDatabase:
-        if self._reverse is None:
+        reverse = self._existing_reverse()
+        if reverse is None:
             raise RuntimeError("reverse replication has not been started")
-        return MariaDbDatabase(self._reverse, source=self.server)
+        return MariaDbDatabase(reverse, source=self.server)

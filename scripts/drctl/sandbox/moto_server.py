@@ -54,6 +54,8 @@ class SandboxClientFactory(ClientFactory):
     def __init__(self, endpoint: str) -> None:
         super().__init__(session=boto3.session.Session(**FAKE_CREDENTIALS), max_attempts=2)
         self.endpoint = endpoint
+        # A region served by its own moto server (the primary, so it can go dark alone).
+        self.region_endpoints: dict[str, str] = {}
         self._sandbox_session = boto3.session.Session(**FAKE_CREDENTIALS)
         self._sandbox_clients: dict[tuple[str, str], Any] = {}
 
@@ -64,7 +66,7 @@ class SandboxClientFactory(ClientFactory):
                 self._sandbox_clients[key] = self._sandbox_session.client(
                     service,
                     region_name=region,
-                    endpoint_url=self.endpoint,
+                    endpoint_url=self.region_endpoints.get(region, self.endpoint),
                     config=client_config(2, connect_timeout=5, read_timeout=10),
                 )
             return self._sandbox_clients[key]

@@ -45,13 +45,22 @@ from drctl.timeline import (
 PROBE_INTERVAL = 0.2  # the sandbox's stand-in for Route 53's 10 s interval
 PROBE_THRESHOLD = 3  # same failure threshold as the stacks' health checks
 STEP_TIMEOUT = 30.0
+PRIMARY_TIMEOUT = 2.0  # how long the failover may look at a dark Seoul, after acting
 
-SCENARIOS = ("app-failure", "db-failure", "region-failure", "failback", "pilot-light")
+SCENARIOS = (
+    "app-failure",
+    "db-failure",
+    "region-failure",
+    "failback",
+    "region-dark",
+    "pilot-light",
+)
 TITLES = {
     "app-failure": "기본 리전 애플리케이션 장애 (primary app fails)",
     "db-failure": "기본 리전 데이터베이스 장애 (primary DB fails → promote Tokyo)",
     "region-failure": "전체 기본 리전 장애 (Seoul region fails → warm standby Tokyo)",
     "failback": "기본 리전으로 장애 복구 (failback Tokyo → Seoul)",
+    "region-dark": "기본 리전 API 포함 전체 불통 (Seoul dark, its AWS APIs too → Tokyo)",
     "pilot-light": "Pilot light (Seoul fails → restore backup into Azure)",
 }
 STACK_OF = {
@@ -59,6 +68,7 @@ STACK_OF = {
     "db-failure": "tokyo",
     "region-failure": "tokyo",
     "failback": "tokyo",
+    "region-dark": "tokyo",
     "pilot-light": "azure-pilot",
 }
 
@@ -209,12 +219,18 @@ def _failover_context(
         # and the Seoul app redeployed against it.
         seoul = env.new_database("seoul")
         seoul.replicate_from(tokyo)
+        ws.seoul_rebuilt = seoul
         ws.seoul_app.repoint(seoul.app_dsn(DATABASE))
         return seoul
 
     scaler = SandboxScaler({"tokyo-app": ws.tokyo_app})
     return FailoverContext(
-        database=MariaDbDatabase(ws.tokyo_db, source=ws.seoul_db, make_reverse=rebuild_seoul),
+        database=MariaDbDatabase(
+            ws.tokyo_db,
+            source=ws.seoul_db,
+            make_reverse=rebuild_seoul,
+            find_reverse=lambda: ws.seoul_rebuilt,
+        ),
         dns=env.dns_switch("tokyo"),
         lock=env.lock(),
         scaler=scaler,
@@ -304,8 +320,10 @@ def _warm_standby_failover(
     *,
     kill_app: bool,
     before_fault: Callable[[WarmStandby], None] | None = None,
+    dark_region: bool = False,
 ) -> tuple[ScenarioResult, WarmStandby, FailoverContext]:
     ws = env.warm_standby()
+    primary_aws = env.start_primary_aws() if dark_region else None
     env.write_outputs(settings.outputs_path)
     routing = FailoverRouting(
         env.dns_switch("tokyo"), lambda: env.apps.get("seoul"), lambda: env.apps.get("tokyo")
@@ -313,6 +331,11 @@ def _warm_standby_failover(
     load = WriteLoad(routing)
     lines: list[str] = []
     ctx = _failover_context(env, ws, lines)
+    seen_before = ""
+    if primary_aws is not None:
+        ctx.primary = env.primary_probe()
+        ctx.primary_timeout_seconds = PRIMARY_TIMEOUT
+        seen_before = ctx.primary.observe()  # the control: Seoul's API answers until the fault
     load.start()
     try:
         _warm_up(load, settings.warmup_seconds)
@@ -322,6 +345,8 @@ def _warm_standby_failover(
         if kill_app:
             ws.seoul_app.kill()
         ws.seoul_db.crash()
+        if primary_aws is not None:
+            primary_aws.kill()  # the region's AWS APIs go dark with it
         probe_timeline = Timeline()
         detected = _detect(
             lambda: _app_ok(ws.seoul_app, need_db=True), probe_timeline, fault_at, settings
@@ -350,7 +375,20 @@ def _warm_standby_failover(
         ],
         load=load,
     )
+    if primary_aws is not None:
+        observed = state.steps.get("observe_primary", {}).get("detail", "")
+        result.notes.append(
+            "Seoul's AWS APIs (their own moto server) were killed with its app and database; "
+            f"before the fault they answered ({seen_before}); after acting: {observed}"
+        )
+        result.extra["primary_api_before_fault"] = seen_before
     return result, ws, ctx
+
+
+def region_dark(env: SandboxEnvironment, settings: ScenarioSettings) -> ScenarioResult:
+    """Static stability: Seoul's app, database AND AWS APIs die; the failover must not
+    need any of them (the primary is looked at only after acting, under a deadline)."""
+    return _warm_standby_failover(env, settings, "region-dark", kill_app=True, dark_region=True)[0]
 
 
 def region_failure_and_failback(
@@ -542,6 +580,7 @@ def run_scenario(
         "app-failure": app_failure,
         "db-failure": db_failure,
         "region-failure": region_failure_and_failback,
+        "region-dark": region_dark,
         "pilot-light": pilot_light,
     }
     try:

@@ -1,0 +1,231 @@
+"""`drctl iac-sync`: make a DR stack's IaC match what a live failover/failback did.
+
+After `drctl failover` has promoted the replica, the stack's state still says
+"replica": setting ``promote_replica: true`` and running a plain `pulumi up` diffs
+against that stale state, so the update must refresh first (`up --refresh`). After
+failback, ``promote_replica: false`` cannot turn the promoted instance back into a
+replica (RDS cannot re-attach a standalone instance as a replica;
+terraform-provider-aws #4419): the instance must be *replaced*, so the update names it
+with ``--replace URN``.
+
+Region dark: a plain ``up --refresh`` would also refresh the DR stack's resources in
+the primary region (replication rules on Seoul buckets, the table replica), which
+fails or hangs while Seoul is down. So refresh and update are limited with
+``--target`` to the resources the toggles change (found by synthesizing the stack
+offline before and after); ``up --refresh --target`` refreshes only the targets
+(pulumi/pulumi#4174).
+
+With the Pulumi CLI on PATH this runs through the Automation API
+(``pulumi.automation``: select the stack, set the toggles, ``up`` with refresh and
+replace). Without it, it prints the exact commands. ``--dry-run`` prints them too;
+anything else needs ``--yes``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from drctl import command_support as support
+from drctl.failover.steps import config_toggles
+from drctl.synth import PROJECT_DIR, Synthesis, load_stack_file, synthesize
+
+EXIT_NOT_APPLIED = 3  # commands printed, nothing changed: the Pulumi CLI is missing
+RDS_INSTANCE = "aws:rds/instance:Instance"
+
+
+class SyncError(RuntimeError):
+    """The plan cannot be built or the update failed; the message names the cause."""
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    stack: str
+    after: str  # "failover" or "failback"
+    config: list[tuple[str, str]]
+    targets: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def commands(self) -> list[str]:
+        lines = [f"pulumi config set {key} {value} -s {self.stack}" for key, value in self.config]
+        up = f"pulumi up --refresh -s {self.stack}"
+        up += "".join(f" --target {shlex.quote(urn)}" for urn in self.targets)
+        up += "".join(f" --replace {shlex.quote(urn)}" for urn in self.replace)
+        return [*lines, up]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "after": self.after,
+            "config": dict(self.config),
+            "refresh": True,
+            "targets": self.targets,
+            "replace": self.replace,
+            "commands": self.commands(),
+            "notes": self.notes,
+        }
+
+
+def _overrides(toggles: list[tuple[str, str]]) -> list[str]:
+    return [f"{key.split(':', 1)[1]}={value}" for key, value in toggles]
+
+
+def _synth(
+    stack: str, toggles: list[tuple[str, str]], extra: Sequence[str], project_dir: Path
+) -> Synthesis:
+    return synthesize(stack, [*extra, *_overrides(toggles)], project_dir=project_dir)
+
+
+def changed_urns(before: Synthesis, after: Synthesis) -> list[str]:
+    """Resources the toggles create, delete or change: the only ones to refresh/update."""
+
+    def shape(syn: Synthesis) -> dict[str, str]:
+        return {
+            r.urn: json.dumps([r.type, r.inputs], sort_keys=True, default=str)
+            for r in syn.resources
+        }
+
+    old, new = shape(before), shape(after)
+    return sorted(urn for urn in old.keys() | new.keys() if old.get(urn) != new.get(urn))
+
+
+def replica_urn(syn: Synthesis) -> str:
+    """The RDS read replica (the instance that has a source) in the toggles-off synthesis."""
+    replicas = [r.urn for r in syn.of_type(RDS_INSTANCE) if r.inputs.get("replicateSourceDb")]
+    if len(replicas) != 1:
+        raise SyncError(f"stack {syn.stack}: expected one RDS read replica, found {replicas}")
+    return replicas[0]
+
+
+def build_plan(
+    stack: str,
+    after: str,
+    *,
+    replace_urn: str | None = None,
+    overrides: Sequence[str] = (),
+    project_dir: Path = PROJECT_DIR,
+) -> SyncPlan:
+    """``overrides`` (``key=value``, as ``drctl preview --set``) only feed the offline
+    synthesis that finds the URNs; the stack's real config is what `pulumi up` uses."""
+    strategy = str(load_stack_file(stack, project_dir).get("drstack:strategy", "warm-standby"))
+    toggles = config_toggles(after, strategy)
+    undone = config_toggles("failback" if after == "failover" else "failover", strategy)
+    before = _synth(stack, undone, overrides, project_dir)
+    now = _synth(stack, toggles, overrides, project_dir)
+    targets = changed_urns(before, now)
+    if after == "failover" or strategy != "warm-standby":
+        return SyncPlan(stack, after, toggles, targets=targets)
+    urn = replace_urn or replica_urn(now)
+    return SyncPlan(
+        stack,
+        after,
+        toggles,
+        targets=sorted({*targets, urn}),
+        replace=[urn],
+        notes=[
+            "the promoted DR instance is deleted and a new read replica of the primary is "
+            "created; Pulumi takes its final snapshot first (skip_final_snapshot is off "
+            "while promoted)",
+            "RDS refuses to delete an instance with deletion protection: the promoted "
+            "instance has it, so turn it off first: aws rds modify-db-instance "
+            "--db-instance-identifier <replica_instance_id> --no-deletion-protection "
+            "--apply-immediately",
+        ],
+    )
+
+
+def pulumi_cli_available() -> bool:
+    return shutil.which("pulumi") is not None
+
+
+def apply_plan(plan: SyncPlan, work_dir: Path, say: Callable[[str], None]) -> str:
+    """Run the plan through the Automation API; returns the update's result."""
+    from pulumi import automation as auto
+
+    try:
+        stack = auto.select_stack(stack_name=plan.stack, work_dir=str(work_dir))
+        for key, value in plan.config:
+            stack.set_config(key, auto.ConfigValue(value=value))
+        result = stack.up(
+            refresh=True,
+            target=plan.targets or None,
+            replace=plan.replace or None,
+            on_output=say,
+        )
+    except auto.CommandError as exc:
+        detail = " ".join(str(exc).split())
+        raise SyncError(f"pulumi failed on stack {plan.stack}: {detail[:400]}") from exc
+    return str(result.summary.result)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("iac-sync")
+    def iac_sync(
+        after: Annotated[str, typer.Option("--after", help="What ran live: failover or failback.")],
+        stack: Annotated[str, typer.Option("--stack", help="The DR stack.")] = "tokyo",
+        replace_urn: Annotated[
+            str | None, typer.Option(help="URN to replace (default: the stack's replica).")
+        ] = None,
+        overrides: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--set",
+                help="key=value for the offline synthesis that finds the URNs (repeatable).",
+            ),
+        ] = None,
+        work_dir: Annotated[Path, typer.Option(help="The Pulumi project directory.")] = PROJECT_DIR,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Print the commands; change nothing.")
+        ] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply (required).")] = False,
+    ) -> None:
+        """Make the DR stack's IaC match a live failover/failback (refresh, toggles, replace)."""
+        if after not in ("failover", "failback"):
+            support.fail(f"--after {after!r} is invalid: use failover or failback")
+        out, progress = support.consoles(as_json)
+        try:
+            plan = build_plan(
+                stack,
+                after,
+                replace_urn=replace_urn,
+                overrides=overrides or (),
+                project_dir=work_dir,
+            )
+        except Exception as exc:  # ConfigError, SyncError: one line naming the stack
+            support.fail(f"iac-sync {stack}: {exc}")
+        mode = "dry-run" if dry_run else "automation-api" if pulumi_cli_available() else "manual"
+        if not dry_run and not yes:
+            support.fail("iac-sync changes the stack: pass --yes (or --dry-run to see the plan)")
+        report: dict[str, Any] = {**plan.as_dict(), "mode": mode, "result": None}
+        if mode == "automation-api":
+            try:
+                report["result"] = apply_plan(
+                    plan, work_dir, lambda line: progress.print(escape(line.rstrip()))
+                )
+            except SyncError as exc:
+                support.fail(str(exc), code=1)
+        if as_json:
+            support.print_json(report)
+        else:
+            heading = {
+                "dry-run": "iac-sync plan (dry run, nothing changed):",
+                "manual": "Pulumi CLI not found on PATH: nothing changed. Run:",
+                "automation-api": f"iac-sync applied through the Automation API: {report['result']}",
+            }[mode]
+            out.print(heading, highlight=False)
+            for line in plan.commands():
+                out.print(f"  {escape(line)}", highlight=False)
+            for note in plan.notes:
+                out.print(f"  note: {escape(note)}", highlight=False)
+        if mode == "manual":
+            raise typer.Exit(EXIT_NOT_APPLIED)
