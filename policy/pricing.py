@@ -183,37 +183,18 @@ PRICES: dict[str, dict[str, Any]] = {
             "Standard_GZRS": 0.0494,
         },
     },
-    # The pilot-light default (Busan). Korea South list prices differ from Korea Central's by
-    # a few percent at most; the rows are Korea Central's figures until refreshed from
-    # https://prices.azure.com/api/retail/prices?$filter=armRegionName eq 'koreasouth'.
-    # Korea South has no availability zones: no ZRS/GZRS rows.
-    "koreasouth": {
-        "vm_h": {
-            "Standard_B1s": 0.0124,
-            "Standard_B1ms": 0.0248,
-            "Standard_B2s": 0.0496,
-            "Standard_B2ms": 0.0992,
-            "Standard_D2s_v5": 0.115,
-            "Standard_D2as_v5": 0.104,
-        },
-        "os_disk_month": 2.64,  # Standard SSD E4 (32 GiB)
-        "mysql_h": {
-            "Standard_B1s": 0.0124,
-            "Standard_B1ms": 0.0248,
-            "Standard_B2s": 0.0992,
-            "Standard_B2ms": 0.1984,
-            "Standard_D2ds_v4": 0.205,
-            "Standard_D2ads_v5": 0.205,
-        },
-        "mysql_storage_gb_month": 0.138,
-        "appgw_fixed_h": {"Standard_v2": 0.246, "WAF_v2": 0.443},
-        "appgw_capacity_unit_h": {"Standard_v2": 0.008, "WAF_v2": 0.0144},
-        "public_ip_h": 0.005,
-        "blob_gb_month": {
-            "Standard_LRS": 0.0208,
-            "Standard_GRS": 0.0458,
-            "Standard_RAGRS": 0.0583,
-        },
+}
+
+# The pilot-light default (Busan). Korea South list prices differ from Korea Central's by
+# a few percent at most; the rows are Korea Central's figures until refreshed from
+# https://prices.azure.com/api/retail/prices?$filter=armRegionName eq 'koreasouth'.
+# Korea South has no availability zones: no ZRS/GZRS rows.
+PRICES["koreasouth"] = {
+    **PRICES["koreacentral"],
+    "blob_gb_month": {
+        sku: price
+        for sku, price in PRICES["koreacentral"]["blob_gb_month"].items()
+        if sku not in ("Standard_ZRS", "Standard_GZRS")
     },
 }
 # Types that cost nothing by themselves (networking glue, IAM, config sub-resources...).
