@@ -17,27 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from stacks.config import StackConfig
-
-
-def primary_region_provider(cfg: StackConfig) -> aws.Provider:
-    """The primary region's AWS provider, without the calls a provider makes at configure
-    time (STS, account ID, instance metadata): `pulumi preview` of this stack then needs
-    nothing from the region until a resource actually changes."""
-    assert cfg.primary_region
-    return aws.Provider(
-        "aws-primary",
-        region=cfg.primary_region,
-        skip_credentials_validation=True,
-        skip_requesting_account_id=True,
-        skip_metadata_api_check=True,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
-    )
+from stacks.primary import static_region_provider
 
 
 def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
@@ -50,7 +35,9 @@ def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
         "backup",
         BackupCronJobArgs(
             k8s_provider=seoul_cluster,
-            aws_provider=primary_region_provider(cfg),
+            # Static (no STS/metadata/region calls at configure time): a preview of this
+            # stack needs nothing from the region until a resource actually changes.
+            aws_provider=static_region_provider("aws-primary", cfg.primary_region, cfg),
             cluster_name=primary.require_output("eks_cluster_name"),
             region=cfg.primary_region,
             image=cfg.backup.image,

@@ -244,9 +244,9 @@ BAD: list[tuple[str, str, tuple[str, ...], str, str]] = [
         "seoul",
         ("app.image=public.ecr.aws/drstack/App:1.0",),
         "app.image",
-        "image reference",
+        "pinned image",
     ),
-    ("image double colon", "seoul", ("app.image=app::1",), "app.image", "image reference"),
+    ("image double colon", "seoul", ("app.image=app::1",), "app.image", "pinned image"),
     (
         "image bad digest",
         "azure-pilot",
