@@ -139,7 +139,8 @@ class AzurePilotLightArgs:
     # Seed 001 phase 3 in the VNet: a one-shot `drctl restore` container (needs emergency).
     run_restore: bool = False
     # The drstack image (it carries drctl) the restore job runs.
-    restore_image: str = "public.ecr.aws/drstack/app:latest"
+    # The pinned backup image (config refuses run_restore without one).
+    restore_image: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -27,10 +27,25 @@ from stacks.primary import static_region_provider
 
 def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region and cfg.site_stack
-    primary = pulumi.StackReference(cfg.primary_stack)
     site = pulumi.StackReference(cfg.site_stack)
-    seoul_cluster = k8s.Provider("seoul-eks", kubeconfig=primary.require_output("kubeconfig"))
+    outputs: dict[str, Any] = {
+        "strategy": cfg.strategy,
+        "site_stack": cfg.site_stack,
+        "storage_account_name": site.require_output("storage_account_name"),
+        "backup_container": site.require_output("backup_container"),
+        "backup_image": cfg.backup.image,
+    }
+    # Like the Deployments and image_tags: no job until its pinned image is pushed
+    # (README "The backup image"); a CronJob on a missing image only fails every run.
+    if cfg.backup.image:
+        outputs.update(_backup_job(cfg, site))
+    return outputs
 
+
+def _backup_job(cfg: StackConfig, site: pulumi.StackReference) -> dict[str, Any]:
+    assert cfg.primary_stack and cfg.primary_region
+    primary = pulumi.StackReference(cfg.primary_stack)
+    seoul_cluster = k8s.Provider("seoul-eks", kubeconfig=primary.require_output("kubeconfig"))
     job = BackupCronJob(
         "backup",
         BackupCronJobArgs(
@@ -55,10 +70,6 @@ def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
         ),
     )
     return {
-        "strategy": cfg.strategy,
-        "site_stack": cfg.site_stack,
-        "storage_account_name": site.require_output("storage_account_name"),
-        "backup_container": site.require_output("backup_container"),
         "backup_schedule": job.schedule,
         "backup_job_name": job.job_name,
         "backup_job_namespace": job.namespace,

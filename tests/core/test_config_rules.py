@@ -252,7 +252,7 @@ BAD: list[tuple[str, str, tuple[str, ...], str, str]] = [
         "azure-pilot",
         ("backup.image=app@sha256:xyz",),
         "backup.image",
-        "image reference",
+        "pinned image",
     ),
     # certificate region
     (

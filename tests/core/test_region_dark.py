@@ -46,6 +46,8 @@ STEPS: dict[str, list[tuple[str, ...]]] = {
         ("force_failover=true", "emergency=true", "enable_petclinic=true"),
     ],
 }
+
+
 def _failover_path_stacks() -> set[str]:
     """Every shipped DR stack an operator runs `pulumi up` on during a failover.
 

@@ -403,7 +403,6 @@ def test_config_commands_follow_the_strategy() -> None:
     ]
 
 
-
 def test_an_unknown_strategy_is_one_clear_error_before_anything_runs(dr_world: DrWorld) -> None:
     """The CLI's outputs schema refuses it already; the guard covers every other caller
     of build_context (the Lambda, scripts): no client is made, so nothing can change."""
@@ -419,9 +418,11 @@ def test_an_unknown_strategy_is_one_clear_error_before_anything_runs(dr_world: D
             clients.append(service)
             return dr_world.factory.client(service, region)
 
-    with pytest.raises(UnknownStrategyError, match="tokyo.strategy = 'cold-standby' is unknown"):
+    with pytest.raises(UnknownStrategyError, match=r"tokyo\.strategy = 'cold-standby' is unknown"):
         build_context(
-            StackOutputs(outputs, "test"), RecordingFactory(), FailoverOptions()  # type: ignore[arg-type]
+            StackOutputs(outputs, "test"),
+            RecordingFactory(),
+            FailoverOptions(),  # type: ignore[arg-type]
         )
     assert clients == []
     with pytest.raises(UnknownStrategyError, match="'cold-standby' is unknown"):

@@ -10,7 +10,7 @@ import pytest
 from components.azure_restore_job import restore_command, target_dsn
 from drctl.synth import SECRET_MASK, Synthesis
 from stacks.config import ConfigError
-from tests.pilot_light.conftest import EMERGENCY, PASSWORD, synth
+from tests.pilot_light.conftest import BACKUP_IMAGE, EMERGENCY, PASSWORD, synth
 
 AZ = "azure-native:"
 GROUP = f"{AZ}containerinstance:ContainerGroup"
@@ -19,7 +19,7 @@ SUBNET = f"{AZ}network:Subnet"
 
 @pytest.fixture(scope="module")
 def restoring() -> Synthesis:
-    return synth(*EMERGENCY, "run_restore=true")
+    return synth(*EMERGENCY, *BACKUP_IMAGE, "run_restore=true")
 
 
 def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
@@ -31,6 +31,11 @@ def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
 def test_restore_needs_emergency() -> None:
     with pytest.raises(ConfigError, match="run_restore"):
         synth("run_restore=true")
+
+
+def test_restore_needs_the_pinned_backup_image() -> None:
+    with pytest.raises(ConfigError, match=r"drstack:backup\.image is missing: run_restore"):
+        synth(*EMERGENCY, "run_restore=true")
 
 
 def test_no_restore_job_unless_asked(emergency: Synthesis) -> None:
