@@ -97,3 +97,18 @@ def test_restore_credentials_are_secure_values(restoring: Synthesis) -> None:
 def test_target_dsn_quotes_the_password() -> None:
     dsn = target_dsn(user="admin", password="p@ss:w/rd", host="h", database="db")
     assert dsn == "mysql://admin:p%40ss%3Aw%2Frd@h:3306/db"
+
+
+def test_emergency_server_lets_the_restore_create_routines_and_triggers(
+    standby: Synthesis, emergency: Synthesis, restoring: Synthesis
+) -> None:
+    """Binary logging is always on in Flexible Server and the admin has no SUPER: without
+    log_bin_trust_function_creators=ON the restore's CREATE FUNCTION/TRIGGER fails (1419)."""
+    kind = f"{AZ}dbformysql:Configuration"
+    assert standby.of_type(kind) == []
+    setting = emergency.one(kind).inputs
+    server = emergency.one(f"{AZ}dbformysql:Server").inputs
+    assert setting["configurationName"] == "log_bin_trust_function_creators"
+    assert (setting["value"], setting["source"]) == ("ON", "user-override")
+    assert setting["serverName"] == server["serverName"]
+    assert restoring.one(kind).urn in restoring.one(GROUP).depends_on
