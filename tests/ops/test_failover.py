@@ -421,8 +421,8 @@ def test_an_unknown_strategy_is_one_clear_error_before_anything_runs(dr_world: D
     with pytest.raises(UnknownStrategyError, match=r"tokyo\.strategy = 'cold-standby' is unknown"):
         build_context(
             StackOutputs(outputs, "test"),
-            RecordingFactory(),
-            FailoverOptions(),  # type: ignore[arg-type]
+            RecordingFactory(),  # type: ignore[arg-type]
+            FailoverOptions(),
         )
     assert clients == []
     with pytest.raises(UnknownStrategyError, match="'cold-standby' is unknown"):
