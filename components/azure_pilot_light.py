@@ -139,7 +139,8 @@ class AzurePilotLightArgs:
     # Seed 001 phase 3 in the VNet: a one-shot `drctl restore` container (needs emergency).
     run_restore: bool = False
     # The drstack image (it carries drctl) the restore job runs.
-    restore_image: str = "public.ecr.aws/drstack/app:latest"
+    # The pinned backup image (config refuses run_restore without one).
+    restore_image: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -655,9 +656,23 @@ class AzurePilotLight(pulumi.ComponentResource):
             collation="utf8mb4_0900_ai_ci",
             opts=self._child,
         )
+        # Flexible Server always logs binary, and its admin has no SUPER: with the
+        # default OFF, the restore's CREATE FUNCTION/TRIGGER fails with ERROR 1419
+        # (https://dev.mysql.com/doc/refman/8.0/en/stored-programs-logging.html;
+        # https://learn.microsoft.com/azure/mysql/flexible-server/how-to-troubleshoot-common-errors).
+        trust_routines = dbformysql.Configuration(
+            f"{name}-mysql-log-bin-trust-function-creators",
+            configuration_name="log_bin_trust_function_creators",
+            resource_group_name=rg.name,
+            server_name=server.name,
+            value="ON",
+            source=dbformysql.ConfigurationSource.USER_OVERRIDE,
+            opts=self._child,
+        )
         self.mysql_server_fqdn = server.fully_qualified_domain_name
         self.mysql_database_name = database.name
         self._mysql_database = database
+        self._mysql_ready: list[pulumi.Resource] = [database, trust_routines]
         return server.fully_qualified_domain_name
 
     def _restore(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
@@ -676,8 +691,9 @@ class AzurePilotLight(pulumi.ComponentResource):
             reader_connection_string=self.reader_connection_string,
             tags=tags,
             opts=self._child,
-            # The database must exist and the private DNS zone must resolve first.
-            depends_on=[self._mysql_database],
+            # The database must exist, routines must be creatable (log_bin_trust_function_
+            # creators), and the private DNS zone must resolve first.
+            depends_on=self._mysql_ready,
         )
         self.restore_job_name = job.name
 

@@ -237,6 +237,11 @@ def _backup_stack_has_job(args: StackValidationArgs, report: ReportViolation) ->
     if cfg is None or not cfg.site_stack:
         args.not_applicable("not a pilot-light backup stack (no drstack:site_stack)")
         return
+    if not cfg.backup.image:
+        # Like a Deployment without image_tags: nothing to run until the pinned backup
+        # image is pushed (README "The backup image"); the job is declared with it.
+        args.not_applicable("drstack:backup.image is not set yet: the job waits for it")
+        return
     jobs = [
         res
         for res in _of(args.resources, *SCHEDULER_TYPES)

@@ -37,6 +37,8 @@ WORKLOAD_TYPES = (
     "kubernetes:apps/v1:StatefulSet",
     "kubernetes:apps/v1:DaemonSet",
 )
+T_CRON_JOB = "kubernetes:batch/v1:CronJob"
+T_JOB = "kubernetes:batch/v1:Job"
 LB_CONTROLLER_CHART = "aws-load-balancer-controller"
 _ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
 _CONTROLLER_CLASSES = ("service.k8s.aws/nlb",)
@@ -135,6 +137,8 @@ def _external_lb_needs_controller(args: StackValidationArgs, report: ReportViola
 
 def _containers(args: ResourceValidationArgs) -> list[Any]:
     spec = _get(args.props, "spec", "template", "spec")
+    if args.resource_type == T_CRON_JOB:
+        spec = _get(args.props, "spec", "jobTemplate", "spec", "template", "spec")
     if not isinstance(spec, Mapping):
         return []
     return [*_items(spec.get("containers")), *_items(spec.get("initContainers"))]
@@ -199,11 +203,12 @@ POLICIES = [
     ),
     _resource_policy(
         "pinned-images",
-        "Workload images are pinned by immutable tag or digest, never :latest (checkov "
-        "CKV_K8S_14/43): https://kubernetes.io/docs/concepts/containers/images/#image-names",
-        WORKLOAD_TYPES,
+        "Workload and job images are pinned by immutable tag or digest, never :latest "
+        "(checkov CKV_K8S_14/43): https://kubernetes.io/docs/concepts/containers/images/#image-names",
+        (*WORKLOAD_TYPES, T_CRON_JOB, T_JOB),
         _pinned_workload_images,
-        "Set image_tags.<repository> (or app.image) to an immutable tag or sha256 digest",
+        "Set image_tags.<repository>, app.image or backup.image to an immutable tag or "
+        "sha256 digest",
     ),
     _resource_policy(
         "app-database-wired",

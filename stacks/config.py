@@ -239,8 +239,10 @@ class BackupConfig:
     retention_days: int = 14
     format: BackupFormat = "zstd"
     immutable_days: int = 0  # 0 = no WORM policy on the container
-    # The drstack image (it carries drctl) that the scheduled backup job runs.
-    image: str = "public.ecr.aws/drstack/app:latest"
+    # The backup image (docker/backup/Dockerfile: drctl + MySQL's mysqldump) that the
+    # scheduled backup job and the restore job run, pinned by immutable tag or digest.
+    # "" = not pushed yet: the backup job is not declared and run_restore is refused.
+    image: str = ""
     # The stack that runs the job next to the primary (off the failover path); "" = none.
     job_stack: str = ""
 
@@ -668,7 +670,7 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "retention_days": _int_in(1, 3650),
                 "format": _one_of(BACKUP_FORMATS),
                 "immutable_days": _int_in(0, 3650),
-                "image": _text(re.compile(r"^\S+$"), "a container image reference"),
+                "image": _or_empty(_pinned_image),
                 "job_stack": _text(
                     re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot-backup"
                 ),
@@ -1064,6 +1066,11 @@ def _check_pilot_light(cfg: StackConfig) -> None:
         raise ConfigError(
             f"{NAMESPACE}:run_restore = true is invalid while emergency is false: the restore "
             "loads the emergency MySQL server; set drstack:emergency true first"
+        )
+    if cfg.run_restore and not cfg.backup.image:
+        raise ConfigError(
+            f"{NAMESPACE}:backup.image is missing: run_restore runs the backup image "
+            '(docker/backup/Dockerfile, README "The backup image"); set it to a pinned tag or digest'
         )
     if cfg.emergency and not azure.ssh_public_key:
         raise ConfigError(

@@ -17,40 +17,42 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from stacks.config import StackConfig
-
-
-def primary_region_provider(cfg: StackConfig) -> aws.Provider:
-    """The primary region's AWS provider, without the calls a provider makes at configure
-    time (STS, account ID, instance metadata): `pulumi preview` of this stack then needs
-    nothing from the region until a resource actually changes."""
-    assert cfg.primary_region
-    return aws.Provider(
-        "aws-primary",
-        region=cfg.primary_region,
-        skip_credentials_validation=True,
-        skip_requesting_account_id=True,
-        skip_metadata_api_check=True,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
-    )
+from stacks.primary import static_region_provider
 
 
 def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region and cfg.site_stack
-    primary = pulumi.StackReference(cfg.primary_stack)
     site = pulumi.StackReference(cfg.site_stack)
-    seoul_cluster = k8s.Provider("seoul-eks", kubeconfig=primary.require_output("kubeconfig"))
+    outputs: dict[str, Any] = {
+        "strategy": cfg.strategy,
+        "site_stack": cfg.site_stack,
+        "storage_account_name": site.require_output("storage_account_name"),
+        "backup_container": site.require_output("backup_container"),
+        "backup_image": cfg.backup.image,
+    }
+    # Like the Deployments and image_tags: no job until its pinned image is pushed
+    # (README "The backup image"); a CronJob on a missing image only fails every run.
+    if cfg.backup.image:
+        outputs.update(_backup_job(cfg, site))
+    return outputs
 
+
+def _backup_job(cfg: StackConfig, site: pulumi.StackReference) -> dict[str, Any]:
+    assert cfg.primary_stack and cfg.primary_region
+    primary = pulumi.StackReference(cfg.primary_stack)
+    seoul_cluster = k8s.Provider("seoul-eks", kubeconfig=primary.require_output("kubeconfig"))
     job = BackupCronJob(
         "backup",
         BackupCronJobArgs(
             k8s_provider=seoul_cluster,
-            aws_provider=primary_region_provider(cfg),
+            # Static (no STS/metadata/region calls at configure time): a preview of this
+            # stack needs nothing from the region until a resource actually changes.
+            aws_provider=static_region_provider("aws-primary", cfg.primary_region, cfg),
             cluster_name=primary.require_output("eks_cluster_name"),
             region=cfg.primary_region,
             image=cfg.backup.image,
@@ -68,10 +70,6 @@ def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
         ),
     )
     return {
-        "strategy": cfg.strategy,
-        "site_stack": cfg.site_stack,
-        "storage_account_name": site.require_output("storage_account_name"),
-        "backup_container": site.require_output("backup_container"),
         "backup_schedule": job.schedule,
         "backup_job_name": job.job_name,
         "backup_job_namespace": job.namespace,

@@ -163,9 +163,10 @@ def _tags(cfg: StackConfig) -> Iterator[Refusal]:
 
 
 def _images(cfg: StackConfig) -> Iterator[Refusal]:
-    if _builds_aws_cluster(cfg):
+    # "" = not set (the app comes from image_tags; the backup job waits for its image).
+    if _builds_aws_cluster(cfg) and cfg.app.image:
         yield from _refuse("app.image", cfg.app.image, formats.image_reference(cfg.app.image))
-    if cfg.strategy == "pilot-light":
+    if cfg.strategy == "pilot-light" and cfg.backup.image:
         yield from _refuse(
             "backup.image", cfg.backup.image, formats.image_reference(cfg.backup.image)
         )

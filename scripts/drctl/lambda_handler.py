@@ -33,6 +33,23 @@ from drctl.failover.steps import LockHeldError, failover_config_commands, failov
 from drctl.stack_outputs import StackOutputs
 
 
+class SettingsError(ValueError):
+    """A missing or malformed Lambda environment variable; the message names it."""
+
+
+def _seconds(env: Mapping[str, str], key: str, default: str) -> float:
+    raw = env.get(key, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"Lambda environment variable {key} = {raw!r} is not a number of seconds"
+        ) from None
+    if not value >= 0:  # also refuses nan
+        raise SettingsError(f"Lambda environment variable {key} = {raw!r} must be >= 0")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     dr_stack: str
@@ -54,7 +71,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         def need(key: str) -> str:
             if not env.get(key):
-                raise KeyError(f"Lambda environment variable {key} is not set")
+                raise SettingsError(f"Lambda environment variable {key} is not set")
             return env[key]
 
         return cls(
@@ -69,8 +86,8 @@ class Settings:
             notify_topic_arn=need("NOTIFY_TOPIC_ARN"),
             app_url=env.get("APP_URL", ""),
             lag_alarm_name=need("LAG_ALARM_NAME"),
-            failure_threshold_seconds=float(env.get("FAILURE_THRESHOLD_SECONDS", "90")),
-            max_lag_seconds=float(env.get("MAX_LAG_SECONDS", "60")),
+            failure_threshold_seconds=_seconds(env, "FAILURE_THRESHOLD_SECONDS", "90"),
+            max_lag_seconds=_seconds(env, "MAX_LAG_SECONDS", "60"),
             # Off unless explicitly "true": a false positive promotion splits the brain.
             auto_promote=env.get("AUTO_PROMOTE", "false").strip().lower() == "true",
         )
@@ -175,7 +192,10 @@ def _failover(
         lag_reader=lag_reader,
         notifier=notifier,
     )
-    state = RunState.load_or_create(state_dir, f"auto-failover-{settings.dr_stack}", "failover")
+    # A new run per alarm, like the CLI: an unfinished run left by an earlier event (or
+    # another warm container's /tmp) is never silently resumed; the operator resumes it
+    # by id with `drctl failover --resume`, and the shared lock keeps the two apart.
+    state = RunState.create(state_dir, f"auto-failover-{settings.dr_stack}", "failover")
     try:
         run_steps(failover_steps(), context, state, progress=print)
     except StepFailed as exc:
@@ -211,5 +231,12 @@ def run_deadline_seconds(context: Any) -> float:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        # One line in the function's log, no traceback; raised again so the invocation
+        # counts as an error (the Lambda Errors metric) instead of a quiet success.
+        print(f"drctl lambda: {exc}")
+        raise SettingsError(str(exc)) from None
     with deadline.limit(run_deadline_seconds(context)):
-        return handle(event, Settings.from_env(os.environ), ClientFactory())
+        return handle(event, settings, ClientFactory())

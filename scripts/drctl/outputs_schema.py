@@ -102,6 +102,7 @@ class PrimaryOutputs(_Outputs):
     secret_arns: Names | None = None
     kubeconfig: Kubeconfig | None = None
     deployments: dict[StrictStr, Replicas] | None = None
+    image_tags: dict[StrictStr, StrictStr] | None = None
 
 
 class WarmStandbyOutputs(_Outputs):
@@ -123,6 +124,7 @@ class WarmStandbyOutputs(_Outputs):
     sns_topic_arn: StrictStr | None = None
     deployments: dict[StrictStr, Replicas] | None = None
     standby_deployments: dict[StrictStr, Replicas] | None = None
+    image_tags: dict[StrictStr, StrictStr] | None = None
     max_lag_seconds: Seconds | None = None
     objectives: Objectives | None = None
 

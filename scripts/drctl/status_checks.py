@@ -269,8 +269,51 @@ def check_s3_bucket(ctx: StatusContext, role: str, bucket: str) -> CheckResult:
     return CheckResult(label, OK, f"{bucket}: versioned, replicated from {source}, probe ok")
 
 
+def _image_id(tag: str) -> dict[str, str]:
+    """image_tags holds an immutable tag or a sha256 digest (README "Images")."""
+    return {"imageDigest": tag} if tag.startswith("sha256:") else {"imageTag": tag}
+
+
+def _digest(ecr: Any, repository: str, tag: str) -> str | None:
+    """The image's digest, or None when the repository has no such image."""
+    try:
+        found = ecr.describe_images(repositoryName=repository, imageIds=[_image_id(tag)])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in (
+            "ImageNotFoundException",
+            "RepositoryNotFoundException",
+        ):
+            raise
+        return None
+    return str(found["imageDetails"][0]["imageDigest"])
+
+
+def _compare_with_primary(
+    ctx: StatusContext, pinned: dict[str, str], digests: dict[str, str]
+) -> tuple[list[str], str]:
+    """Best effort: the primary's digest for each pinned image. The primary region may
+    be dark (that is when this matters least), so failing to ask is a note, not a failure."""
+    try:
+        ecr = ctx.client("ecr", ctx.primary_region)
+        theirs = {repo: _digest(ecr, repo, pinned[repo]) for repo in digests}
+    except Exception as exc:
+        return [], f"{ctx.primary_stack} not compared ({explain_failure(exc)})"
+    differ = [
+        f"{repo}:{pinned[repo]}"
+        for repo, digest in digests.items()
+        if theirs[repo] is not None and theirs[repo] != digest
+    ]
+    problems = [f"digest differs from {ctx.primary_stack}: {', '.join(differ)}"] if differ else []
+    return problems, f"digests match {ctx.primary_stack}"
+
+
 def check_ecr(ctx: StatusContext) -> list[CheckResult]:
+    """The repositories exist in the DR region, and hold the immutable tags the DR stack
+    pins (`image_tags`): a failover scales up Deployments that pull exactly those."""
     expected = _names(ctx.outputs.get(ctx.primary_stack, "ecr_repository_names"))
+    pinned = {
+        str(k): str(v) for k, v in (ctx.outputs.optional(ctx.dr_stack, "image_tags") or {}).items()
+    }
     ecr = ctx.client("ecr", ctx.dr_region)
     present = {
         r["repositoryName"]
@@ -278,28 +321,28 @@ def check_ecr(ctx: StatusContext) -> list[CheckResult]:
         for r in page["repositories"]
     }
     missing = [name for name in expected if name not in present]
-    no_latest = []
-    for name in expected:
-        if name in missing:
-            continue
-        try:
-            ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "latest"}])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ImageNotFoundException":
-                raise
-            no_latest.append(name)
-    found = len(expected) - len(missing)
-    detail = f"{found}/{len(expected)} repositories in {ctx.dr_region}"
-    problems = ([f"missing: {', '.join(missing)}"] if missing else []) + (
-        [f"no 'latest' tag: {', '.join(no_latest)}"] if no_latest else []
+    digests: dict[str, str] = {}
+    absent = []
+    for repo, tag in sorted(pinned.items()):
+        digest = _digest(ecr, repo, tag)
+        if digest is None:
+            absent.append(f"{repo}:{tag}")
+        else:
+            digests[repo] = digest
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    if absent:
+        problems.append(f"pinned image not in {ctx.dr_region}: {', '.join(absent)}")
+    notes = [f"{len(expected) - len(missing)}/{len(expected)} repositories in {ctx.dr_region}"]
+    notes.append(
+        f"{len(digests)}/{len(pinned)} pinned images present"
+        if pinned
+        else "no image_tags pinned yet"
     )
-    return [
-        CheckResult(
-            "ecr",
-            FAIL if problems else OK,
-            "; ".join([detail, *problems]) if problems else detail + ", all :latest",
-        )
-    ]
+    if digests:
+        differ, note = _compare_with_primary(ctx, pinned, digests)
+        problems += differ
+        notes.append(note)
+    return [CheckResult("ecr", FAIL if problems else OK, "; ".join([", ".join(notes), *problems]))]
 
 
 def check_route53(ctx: StatusContext) -> list[CheckResult]:

@@ -26,6 +26,7 @@ def test_shipped_version_costs_the_standard_rate() -> None:
 
 def test_a_version_past_standard_support_costs_the_extended_rate() -> None:
     assert EKS_STANDARD_SUPPORT_END["1.31"] <= PRICES_AS_OF
-    usd, description = control_plane("tokyo", "eks.version='1.31'")
+    # Config refuses it unless the operator confirms the cluster still runs it.
+    usd, description = control_plane("tokyo", "eks.version='1.31'", 'allow_unlisted=["1.31"]')
     assert usd == 0.60 * HOURS_PER_MONTH
     assert "extended support" in description

@@ -142,10 +142,6 @@ def test_tokyo_app_uses_the_replica_endpoint() -> None:
     assert env["DRSTACK_REGION"] == "ap-northeast-1" == s.outputs["region"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs RdsReplica.master_secret_arn in replica mode (the secret's Tokyo replica, H-rds)",
-)
 def test_tokyo_app_reads_the_secret_replica_in_tokyo() -> None:
     env = app_env(synth("tokyo", *PUBLISHED))
     assert env["DB_SECRET_ARN"].startswith("arn:aws:secretsmanager:ap-northeast-1:")

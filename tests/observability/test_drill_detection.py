@@ -62,3 +62,31 @@ def _rule_and_dashboard_metrics() -> set[str]:
     for stack in DR_STACKS:
         exprs += [r["expr"] for r in build_rules(load_stack_config(stack))["groups"][0]["rules"]]
     return {name for expr in exprs for name in metric_names(expr)}
+
+
+def test_region_dark_is_detected_by_the_primary_down_alert(tmp_path: Path) -> None:
+    """Seoul's app, database and AWS APIs die together: detection still goes through
+    Prometheus and Alertmanager (the probes run outside the dark region), and the guard
+    decides from Prometheus' lag, never from Seoul."""
+    require(mariadb_available(), "MariaDB")
+    require(azurite_available(), "Azurite")
+    for binary in BINARIES.values():
+        require_binary(binary)
+    result = run_drill(
+        DrillOptions(
+            report_dir=tmp_path / "reports",
+            outputs_path=tmp_path / "outputs.json",
+            scenarios=["region-dark"],
+            monitoring=True,
+            write_reports=False,
+        ),
+        say=lambda line: None,
+    )
+    [run] = result.results
+    assert run.error is None and run.rto_seconds is not None, run.error
+    detection = run.timeline.last(DETECTION)
+    assert detection is not None and detection.finished_at is not None
+    assert "DrstackPrimaryDown" in detection.detail and "webhook reached drctl" in detection.detail
+    assert "guard (drctl.failover.guards): failover" in detection.detail
+    assert "sandbox probe" not in detection.detail
+    assert any("Seoul's AWS APIs" in note for note in run.notes)

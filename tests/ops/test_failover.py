@@ -401,3 +401,29 @@ def test_config_commands_follow_the_strategy() -> None:
         "drstack:force_failover",
         "drstack:emergency",
     ]
+
+
+def test_an_unknown_strategy_is_one_clear_error_before_anything_runs(dr_world: DrWorld) -> None:
+    """The CLI's outputs schema refuses it already; the guard covers every other caller
+    of build_context (the Lambda, scripts): no client is made, so nothing can change."""
+    from drctl.failover.steps import UnknownStrategyError, failover_config_commands
+    from drctl.stack_outputs import StackOutputs
+
+    outputs = json.loads(dr_world.outputs_path.read_text())
+    outputs["tokyo"]["strategy"] = "cold-standby"
+    clients: list[str] = []
+
+    class RecordingFactory:
+        def client(self, service: str, region: str) -> Any:
+            clients.append(service)
+            return dr_world.factory.client(service, region)
+
+    with pytest.raises(UnknownStrategyError, match=r"tokyo\.strategy = 'cold-standby' is unknown"):
+        build_context(
+            StackOutputs(outputs, "test"),
+            RecordingFactory(),  # type: ignore[arg-type]
+            FailoverOptions(),
+        )
+    assert clients == []
+    with pytest.raises(UnknownStrategyError, match="'cold-standby' is unknown"):
+        failover_config_commands("tokyo", "cold-standby")

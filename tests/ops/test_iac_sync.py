@@ -157,10 +157,12 @@ def test_pilot_light_failback_has_no_replica_to_replace() -> None:
     plan = build_plan("azure-pilot", "failback", overrides=PREPARED, project_dir=PROJECT_DIR)
     assert plan.replace == []
     # The emergency site is what the toggles remove: all of it is targeted; the
-    # always-on part and anything on the Seoul side is not.
+    # always-on part (the backup account and container) is not. (The Seoul-side backup
+    # job lives in the azure-pilot-backup stack, which a failback does not touch.)
     assert any("azure-native:dbformysql:Server" in urn for urn in plan.targets)
-    seoul_side = {r.urn for r in synth(*PREPARED).resources if r.name.startswith("backup-")}
-    assert seoul_side and not seoul_side & set(plan.targets)  # the Seoul-side backup job
+    always_on = ("azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer")
+    storage = {r.urn for r in synth(*PREPARED).resources if r.type in always_on}
+    assert storage and not storage & set(plan.targets)
     assert [key for key, _ in plan.config] == [
         "drstack:enable_petclinic",
         "drstack:force_failover",

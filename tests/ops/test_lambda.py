@@ -10,7 +10,9 @@ import pytest
 
 from drctl.failover.guards import FAILOVER, IGNORE, NOTIFY_ONLY, REFUSE, GuardInput, decide
 from drctl.failover.lock import DynamoDbLock
-from drctl.lambda_handler import Settings, handle
+from drctl.failover.state import RunState
+from drctl.failover.steps import failover_steps
+from drctl.lambda_handler import Settings, SettingsError, handle, handler
 
 from .conftest import SEOUL, TOKYO, DrWorld
 
@@ -200,7 +202,7 @@ def test_recovery_message_takes_no_action(
 
 
 def test_settings_name_missing_variables() -> None:
-    with pytest.raises(KeyError, match="DR_REGION"):
+    with pytest.raises(SettingsError, match="DR_REGION"):
         Settings.from_env({})
     assert (
         Settings.from_env(
@@ -286,3 +288,57 @@ def test_a_run_stopped_by_its_deadline_still_reports(
     assert result["failover"] == "failed" and "did not answer" in result["error"]
     assert "FAILED at preflight" in published[-1]["Subject"]
     assert "https://rds.example did not answer" in published[-1]["Message"]
+
+
+REQUIRED_ENV = {
+    k: "x"
+    for k in (
+        "DR_REGION",
+        "REPLICA_INSTANCE_ID",
+        "HEALTH_CHECK_ID",
+        "FAILOVER_SWITCH_ID",
+        "LOCK_TABLE_NAME",
+        "NOTIFY_TOPIC_ARN",
+        "LAG_ALARM_NAME",
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [("MAX_LAG_SECONDS", "sixty"), ("FAILURE_THRESHOLD_SECONDS", "90s"), ("MAX_LAG_SECONDS", "-1")],
+)
+def test_a_malformed_number_is_one_clear_error_naming_the_variable(
+    key: str, raw: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SettingsError, match=f"{key} = '{raw}'"):
+        Settings.from_env({**REQUIRED_ENV, key: raw})
+    # The Lambda entry point: one log line naming the variable; the error has no chain.
+    for name, value in {**REQUIRED_ENV, key: raw}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        handler({}, None)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("drctl lambda: ") and key in line
+
+
+@pytest.mark.usefixtures("moto_promotion_clears_source")
+def test_each_alarm_is_a_new_run_never_a_stale_one_resumed(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A run an earlier event left unfinished (here: it claims everything up to the
+    promotion done) must not be replayed: the new alarm checks and acts again."""
+    stale = RunState.load_or_create(tmp_path, "auto-failover-tokyo", "failover")
+    for step in failover_steps():
+        stale.mark(step.name, "done")
+    stale.steps.pop(failover_steps()[-1].name)
+    stale.save()
+    set_lag_alarm(dr_world, 2.0)
+    outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["failover"] == "completed", outcome
+    assert not dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert dr_world.switch_config()["Inverted"] is True
+    assert RunState.load(stale.path).steps == stale.steps  # left for an operator, untouched

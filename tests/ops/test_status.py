@@ -127,21 +127,9 @@ def status_world(dr_world: DrWorld, moto_global_tables: dict[str, str]) -> DrWor
             ],
         },
     )
-    ecr = w.client("ecr", TOKYO)
-    for repo in ("auth-service", "team-service"):
-        ecr.create_repository(repositoryName=repo)
-        ecr.put_image(
-            repositoryName=repo,
-            imageTag="latest",
-            imageManifest=json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"digest": f"sha256:{'a' * 64}", "size": 1, "mediaType": "x"},
-                    "layers": [],
-                }
-            ),
-        )
+    for region in (TOKYO, SEOUL):  # one build, pushed to both regions
+        for repo in ("auth-service", "team-service"):
+            push_image(w, region, repo, IMAGE_TAG)
     secret = w.client("secretsmanager", SEOUL).create_secret(
         Name="portforge/db", SecretString="s3cr3t", AddReplicaRegions=[{"Region": TOKYO}]
     )
@@ -157,11 +145,42 @@ def status_world(dr_world: DrWorld, moto_global_tables: dict[str, str]) -> DrWor
             "eks_cluster_name": "drstack-tokyo-eks",
             "dynamodb_table_names": [TABLE],
             "dr_bucket_names": {"team": "portforge-team-dr"},
+            "image_tags": {"auth-service": IMAGE_TAG, "team-service": IMAGE_TAG},
         }
     )
     w.outputs_path.write_text(json.dumps(w.outputs))
     w.set_lag(1.0)
     return w
+
+
+IMAGE_TAG = "2026.11.29-3f2a1c"
+
+
+def push_image(w: DrWorld, region: str, repo: str, tag: str, config: str = "a") -> None:
+    ecr = w.client("ecr", region)
+    if repo not in {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}:
+        ecr.create_repository(repositoryName=repo, imageTagMutability="IMMUTABLE")
+    ecr.put_image(
+        repositoryName=repo,
+        imageTag=tag,
+        imageManifest=json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"digest": f"sha256:{config * 64}", "size": 1, "mediaType": "x"},
+                # moto derives the image digest from the layer digests.
+                "layers": [{"digest": f"sha256:{config * 64}", "size": 1, "mediaType": "x"}],
+            }
+        ),
+    )
+
+
+def _rebuild_in_seoul(w: DrWorld, repo: str) -> None:
+    """Another build under the same tag in Seoul: the regions no longer run one image."""
+    w.client("ecr", SEOUL).batch_delete_image(
+        repositoryName=repo, imageIds=[{"imageTag": IMAGE_TAG}]
+    )
+    push_image(w, SEOUL, repo, IMAGE_TAG, config="b")
 
 
 def context(world: DrWorld, core: Any = None) -> StatusContext:
@@ -228,12 +247,13 @@ BREAKERS: dict[str, tuple[str, Callable[[DrWorld], Any]]] = {
         "s3 team",
         lambda w: w.client("s3", SEOUL).delete_bucket_replication(Bucket="portforge-team"),
     ),
-    "ecr latest": (
+    "ecr pinned tag": (
         "ecr",
         lambda w: w.client("ecr", TOKYO).batch_delete_image(
-            repositoryName="team-service", imageIds=[{"imageTag": "latest"}]
+            repositoryName="team-service", imageIds=[{"imageTag": IMAGE_TAG}]
         ),
     ),
+    "ecr digest differs": ("ecr", lambda w: _rebuild_in_seoul(w, "auth-service")),
     "route53 inverted": (
         "route53 health check",
         lambda w: w.client("route53", "us-east-1").update_health_check(
@@ -347,3 +367,36 @@ def test_status_cli_json_and_exit_code(
     broken = runner.invoke(app, args)
     assert broken.exit_code == 1
     assert "rds replica" in broken.output and "FAIL" in broken.output
+
+
+def test_ecr_checks_the_pinned_tags_not_latest(status_world: DrWorld) -> None:
+    ecr = by_name(run_checks(context(status_world)))["ecr"]
+    assert ecr.status == OK, ecr
+    assert "2/2 pinned images present" in ecr.detail and "digests match seoul" in ecr.detail
+    # A `latest` alone is not enough: the Deployments pull the pinned tag.
+    push_image(status_world, TOKYO, "team-service", "latest")
+    status_world.client("ecr", TOKYO).batch_delete_image(
+        repositoryName="team-service", imageIds=[{"imageTag": IMAGE_TAG}]
+    )
+    ecr = by_name(run_checks(context(status_world)))["ecr"]
+    assert ecr.status == FAIL
+    assert f"pinned image not in {TOKYO}: team-service:{IMAGE_TAG}" in ecr.detail
+
+
+def test_ecr_digest_comparison_is_best_effort_when_seoul_is_dark(status_world: DrWorld) -> None:
+    def dark(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=f"https://api.ecr.{SEOUL}.amazonaws.com/")
+
+    status_world.client("ecr", SEOUL).meta.events.register("before-call.ecr.DescribeImages", dark)
+    ecr = by_name(run_checks(context(status_world)))["ecr"]
+    assert ecr.status == OK, ecr
+    assert "seoul not compared (cannot run: endpoint unreachable" in ecr.detail
+
+
+def test_ecr_accepts_a_digest_pin(status_world: DrWorld) -> None:
+    digest = status_world.client("ecr", TOKYO).describe_images(
+        repositoryName="auth-service", imageIds=[{"imageTag": IMAGE_TAG}]
+    )["imageDetails"][0]["imageDigest"]
+    status_world.outputs["tokyo"]["image_tags"] = {"auth-service": digest}
+    ecr = by_name(run_checks(context(status_world)))["ecr"]
+    assert ecr.status == OK and "1/1 pinned images present" in ecr.detail, ecr

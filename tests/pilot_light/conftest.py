@@ -50,9 +50,17 @@ def petclinic() -> Synthesis:
     return synth(*PETCLINIC)
 
 
+# The pushed backup image (docker/backup/Dockerfile), as an operator pins it.
+BACKUP_IMAGE_REF = (
+    "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup:2026.11.29-3f2a1c"
+)
+BACKUP_IMAGE = (f"backup.image={BACKUP_IMAGE_REF}",)
+
+
 @cache
 def synth_backup(*overrides: str) -> Synthesis:
-    return synthesize("azure-pilot-backup", overrides)
+    """The backup stack once its image is pinned (without one it declares no job)."""
+    return synthesize("azure-pilot-backup", (*BACKUP_IMAGE, *overrides))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,13 @@ import pytest
 from components.backup_job import CONNECTION_STRING_ENV, cron_schedule
 from drctl.synth import SECRET_MASK, Synthesis, synthesize
 from stacks.config import ConfigError
-from tests.pilot_light.conftest import EMERGENCY, synth, synth_backup
+from tests.pilot_light.conftest import (
+    BACKUP_IMAGE_REF,
+    EMERGENCY,
+    PETCLINIC,
+    synth,
+    synth_backup,
+)
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SECRET = "kubernetes:core/v1:Secret"
@@ -62,7 +68,7 @@ def test_backup_job_targets_seoul_rds_and_the_site_container(
     job = backup.one(CRONJOB)
     assert job.region == "ap-northeast-2"  # on the Seoul cluster, via the kubeconfig
     container = cronjob_container(backup)
-    assert container["image"] == "public.ecr.aws/drstack/app:latest"
+    assert container["image"] == BACKUP_IMAGE_REF
     command = container["command"]
     assert command[:2] == ["python", "-c"]
     # The backup-only entry point keeps the job's memory down.
@@ -120,19 +126,20 @@ def test_backup_stack_is_only_the_seoul_side(backup: Synthesis) -> None:
     assert not [t for t in types if t.startswith("azure-native:")]
     assert not [t for t in types if t.startswith("aws:route53")]
     (provider,) = backup.of_type("pulumi:providers:aws")
-    # Configuring the provider calls nothing in the region (no STS, no account lookup).
-    for flag in ("skipCredentialsValidation", "skipRequestingAccountId", "skipMetadataApiCheck"):
+    # Configuring the provider calls nothing in the region (no STS, no account lookup):
+    # the one helper every stack uses for it (stacks.primary.static_region_provider).
+    for flag in (
+        "skipCredentialsValidation",
+        "skipRequestingAccountId",
+        "skipMetadataApiCheck",
+        "skipRegionValidation",
+    ):
         assert provider.inputs[flag] == "true", flag
     assert backup.outputs["site_stack"] == "azure-pilot"
 
 
 def test_site_toggles_change_nothing_in_the_backup_stack(backup: Synthesis) -> None:
-    toggled = synth_backup(
-        "force_failover=true",
-        "emergency=true",
-        "mysql_admin_password={secure: x}",
-        "azure.ssh_public_key=ssh-ed25519 AAAAC3Nza operator@drstack",
-    )
+    toggled = synth_backup(*PETCLINIC)
     assert {r.urn: r.inputs for r in toggled.resources} == {
         r.urn: r.inputs for r in backup.resources
     }
@@ -147,9 +154,37 @@ def test_shipped_backup_and_site_stacks_agree(backup: Synthesis) -> None:
     """The job's schedule and retention are the site's RPO budget and lifecycle rule:
     the two stack files must say the same."""
     site = synth().config
-    mine = backup.config
+    mine = synthesize("azure-pilot-backup").config
     assert mine.site_stack == "azure-pilot" and site.backup.job_stack == mine.stack
     for key in ("interval_minutes", "retention_days", "format", "image"):
         assert getattr(mine.backup, key) == getattr(site.backup, key), key
     assert mine.rds.db_name == site.rds.db_name
     assert mine.primary_stack == site.primary_stack
+
+
+def test_no_job_until_the_backup_image_is_pinned() -> None:
+    shipped = synthesize("azure-pilot-backup")
+    assert shipped.config.backup.image == ""
+    assert not shipped.of_type(CRONJOB) and not shipped.of_type("pulumi:providers:kubernetes")
+    assert "backup_job_name" not in shipped.outputs and shipped.outputs["backup_image"] == ""
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup:latest",
+        "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup",
+        "public.ecr.aws/drstack/app:latest",
+    ],
+)
+def test_a_moving_or_untagged_backup_image_is_refused(image: str) -> None:
+    with pytest.raises(ConfigError, match=r"drstack:backup\.image"):
+        synthesize("azure-pilot-backup", (f"backup.image={image}",))
+
+
+def test_a_digest_pins_the_backup_image() -> None:
+    ref = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup@sha256:" + "b" * 64
+    assert (
+        cronjob_container(synthesize("azure-pilot-backup", (f"backup.image={ref}",)))["image"]
+        == ref
+    )

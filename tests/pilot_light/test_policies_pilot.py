@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.pilot_light.conftest import BACKUP_IMAGE
 from tests.policy.conftest import caught, names, run_policies, synth
 
 
@@ -29,5 +30,5 @@ def test_sovereign_database_is_not_exported_by_the_backup_stack() -> None:
 
 
 def test_backup_stack_is_not_checked_as_a_dr_site() -> None:
-    found = names(run_policies(synth("azure-pilot-backup")), "mandatory")
+    found = names(run_policies(synth("azure-pilot-backup", *BACKUP_IMAGE)), "mandatory")
     assert not found & {"dr-copy-for-every-data-store", "force-failover-by-inversion"}

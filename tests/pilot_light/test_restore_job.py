@@ -10,7 +10,7 @@ import pytest
 from components.azure_restore_job import restore_command, target_dsn
 from drctl.synth import SECRET_MASK, Synthesis
 from stacks.config import ConfigError
-from tests.pilot_light.conftest import EMERGENCY, PASSWORD, synth
+from tests.pilot_light.conftest import BACKUP_IMAGE, EMERGENCY, PASSWORD, synth
 
 AZ = "azure-native:"
 GROUP = f"{AZ}containerinstance:ContainerGroup"
@@ -19,7 +19,7 @@ SUBNET = f"{AZ}network:Subnet"
 
 @pytest.fixture(scope="module")
 def restoring() -> Synthesis:
-    return synth(*EMERGENCY, "run_restore=true")
+    return synth(*EMERGENCY, *BACKUP_IMAGE, "run_restore=true")
 
 
 def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
@@ -31,6 +31,11 @@ def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
 def test_restore_needs_emergency() -> None:
     with pytest.raises(ConfigError, match="run_restore"):
         synth("run_restore=true")
+
+
+def test_restore_needs_the_pinned_backup_image() -> None:
+    with pytest.raises(ConfigError, match=r"drstack:backup\.image is missing: run_restore"):
+        synth(*EMERGENCY, "run_restore=true")
 
 
 def test_no_restore_job_unless_asked(emergency: Synthesis) -> None:
@@ -92,3 +97,18 @@ def test_restore_credentials_are_secure_values(restoring: Synthesis) -> None:
 def test_target_dsn_quotes_the_password() -> None:
     dsn = target_dsn(user="admin", password="p@ss:w/rd", host="h", database="db")
     assert dsn == "mysql://admin:p%40ss%3Aw%2Frd@h:3306/db"
+
+
+def test_emergency_server_lets_the_restore_create_routines_and_triggers(
+    standby: Synthesis, emergency: Synthesis, restoring: Synthesis
+) -> None:
+    """Binary logging is always on in Flexible Server and the admin has no SUPER: without
+    log_bin_trust_function_creators=ON the restore's CREATE FUNCTION/TRIGGER fails (1419)."""
+    kind = f"{AZ}dbformysql:Configuration"
+    assert standby.of_type(kind) == []
+    setting = emergency.one(kind).inputs
+    server = emergency.one(f"{AZ}dbformysql:Server").inputs
+    assert setting["configurationName"] == "log_bin_trust_function_creators"
+    assert (setting["value"], setting["source"]) == ("ON", "user-override")
+    assert setting["serverName"] == server["serverName"]
+    assert restoring.one(kind).urn in restoring.one(GROUP).depends_on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.pilot_light.conftest import EMERGENCY
+from tests.pilot_light.conftest import BACKUP_IMAGE, EMERGENCY
 from tests.policy.conftest import caught, mutate, record, run_policies, synth, without
 
 ACCOUNT = "azure-native:storage:StorageAccount"
@@ -47,7 +47,7 @@ def case_storage_firewall() -> None:
 
 
 def case_account_key() -> None:
-    s = synth("azure-pilot-backup")
+    s = synth("azure-pilot-backup", *BACKUP_IMAGE)
     key = (
         "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=bW9jaw==;"
         "EndpointSuffix=core.windows.net"
@@ -116,7 +116,7 @@ def case_https_probe() -> None:
 
 
 def case_backup_stack_has_job() -> None:
-    s = synth("azure-pilot-backup")
+    s = synth("azure-pilot-backup", *BACKUP_IMAGE)
     rs = without(s, lambda r: r.type == CRONJOB)
     caught(
         "pilot-light-backup-stack-has-job",

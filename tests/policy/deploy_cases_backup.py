@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from policy.rds_dump_options import RDS_MYSQLDUMP_DOC
+from tests.pilot_light.conftest import BACKUP_IMAGE
 from tests.policy.conftest import caught, mutate, run_policies, synth
 
 T_CRON_JOB = "kubernetes:batch/v1:CronJob"
@@ -16,7 +17,7 @@ def _containers(inputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def case_backup_dump_options_rds() -> None:
-    syn = synth("azure-pilot")
+    syn = synth("azure-pilot-backup", *BACKUP_IMAGE)
 
     def add_master_data(inputs: dict[str, Any]) -> None:
         container = _containers(inputs)[0]

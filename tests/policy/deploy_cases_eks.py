@@ -8,6 +8,7 @@ from typing import Any
 
 from drctl.preview import primary_outputs
 from policy.policies import evaluate
+from tests.pilot_light.conftest import BACKUP_IMAGE
 from tests.policy.conftest import caught, mutate, run_policies, synth, without
 
 SERVICE = "kubernetes:core/v1:Service"
@@ -63,6 +64,16 @@ def case_pinned_images() -> None:
         rs, _ = mutate(s, DEPLOYMENT, "drstack-app", _image(image))
         assert label
         caught("pinned-images", run_policies(s, rs), repr(image))
+    # The backup CronJob (and any Job) is held to the same rule.
+    b = synth("azure-pilot-backup", *BACKUP_IMAGE)
+    latest = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup:latest"
+
+    def cron_latest(inputs: dict[str, Any]) -> None:
+        spec = inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        spec["containers"][0]["image"] = latest
+
+    rs, bad = mutate(b, "kubernetes:batch/v1:CronJob", "", cron_latest)
+    caught("pinned-images", run_policies(b, rs), bad.name, repr(latest))
 
 
 def case_immutable_image_tags() -> None:

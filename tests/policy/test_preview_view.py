@@ -57,10 +57,13 @@ def test_secret_arns_are_printed_verbatim_not_as_emoji(app: typer.Typer) -> None
 
 
 def test_numeric_outputs_keep_their_types(app: typer.Typer) -> None:
-    data = json.loads(CliRunner().invoke(app, ["preview", "--stack", "tokyo", "--json"]).stdout)
+    # Workloads are declared once their image is pinned (README "Images").
+    pinned = ["--set", "image_tags.auth-service=1.4.2"]
+    tokyo = ["preview", "--stack", "tokyo", *pinned]
+    data = json.loads(CliRunner().invoke(app, [*tokyo, "--json"]).stdout)
     sizes = data["outputs"]["standby_deployments"]
-    assert all(type(n) is int for n in sizes.values()), sizes
-    out = CliRunner().invoke(app, ["preview", "--stack", "tokyo"], env=WIDE).output
+    assert sizes and all(type(n) is int for n in sizes.values()), sizes
+    out = CliRunner().invoke(app, tokyo, env=WIDE).output
     line = next(line for line in out.splitlines() if "standby_deployments" in line)
     assert "auth-deployment=1" in line and ".0" not in line
 

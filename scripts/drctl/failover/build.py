@@ -14,7 +14,7 @@ from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.protocols import Notifier, Scaler
 from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
 from drctl.failover.route53 import Route53DnsSwitch
-from drctl.failover.steps import FailoverContext
+from drctl.failover.steps import FailoverContext, known_strategy
 from drctl.stack_outputs import StackOutputs
 
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API endpoint lives in us-east-1
@@ -92,6 +92,8 @@ def build_context(
     with_health_probe: bool = True,
 ) -> FailoverContext:
     dr, primary = options.dr_stack, options.primary_stack
+    # First: an unknown strategy must stop the run before any client or step exists.
+    strategy = known_strategy(str(outputs.optional(dr, "strategy", "warm-standby")), dr)
     dr_region = outputs.get(dr, "region")
     replica_id = outputs.get(dr, "replica_instance_id")
     primary_region = outputs.optional(primary, "region")
@@ -147,7 +149,7 @@ def build_context(
         notifier=notifier,
         dr_stack=dr,
         primary_stack=primary,
-        strategy=outputs.optional(dr, "strategy", "warm-standby"),
+        strategy=strategy,
         full_replicas=int_map(outputs.optional(dr, "deployments"), "deployments"),
         standby_replicas=int_map(
             outputs.optional(dr, "standby_deployments"), "standby_deployments"

@@ -343,16 +343,31 @@ _FAILBACK_TOGGLES = {
 }
 
 
+class UnknownStrategyError(ValueError):
+    """A DR stack whose `strategy` drctl has no failover/failback toggles for."""
+
+
+def known_strategy(strategy: str, stack: str = "") -> str:
+    """The strategy itself, or one clear error: checked before a run changes anything."""
+    if strategy not in _FAILOVER_TOGGLES:
+        where = f"{stack}.strategy" if stack else "strategy"
+        raise UnknownStrategyError(
+            f"{where} = {strategy!r} is unknown to drctl (known: {', '.join(_FAILOVER_TOGGLES)})"
+        )
+    return strategy
+
+
 def config_toggles(kind: str, strategy: str = "warm-standby") -> list[tuple[str, str]]:
     """The ``drstack:`` toggles (in order) that make IaC match a completed failover/failback."""
     if kind == "failover":
-        return [(f"drstack:{key}", "true") for key in _FAILOVER_TOGGLES[strategy]]
-    return [(f"drstack:{key}", "false") for key in _FAILBACK_TOGGLES[strategy]]
+        return [(f"drstack:{key}", "true") for key in _FAILOVER_TOGGLES[known_strategy(strategy)]]
+    return [(f"drstack:{key}", "false") for key in _FAILBACK_TOGGLES[known_strategy(strategy)]]
 
 
 def failover_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
     return [
-        f"pulumi config set drstack:{key} true -s {dr_stack}" for key in _FAILOVER_TOGGLES[strategy]
+        f"pulumi config set drstack:{key} true -s {dr_stack}"
+        for key in _FAILOVER_TOGGLES[known_strategy(strategy)]
     ]
 
 
@@ -494,7 +509,7 @@ def restore_topology(ctx: FailoverContext, state: RunState) -> str:
 def failback_config_commands(dr_stack: str, strategy: str = "warm-standby") -> list[str]:
     return [
         f"pulumi config set drstack:{key} false -s {dr_stack}"
-        for key in _FAILBACK_TOGGLES[strategy]
+        for key in _FAILBACK_TOGGLES[known_strategy(strategy)]
     ]
 
 

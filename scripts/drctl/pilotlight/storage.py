@@ -12,7 +12,7 @@ import contextlib
 import os
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
 from drctl.stack_outputs import StackOutputs
@@ -80,7 +80,24 @@ def open_container(
         max_chunk_get_size=4 << 20,
     )
     container = service.get_container_client(name)
-    if create:
-        with contextlib.suppress(ResourceExistsError):
+    if create and not container_exists(container):
+        with contextlib.suppress(ResourceExistsError):  # created meanwhile: fine
             container.create_container()
     return container
+
+
+def container_exists(container: ContainerClient) -> bool:
+    """Whether the container exists, asked the way a container-scoped SAS may ask.
+
+    Not `create_container()` and catch 409: Create Container is an account-level right,
+    so with the backup job's container-scoped SAS Azure answers 403 AuthorizationFailure
+    even when the container exists. Not `exists()` either: a container SAS cannot grant
+    reading container properties (ContainerSasPermissions, azure-storage-blob docs).
+    List Blobs it can (permission `l`, which both backup SAS carry): one page of at most
+    one name, 404 ContainerNotFound when the container is missing.
+    """
+    try:
+        next(container.list_blobs(results_per_page=1).by_page(), None)
+    except ResourceNotFoundError:
+        return False
+    return True

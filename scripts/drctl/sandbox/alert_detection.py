@@ -66,6 +66,20 @@ class AlertDetection:
     def stop(self) -> None:
         self.monitoring.stop()
 
+    def wait_armed(self, stack: str) -> None:
+        """Until Prometheus holds the standby's lag: the guard decides from it right after
+        the alert, and a fault before the first scrape (Prometheus still starting on a
+        busy machine) would leave it blind and refuse (lag unknown)."""
+        reader = PrometheusLagReader(self.monitoring.prometheus_url, LAG_QUERIES[stack])
+        deadline = time.monotonic() + WAIT_SECONDS
+        while reader() is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Prometheus had no lag for {stack} within {WAIT_SECONDS:g}s: "
+                    "the drctl exporter is not being scraped"
+                )
+            time.sleep(0.1)
+
     def detect(self, stack: str, fault_at: float, timeline: Timeline, *, failover: bool) -> float:
         alert = self.monitoring.wait_for_alert(PRIMARY_DOWN, stack, fault_at, WAIT_SECONDS)
         if alert is None:

@@ -151,6 +151,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
                     backup_interval=options.backup_interval,
                     say=say,
                     detector=detection.detect if detection else None,
+                    armed=detection.wait_armed if detection else None,
                 )
                 for result in run_scenario(key, env, settings):
                     results.append(result)

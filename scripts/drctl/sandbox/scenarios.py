@@ -123,6 +123,9 @@ class ScenarioSettings:
     # (stack, fault_at, timeline, failover=) -> detection time; None: the probe loop.
     # The drill sets it to Prometheus/Alertmanager detection (alert_detection.py).
     detector: Callable[..., float] | None = None
+    # (stack) -> None once that detector can decide (it has seen the standby's lag);
+    # called before the fault, so a slow monitoring start cannot make the guard blind.
+    armed: Callable[[str], None] | None = None
 
 
 def _at(epoch: float) -> datetime:
@@ -341,6 +344,8 @@ def _warm_standby_failover(
         _warm_up(load, settings.warmup_seconds)
         if before_fault is not None:
             before_fault(ws)  # e.g. a test that stalls replication to force a loss
+        if settings.armed is not None:
+            settings.armed("tokyo")
         fault_at = time.time()
         if kill_app:
             ws.seoul_app.kill()
