@@ -41,7 +41,7 @@ from components.azure_backup_access import (
 )
 from components.azure_gateway_tls import GatewayTls, gateway_tls
 from components.azure_restore_job import RESTORE_DELEGATION, restore_job
-from stacks.config import AzureConfig, BackupConfig
+from components.settings import AzureConfig, BackupConfig
 
 BACKUP_CONTAINER = "mysql-backups"  # seed 001's container name
 # drctl names dumps backup_<UTC stamp>Z.sql.<zst|gz>; the `latest` marker is deliberately

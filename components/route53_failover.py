@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from stacks.config import HealthCheckConfig
+from components.settings import HealthCheckConfig
 
 RECORD_TYPES = ("CNAME", "A")
 

@@ -81,7 +81,7 @@ POLICIES = [
         f"account-id lookup, the metadata API check and region validation ({PROVIDER_DOC}; "
         f"static stability: {STATIC_STABILITY_DOC})",
         _primary_region_calls,
-        "Create primary-region providers with stacks.primary.static_region_provider, and "
+        "Create primary-region providers with stacks.shared.static_region_provider, and "
         "replace X.get(...) reads of primary resources with the primary stack's outputs.",
     ),
 ]

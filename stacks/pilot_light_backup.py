@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from stacks.config import StackConfig
+from stacks.shared import static_region_provider
 
 
 def primary_region_provider(cfg: StackConfig) -> aws.Provider:
@@ -30,14 +31,7 @@ def primary_region_provider(cfg: StackConfig) -> aws.Provider:
     time (STS, account ID, instance metadata): `pulumi preview` of this stack then needs
     nothing from the region until a resource actually changes."""
     assert cfg.primary_region
-    return aws.Provider(
-        "aws-primary",
-        region=cfg.primary_region,
-        skip_credentials_validation=True,
-        skip_requesting_account_id=True,
-        skip_metadata_api_check=True,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
-    )
+    return static_region_provider("aws-primary", cfg.primary_region, cfg)
 
 
 def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
