@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from policy.policies import _res_region, _stack_policy, current_context
+from policy.common import _res_region, _stack_policy, current_context
 
 PROVIDER_DOC = "https://www.pulumi.com/registry/packages/aws/api-docs/provider/"
 STATIC_STABILITY_DOC = (
