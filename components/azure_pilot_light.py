@@ -99,7 +99,7 @@ def plan_subnets(vnet_cidr: str) -> SubnetPlan:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AzurePilotLightArgs:
     provider: azure_native.Provider
     location: str

@@ -94,7 +94,7 @@ def backup_command(
     ]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BackupCronJobArgs:
     # Where the job runs: the Seoul cluster, reached through the primary's kubeconfig.
     k8s_provider: k8s.Provider

@@ -179,7 +179,7 @@ def controller_policy() -> str:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LbControllerArgs:
     provider: aws.Provider
     k8s_provider: k8s.Provider

@@ -43,7 +43,7 @@ _EKS_NODE_POLICIES = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EksRegionArgs:
     provider: aws.Provider
     region: str

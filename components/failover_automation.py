@@ -41,7 +41,7 @@ ASYNC_RETRIES = 2  # Lambda's own retries of a failed asynchronous invocation (m
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to notice and replay
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FailoverAutomationArgs:
     # Explicit providers: the DR region (Lambda, lock table, notifications) and
     # us-east-1 (where Route 53 metrics, hence the alarm and its topic, live).

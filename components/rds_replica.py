@@ -64,7 +64,7 @@ def _credential_json(rds: RdsConfig, password: str) -> str:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RdsReplicaArgs:
     provider: aws.Provider
     mode: Literal["primary", "replica"]

@@ -27,7 +27,7 @@ from components.settings import HealthCheckConfig
 RECORD_TYPES = ("CNAME", "A")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Route53FailoverArgs:
     zone_id: pulumi.Input[str]
     record_name: str
