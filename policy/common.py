@@ -36,7 +36,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 # Tags every taggable resource carries (StackConfig.base_tags).
 REQUIRED_TAGS: tuple[str, ...] = ("Project", "Stack", "DrRole")
-# Seed 003 sovereignty class tag (stacks/primary.py sets it on every data store).
+# Seed 003 sovereignty class tag (stacks/shared.py data_tags sets it on every data store).
 SOVEREIGNTY_TAG = "DataSovereignty"
 SOVEREIGN_VALUES = ("restricted", "sovereign", "kr", "jp")
 MIN_BACKUP_DAYS = 7

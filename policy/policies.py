@@ -1,5 +1,11 @@
 """drstack policies: plain ``pulumi_policy`` objects, importable without starting a pack.
 
+This module assembles ``POLICIES`` and runs them in-process (:func:`evaluate`). The
+checks live by concern: ``policy/security.py`` (security basics), ``policy/dr_wiring.py``
+(DR wiring), ``policy/budget_policy.py`` (RTO/RPO budget) and ``policy/deploy_*.py``
+(deploy-time constraints), all on the helpers of ``policy/common.py``. Every name this
+module held before that split is still importable from here.
+
 Every policy here is a real :class:`pulumi_policy.ResourceValidationPolicy` or
 :class:`pulumi_policy.StackValidationPolicy` with a name, a description, an enforcement
 level and ``remediation_steps`` that say exactly what to change. ``policy/__main__.py``
