@@ -773,6 +773,9 @@ class AzurePilotLight(pulumi.ComponentResource):
             opts=self._child,
         )
 
+    # Long but one request: an Application Gateway's listeners, pools, probes and rules are
+    # sub-resources of a single ARM resource that reference each other by ID, so they are
+    # declared together in the one call that creates it.
     def _app_gateway(self, tags: dict[str, str]) -> None:
         name, args, rg, plan = self._name, self._args, self._rg, self._plan
         gw_name = f"{name}-appgw"
