@@ -41,7 +41,7 @@ from components.azure_backup_access import (
 )
 from components.azure_gateway_tls import GatewayTls, gateway_tls
 from components.azure_restore_job import RESTORE_DELEGATION, restore_job
-from stacks.config import AzureConfig, BackupConfig
+from components.settings import AzureConfig, BackupConfig
 
 BACKUP_CONTAINER = "mysql-backups"  # seed 001's container name
 # drctl names dumps backup_<UTC stamp>Z.sql.<zst|gz>; the `latest` marker is deliberately
@@ -99,7 +99,7 @@ def plan_subnets(vnet_cidr: str) -> SubnetPlan:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AzurePilotLightArgs:
     provider: azure_native.Provider
     location: str
@@ -789,6 +789,9 @@ class AzurePilotLight(pulumi.ComponentResource):
             opts=self._child,
         )
 
+    # Long but one request: an Application Gateway's listeners, pools, probes and rules are
+    # sub-resources of a single ARM resource that reference each other by ID, so they are
+    # declared together in the one call that creates it.
     def _app_gateway(self, tags: dict[str, str]) -> None:
         name, args, rg, plan = self._name, self._args, self._rg, self._plan
         gw_name = f"{name}-appgw"

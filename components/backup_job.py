@@ -33,7 +33,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.iam import assume_role_policy
-from stacks.config import BackupFormat
+from components.settings import BackupFormat
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 CONNECTION_STRING_KEY = "azure-storage-connection-string"
@@ -94,7 +94,7 @@ def backup_command(
     ]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BackupCronJobArgs:
     # Where the job runs: the Seoul cluster, reached through the primary's kubeconfig.
     k8s_provider: k8s.Provider

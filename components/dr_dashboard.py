@@ -23,7 +23,7 @@ import pulumi_aws as aws
 ROUTE53_METRICS_REGION = "us-east-1"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DrDashboardArgs:
     provider: aws.Provider
     dr_region: str

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DynamoGlobalTableArgs:
     provider: aws.Provider
     table_name: str

@@ -33,6 +33,8 @@ def _statement(actions: list[str], resource: str = "*", **condition: Any) -> dic
     return stmt
 
 
+# Long but flat: one literal policy document, kept statement by statement next to the
+# published file so a controller upgrade is a line-by-line diff.
 def controller_policy() -> str:
     """The permissions of the controller's published iam_policy.json (v2.14): read-only
     discovery everywhere; create/modify/delete only on resources it tagged itself."""
@@ -179,7 +181,7 @@ def controller_policy() -> str:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LbControllerArgs:
     provider: aws.Provider
     k8s_provider: k8s.Provider

@@ -32,7 +32,7 @@ from components.eks_workloads import (
 )
 from components.eks_workloads import app_service as app_service_for
 from components.iam import assume_role_policy
-from stacks.config import AppConfig, EksConfig
+from components.settings import AppConfig, EksConfig
 
 AZ_COUNT = 2
 
@@ -43,7 +43,7 @@ _EKS_NODE_POLICIES = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EksRegionArgs:
     provider: aws.Provider
     region: str
@@ -123,6 +123,14 @@ def image_repository_for(deployment: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Network:
+    vpc: aws.ec2.Vpc
+    igw: aws.ec2.InternetGateway
+    public_subnets: list[aws.ec2.Subnet]
+    private_subnets: list[aws.ec2.Subnet]
+
+
 class EksRegion(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -141,8 +149,67 @@ class EksRegion(pulumi.ComponentResource):
         super().__init__("drstack:eks_region:EksRegion", name, None, opts)
         aws_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         tags = {**args.tags, "Region": args.region_label}
+        network = self._network(name, args, tags, aws_opts)
+        cluster = self._control_plane(name, args, tags, aws_opts, network)
+        nodes, pod_identity = self._node_group(name, args, tags, aws_opts, network, cluster)
+        vpc = network.vpc
+        private_subnets = network.private_subnets
 
-        # ---------------------------------------------------------------- network
+        self.kubeconfig = pulumi.Output.secret(
+            _kubeconfig(
+                cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.region
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+        # ---------------------------------------------------------------- workloads
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.k8s_provider)
+        controller = install_lb_controller(
+            name,
+            LbControllerArgs(
+                provider=args.provider,
+                k8s_provider=self.k8s_provider,
+                cluster_name=cluster.name,
+                region=args.region,
+                vpc_id=vpc.id,
+                depends_on=[pod_identity, nodes],
+                tags=tags,
+            ),
+            parent=self,
+        )
+        certificate_arn = self._certificate(name, args, tags)
+        # Created after the controller: its webhook must be up, and on destroy the Service
+        # goes first so the controller can still delete the load balancer it made.
+        app_service = app_service_for(
+            name,
+            args.app.port,
+            certificate_arn,
+            pulumi.ResourceOptions(
+                parent=self, provider=self.k8s_provider, depends_on=[controller]
+            ),
+        )
+        self.app_tls = certificate_arn is not None
+        self.cluster_name = cluster.name
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = [s.id for s in private_subnets]
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.app_hostname = app_service.status.load_balancer.ingress[0].hostname
+        self.app_url = pulumi.Output.concat(
+            "https://" if self.app_tls else "http://", self.app_hostname
+        )
+        self._workload_context = (name, args, cluster.name, pod_identity, k8s_opts, tags)
+        self.deployments = {}
+
+    # ---------------------------------------------------------------- network
+    def _network(
+        self,
+        name: str,
+        args: EksRegionArgs,
+        tags: dict[str, str],
+        aws_opts: pulumi.ResourceOptions,
+    ) -> _Network:
         azs = aws.get_availability_zones_output(
             state="available", opts=pulumi.InvokeOptions(parent=self, provider=args.provider)
         )
@@ -193,6 +260,20 @@ class EksRegion(pulumi.ComponentResource):
                     opts=aws_opts,
                 )
             )
+        network = _Network(vpc, igw, public_subnets, private_subnets)
+        self._routes(name, args, tags, aws_opts, network)
+        return network
+
+    def _routes(
+        self,
+        name: str,
+        args: EksRegionArgs,
+        tags: dict[str, str],
+        aws_opts: pulumi.ResourceOptions,
+        network: _Network,
+    ) -> None:
+        vpc, igw = network.vpc, network.igw
+        public_subnets, private_subnets = network.public_subnets, network.private_subnets
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt",
             vpc_id=vpc.id,
@@ -231,7 +312,16 @@ class EksRegion(pulumi.ComponentResource):
                 opts=aws_opts,
             )
 
-        # ---------------------------------------------------------------- cluster
+    # ---------------------------------------------------------------- cluster
+    def _control_plane(
+        self,
+        name: str,
+        args: EksRegionArgs,
+        tags: dict[str, str],
+        aws_opts: pulumi.ResourceOptions,
+        network: _Network,
+    ) -> aws.eks.Cluster:
+        public_subnets, private_subnets = network.public_subnets, network.private_subnets
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
             assume_role_policy=assume_role_policy("eks.amazonaws.com"),
@@ -278,6 +368,18 @@ class EksRegion(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[cluster_policy]
             ),
         )
+        return cluster
+
+    def _node_group(
+        self,
+        name: str,
+        args: EksRegionArgs,
+        tags: dict[str, str],
+        aws_opts: pulumi.ResourceOptions,
+        network: _Network,
+        cluster: aws.eks.Cluster,
+    ) -> tuple[aws.eks.NodeGroup, aws.eks.Addon]:
+        private_subnets = network.private_subnets
         node_role = aws.iam.Role(
             f"{name}-node-role",
             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
@@ -319,53 +421,7 @@ class EksRegion(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[nodes]),
         )
-
-        self.kubeconfig = pulumi.Output.secret(
-            _kubeconfig(
-                cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.region
-            )
-        )
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
-        )
-
-        # ---------------------------------------------------------------- workloads
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.k8s_provider)
-        controller = install_lb_controller(
-            name,
-            LbControllerArgs(
-                provider=args.provider,
-                k8s_provider=self.k8s_provider,
-                cluster_name=cluster.name,
-                region=args.region,
-                vpc_id=vpc.id,
-                depends_on=[pod_identity, nodes],
-                tags=tags,
-            ),
-            parent=self,
-        )
-        certificate_arn = self._certificate(name, args, tags)
-        # Created after the controller: its webhook must be up, and on destroy the Service
-        # goes first so the controller can still delete the load balancer it made.
-        app_service = app_service_for(
-            name,
-            args.app.port,
-            certificate_arn,
-            pulumi.ResourceOptions(
-                parent=self, provider=self.k8s_provider, depends_on=[controller]
-            ),
-        )
-        self.app_tls = certificate_arn is not None
-        self.cluster_name = cluster.name
-        self.vpc_id = vpc.id
-        self.private_subnet_ids = [s.id for s in private_subnets]
-        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
-        self.app_hostname = app_service.status.load_balancer.ingress[0].hostname
-        self.app_url = pulumi.Output.concat(
-            "https://" if self.app_tls else "http://", self.app_hostname
-        )
-        self._workload_context = (name, args, cluster.name, pod_identity, k8s_opts, tags)
-        self.deployments = {}
+        return nodes, pod_identity
 
     def deploy_workloads(
         self, db_host: pulumi.Input[str], db_secret_arn: pulumi.Input[str]

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CertificateArgs:
     provider: aws.Provider
     domain: str

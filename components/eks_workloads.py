@@ -76,7 +76,7 @@ def deployment(
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AppIdentityArgs:
     provider: aws.Provider
     cluster_name: pulumi.Input[str]

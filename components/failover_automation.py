@@ -41,7 +41,7 @@ ASYNC_RETRIES = 2  # Lambda's own retries of a failed asynchronous invocation (m
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to notice and replay
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FailoverAutomationArgs:
     # Explicit providers: the DR region (Lambda, lock table, notifications) and
     # us-east-1 (where Route 53 metrics, hence the alarm and its topic, live).
@@ -68,6 +68,22 @@ class FailoverAutomationArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Topics:
+    notify: aws.sns.Topic
+    notify_key: aws.kms.Key
+    alarm: aws.sns.Topic
+
+
+@dataclass(frozen=True)
+class _FunctionInputs:
+    function_name: str
+    lock_table: aws.dynamodb.Table
+    topics: _Topics
+    lag_alarm: aws.cloudwatch.MetricAlarm
+    failed_events: aws.sqs.Queue
+
+
 class FailoverAutomation(pulumi.ComponentResource):
     lock_table_name: pulumi.Output[str]
     sns_topic_arn: pulumi.Output[str]
@@ -89,6 +105,48 @@ class FailoverAutomation(pulumi.ComponentResource):
         metrics = pulumi.ResourceOptions(parent=self, provider=args.metrics_provider)
         function_name = f"{name}-failover"
 
+        lock_table = self._lock_table(name, args, dr)
+        topics = self._topics(name, args, dr, metrics)
+        notify_topic, alarm_topic = topics.notify, topics.alarm
+        health_alarm = self._health_alarm(name, args, alarm_topic, metrics)
+        lag_alarm = self._lag_alarm(name, args, notify_topic, dr)
+        failed_events = self._failed_events_queue(name, args, notify_topic, dr)
+        function = self._function(
+            name,
+            args,
+            _FunctionInputs(
+                function_name=function_name,
+                lock_table=lock_table,
+                topics=topics,
+                lag_alarm=lag_alarm,
+                failed_events=failed_events,
+            ),
+        )
+        self._subscribe(name, function, alarm_topic, dr, metrics)
+
+        self.lock_table_name = lock_table.name
+        self.sns_topic_arn = notify_topic.arn
+        self.alarm_topic_arn = alarm_topic.arn
+        self.function_name = function.name
+        self.health_alarm_name = health_alarm.name
+        self.lag_alarm_name = lag_alarm.name
+        self.failed_events_queue_arn = failed_events.arn
+        self.register_outputs(
+            {
+                "lock_table_name": self.lock_table_name,
+                "sns_topic_arn": self.sns_topic_arn,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "function_name": self.function_name,
+                "health_alarm_name": self.health_alarm_name,
+                "lag_alarm_name": self.lag_alarm_name,
+                "failed_events_queue_arn": self.failed_events_queue_arn,
+            }
+        )
+
+    @staticmethod
+    def _lock_table(
+        name: str, args: FailoverAutomationArgs, dr: pulumi.ResourceOptions
+    ) -> aws.dynamodb.Table:
         lock_table = aws.dynamodb.Table(
             f"{name}-lock",
             name=f"{name}-failover-lock",
@@ -102,6 +160,16 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=dr,
         )
+        return lock_table
+
+    @staticmethod
+    def _topics(
+        name: str,
+        args: FailoverAutomationArgs,
+        dr: pulumi.ResourceOptions,
+        metrics: pulumi.ResourceOptions,
+    ) -> _Topics:
+        """The notification topic (DR region) and the health alarm's topic (us-east-1)."""
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(provider=args.metrics_provider)
         ).account_id
@@ -142,6 +210,15 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=metrics,
         )
+        return _Topics(notify=notify_topic, notify_key=notify_key, alarm=alarm_topic)
+
+    @staticmethod
+    def _health_alarm(
+        name: str,
+        args: FailoverAutomationArgs,
+        alarm_topic: aws.sns.Topic,
+        metrics: pulumi.ResourceOptions,
+    ) -> aws.cloudwatch.MetricAlarm:
         periods = math.ceil(args.failure_threshold_seconds / ROUTE53_METRIC_PERIOD)
         health_alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-health-alarm",
@@ -162,6 +239,15 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=metrics,
         )
+        return health_alarm
+
+    @staticmethod
+    def _lag_alarm(
+        name: str,
+        args: FailoverAutomationArgs,
+        notify_topic: aws.sns.Topic,
+        dr: pulumi.ResourceOptions,
+    ) -> aws.cloudwatch.MetricAlarm:
         lag_alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-lag-alarm",
             name=f"{name}-replica-lag",
@@ -179,7 +265,16 @@ class FailoverAutomation(pulumi.ComponentResource):
             tags=args.tags,
             opts=dr,
         )
-        failed_events = self._failed_events_queue(name, args, notify_topic, dr)
+        return lag_alarm
+
+    def _function(
+        self, name: str, args: FailoverAutomationArgs, inputs: _FunctionInputs
+    ) -> aws.lambda_.Function:
+        """The Lambda that runs the failover steps, its role, logs and retry policy."""
+        dr = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        function_name, lock_table = inputs.function_name, inputs.lock_table
+        notify_topic, notify_key = inputs.topics.notify, inputs.topics.notify_key
+        lag_alarm, failed_events = inputs.lag_alarm, inputs.failed_events
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/lambda/{function_name}",
@@ -252,6 +347,17 @@ class FailoverAutomation(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[role_policy]
             ),
         )
+        return function
+
+    @staticmethod
+    def _subscribe(
+        name: str,
+        function: aws.lambda_.Function,
+        alarm_topic: aws.sns.Topic,
+        dr: pulumi.ResourceOptions,
+        metrics: pulumi.ResourceOptions,
+    ) -> None:
+        """Let the health alarm's topic (us-east-1) invoke the Lambda (DR region)."""
         aws.lambda_.Permission(
             f"{name}-sns-invoke",
             action="lambda:InvokeFunction",
@@ -267,25 +373,6 @@ class FailoverAutomation(pulumi.ComponentResource):
             protocol="lambda",
             endpoint=function.arn,
             opts=metrics,
-        )
-
-        self.lock_table_name = lock_table.name
-        self.sns_topic_arn = notify_topic.arn
-        self.alarm_topic_arn = alarm_topic.arn
-        self.function_name = function.name
-        self.health_alarm_name = health_alarm.name
-        self.lag_alarm_name = lag_alarm.name
-        self.failed_events_queue_arn = failed_events.arn
-        self.register_outputs(
-            {
-                "lock_table_name": self.lock_table_name,
-                "sns_topic_arn": self.sns_topic_arn,
-                "alarm_topic_arn": self.alarm_topic_arn,
-                "function_name": self.function_name,
-                "health_alarm_name": self.health_alarm_name,
-                "lag_alarm_name": self.lag_alarm_name,
-                "failed_events_queue_arn": self.failed_events_queue_arn,
-            }
         )
 
     @staticmethod

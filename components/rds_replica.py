@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from stacks.config import RdsConfig
+from components.settings import RdsConfig
 
 MYSQL_PORT = 3306
 # RDS for MySQL: 8 to 41 printable ASCII characters, never "/", '"' or "@" (and we leave
@@ -64,7 +64,7 @@ def _credential_json(rds: RdsConfig, password: str) -> str:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RdsReplicaArgs:
     provider: aws.Provider
     mode: Literal["primary", "replica"]

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from stacks.config import HealthCheckConfig
+from components.settings import HealthCheckConfig
 
 RECORD_TYPES = ("CNAME", "A")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Route53FailoverArgs:
     zone_id: pulumi.Input[str]
     record_name: str
@@ -64,8 +64,30 @@ class Route53Failover(pulumi.ComponentResource):
             if kind not in RECORD_TYPES:
                 raise ValueError(f"record type {kind!r} is not one of {RECORD_TYPES}")
         child = pulumi.ResourceOptions(parent=self)
-        hc = args.health_check
 
+        health_check, switch, gate = self._health_checks(name, args, child)
+        records = self._records(name, args, gate, child)
+        self.alarm_name = self._alarm(name, args, health_check) if args.create_alarm else None
+
+        self.health_check_id = health_check.id
+        self.switch_health_check_id = switch.id
+        self.gate_health_check_id = gate.id
+        self.record_fqdn = records["primary"].fqdn
+        self.register_outputs(
+            {
+                "health_check_id": self.health_check_id,
+                "switch_health_check_id": self.switch_health_check_id,
+                "record_fqdn": self.record_fqdn,
+            }
+        )
+
+    @staticmethod
+    def _health_checks(
+        name: str, args: Route53FailoverArgs, child: pulumi.ResourceOptions
+    ) -> tuple[aws.route53.HealthCheck, aws.route53.HealthCheck, aws.route53.HealthCheck]:
+        """The HTTPS probe, the failover switch, and the gate (probe AND switch) that the
+        primary record follows."""
+        hc = args.health_check
         health_check = aws.route53.HealthCheck(
             f"{name}-primary-health",
             type="HTTPS",
@@ -116,7 +138,15 @@ class Route53Failover(pulumi.ComponentResource):
             },
             opts=child,
         )
+        return health_check, switch, gate
 
+    @staticmethod
+    def _records(
+        name: str,
+        args: Route53FailoverArgs,
+        gate: aws.route53.HealthCheck,
+        child: pulumi.ResourceOptions,
+    ) -> dict[str, aws.route53.Record]:
         records = {}
         for role, target, kind, check in (
             ("primary", args.primary_target, args.primary_record_type, gate.id),
@@ -136,37 +166,27 @@ class Route53Failover(pulumi.ComponentResource):
                 health_check_id=check,
                 opts=child,
             )
+        return records
 
-        self.alarm_name = None
-        if args.create_alarm:
-            alarm = aws.cloudwatch.MetricAlarm(
-                f"{name}-primary-health-alarm",
-                name=f"{args.record_name}-primary-unhealthy",
-                alarm_description=f"Route 53 health check for the primary of {args.record_name} is failing",
-                namespace="AWS/Route53",
-                metric_name="HealthCheckStatus",
-                dimensions={"HealthCheckId": health_check.id},
-                statistic="Minimum",
-                period=60,
-                evaluation_periods=1,
-                threshold=1,
-                comparison_operator="LessThanThreshold",
-                # No data from the checker is itself a failure signal.
-                treat_missing_data="breaching",
-                alarm_actions=list(args.alarm_actions),
-                tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
-            )
-            self.alarm_name = alarm.name
-
-        self.health_check_id = health_check.id
-        self.switch_health_check_id = switch.id
-        self.gate_health_check_id = gate.id
-        self.record_fqdn = records["primary"].fqdn
-        self.register_outputs(
-            {
-                "health_check_id": self.health_check_id,
-                "switch_health_check_id": self.switch_health_check_id,
-                "record_fqdn": self.record_fqdn,
-            }
+    def _alarm(
+        self, name: str, args: Route53FailoverArgs, health_check: aws.route53.HealthCheck
+    ) -> pulumi.Output[str]:
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-primary-health-alarm",
+            name=f"{args.record_name}-primary-unhealthy",
+            alarm_description=f"Route 53 health check for the primary of {args.record_name} is failing",
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": health_check.id},
+            statistic="Minimum",
+            period=60,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            # No data from the checker is itself a failure signal.
+            treat_missing_data="breaching",
+            alarm_actions=list(args.alarm_actions),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
         )
+        return alarm.name

@@ -30,7 +30,7 @@ from components.secure_bucket import protect_bucket
 RTC_MINUTES = 15
 
 
-@dataclass
+@dataclass(kw_only=True)
 class S3CrossRegionArgs:
     source_provider: aws.Provider
     dr_provider: aws.Provider

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # keep this module importable without Pulumi for the config layer
-    from stacks.config import StackConfig
+    from stacks.config_schema import StackConfig
 
 CHECKED = "2026-11-22"
 MB_PER_GB = 1024

@@ -1,8 +1,10 @@
 """Deploy-time constraints: rules a cloud enforces only at `pulumi up` time, caught at preview.
 
 Each area keeps its policies in its own module (``policy/deploy_<area>.py``, each exporting
-``POLICIES``), written with the helpers of ``policy.policies``; this module only gathers
-them, so the pack, ``drctl preview`` and the tests see one list.
+``POLICIES``), written with the helpers of ``policy.common``; this module only gathers
+them, so the pack, ``drctl preview`` and the tests see one list. A deploy module imports
+from ``policy.common``, never ``policy.policies`` (which imports this module): that keeps
+the gathering free of import circles (tests/test_layering.py checks it).
 """
 
 from __future__ import annotations

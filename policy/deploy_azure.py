@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from policy.policies import (
+from policy.common import (
     SCHEDULER_TYPES,
     T_AZ_STORAGE,
     T_HEALTH_CHECK,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policy.policies import _get, _items, _resource_policy
+from policy.common import _get, _items, _resource_policy
 from policy.rds_dump_options import RDS_MYSQLDUMP_DOC, refused_options
 
 T_CRON_JOB = "kubernetes:batch/v1:CronJob"

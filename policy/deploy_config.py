@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policy.policies import (
+from policy.common import (
     AWS_TAGGABLE,
     AZURE_TAGGABLE,
     BUCKET_TYPES,

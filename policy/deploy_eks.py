@@ -17,7 +17,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from policy.policies import (
+from policy.common import (
     T_HEALTH_CHECK,
     _get,
     _items,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from policy.policies import (
+from policy.common import (
     T_ROLE_POLICY,
     _get,
     _items,

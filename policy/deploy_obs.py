@@ -7,7 +7,7 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policy.policies import _resource_policy
+from policy.common import _resource_policy
 
 PUT_DASHBOARD_DOC = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html"

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import ReportViolation, StackValidationArgs
+from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
-from policy.policies import (
+from policy.common import (
     T_RDS,
-    PolicyResource,
     _of,
     _primary_outputs,
     _res_region,

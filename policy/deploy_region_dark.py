@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from policy.policies import _res_region, _stack_policy, current_context
+from policy.common import _res_region, _stack_policy, current_context
 
 PROVIDER_DOC = "https://www.pulumi.com/registry/packages/aws/api-docs/provider/"
 STATIC_STABILITY_DOC = (
@@ -81,7 +81,7 @@ POLICIES = [
         f"account-id lookup, the metadata API check and region validation ({PROVIDER_DOC}; "
         f"static stability: {STATIC_STABILITY_DOC})",
         _primary_region_calls,
-        "Create primary-region providers with stacks.primary.static_region_provider, and "
+        "Create primary-region providers with stacks.shared.static_region_provider, and "
         "replace X.get(...) reads of primary resources with the primary stack's outputs.",
     ),
 ]

@@ -31,6 +31,7 @@ from components.azure_pilot_light import AzurePilotLight, AzurePilotLightArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from stacks.config import StackConfig, secret_config
 from stacks.cross_stack import checked_primary_region
+from stacks.shared import region_provider
 
 # Route 53 is a global service whose control plane and health-check metrics live in
 # us-east-1: records, checks and alarms go through a provider there, never the primary's.
@@ -76,7 +77,7 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
     primary = pulumi.StackReference(cfg.primary_stack)
 
     azure = azure_native.Provider("azure", location=cfg.azure.location)
-    aws_global = aws.Provider("aws-global", region=ALARM_REGION, default_tags={"tags": tags})
+    aws_global = region_provider("aws-global", ALARM_REGION, cfg)
 
     backups_account, maintenance_account = storage_account_names(cfg)
     app_host = primary.require_output("app_hostname")

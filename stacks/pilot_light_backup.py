@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from stacks.config import StackConfig
-from stacks.primary import static_region_provider
+from stacks.shared import static_region_provider
 
 
 def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:

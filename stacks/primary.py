@@ -11,42 +11,25 @@ import pulumi
 import pulumi_aws as aws
 
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
-from components.eks_region import EksRegion, EksRegionArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.secure_bucket import protect_bucket
 from stacks.config import StackConfig
+from stacks.shared import (  # re-exported: imported from here before stacks/shared.py
+    SOVEREIGNTY_TAG,
+    data_tags,
+    region_cluster,
+    region_provider,
+    static_region_provider,
+)
 
-SOVEREIGNTY_TAG = "DataSovereignty"
-
-
-def data_tags(cfg: StackConfig, *names: str) -> dict[str, str]:
-    """Seed 003: data under sovereignty stays in its region; the tag lets policy see it."""
-    restricted = any(n in cfg.sovereign_data for n in names)
-    return {**cfg.base_tags, SOVEREIGNTY_TAG: "restricted" if restricted else "global"}
-
-
-def region_provider(name: str, region: str, cfg: StackConfig) -> aws.Provider:
-    return aws.Provider(
-        name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags)
-    )
-
-
-# A DR stack must deploy while the primary region is dark. A provider for that region
-# must then make no call when it is configured or diffs: no STS GetCallerIdentity for
-# credentials validation or the account id, no EC2 metadata probe, no region lookup.
-# (None of the resource types a DR stack keeps there builds an ARN from the account id,
-# the one thing skip_requesting_account_id leaves empty.)
-def static_region_provider(name: str, region: str, cfg: StackConfig) -> aws.Provider:
-    """A provider for the primary region that a DR stack can configure while it is dark."""
-    return aws.Provider(
-        name,
-        region=region,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.base_tags),
-        skip_credentials_validation=True,
-        skip_requesting_account_id=True,
-        skip_metadata_api_check=True,
-        skip_region_validation=True,
-    )
+__all__ = [
+    "SOVEREIGNTY_TAG",
+    "build_primary",
+    "data_tags",
+    "region_cluster",
+    "region_provider",
+    "static_region_provider",
+]
 
 
 def _bucket(
@@ -62,33 +45,6 @@ def _bucket(
     # whether or not a DR stack replicates it (and replication requires it).
     versioning = protect_bucket(f"bucket-{role}", bucket, opts)
     return bucket, versioning
-
-
-def region_cluster(
-    cfg: StackConfig, role: str, provider: aws.Provider, cluster_name: str
-) -> EksRegion:
-    """The region's EKS cluster and workloads, pulling images from this region's ECR
-    (the DR stack replicates the repositories, so Tokyo pulls locally during a failover)."""
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider))
-    registry = pulumi.Output.concat(identity.account_id, ".dkr.ecr.", cfg.region, ".amazonaws.com")
-    return EksRegion(
-        role,
-        EksRegionArgs(
-            provider=provider,
-            region=cfg.region,
-            cluster_name=cluster_name,
-            vpc_cidr=cfg.vpc_cidr,
-            eks=cfg.eks,
-            app=cfg.app,
-            services=cfg.services,
-            image_registry=registry,
-            image_tags=cfg.image_tags,
-            region_label=cfg.stack,
-            role=role,
-            db_name=cfg.rds.db_name,
-            tags=cfg.base_tags,
-        ),
-    )
 
 
 def build_primary(cfg: StackConfig) -> dict[str, Any]:

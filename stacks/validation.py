@@ -20,7 +20,7 @@ from stacks.rules import dated, formats, names, reserved, tags
 from stacks.rules.dated import DatedList
 
 if TYPE_CHECKING:
-    from stacks.config import StackConfig
+    from stacks.config_schema import StackConfig
 
 # Tags drstack adds to some resources on top of the stack's tags (Name,
 # kubernetes.io/cluster/<name>, kubernetes.io/role/elb, BucketRole/DataSovereignty).

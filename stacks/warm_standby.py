@@ -22,7 +22,7 @@ from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
 from stacks.config import NAMESPACE, ConfigError, StackConfig
 from stacks.cross_stack import checked_primary_region
-from stacks.primary import data_tags, region_cluster, region_provider, static_region_provider
+from stacks.shared import data_tags, region_cluster, region_provider, static_region_provider
 
 # Route 53 health-check metrics exist only in us-east-1.
 ROUTE53_METRICS_REGION = "us-east-1"

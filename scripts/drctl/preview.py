@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -25,10 +24,11 @@ from rich.text import Text
 
 from drctl import preview_view as view
 from drctl.preview_diff import StackDiff, diff_syntheses
+from drctl.preview_result import PreviewResult
 from drctl.synth import Synthesis, synthesize
-from policy.budget import Budget, compute_budget
-from policy.policies import Violation, evaluate
-from policy.pricing import PRICES_AS_OF, Cost, estimate
+from policy.budget import compute_budget
+from policy.policies import evaluate
+from policy.pricing import PRICES_AS_OF, estimate
 from stacks.config import ConfigError
 
 
@@ -40,29 +40,6 @@ def _cached(stack: str, overrides: tuple[str, ...]) -> Synthesis:
 def cached_synthesize(stack: str, overrides: Sequence[str] = ()) -> Synthesis:
     """One synthesis per (stack, overrides) per process (each costs about a second)."""
     return _cached(stack, tuple(overrides))
-
-
-@dataclass
-class PreviewResult:
-    synthesis: Synthesis
-    violations: list[Violation]
-    budget: Budget | None
-    cost: Cost
-
-    @property
-    def mandatory(self) -> list[Violation]:
-        return [v for v in self.violations if v.level == "mandatory"]
-
-    def as_json(self) -> dict[str, Any]:
-        syn = self.synthesis
-        return {
-            "stack": syn.stack,
-            "resources": [r.as_json() for r in syn.resources],
-            "outputs": syn.display_outputs(),
-            "policy": [v.as_json() for v in self.violations],
-            "budget": self.budget.as_json() if self.budget is not None else None,
-            "cost": self.cost.as_json(),
-        }
 
 
 def primary_outputs(syn: Synthesis) -> dict[str, Any] | None:

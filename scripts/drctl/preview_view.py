@@ -21,7 +21,7 @@ from drctl.preview_diff import SYMBOL, StackDiff, key_paths
 from drctl.synth import ResourceRecord, Synthesis
 
 if TYPE_CHECKING:
-    from drctl.preview import PreviewResult
+    from drctl.preview_result import PreviewResult
 
 VALUE_WIDTH = 72
 COST_LINES = 6

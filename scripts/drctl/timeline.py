@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drctl.atomic_file import atomic_write_text
+
 # Event names the report understands (seed 000 §5.3 Step 7 rows).
 DETECTION = "detection"  # primary health check failure detected (drill/alarm records it)
 FORCE_DNS = "force_dns"
@@ -129,8 +131,6 @@ class Timeline:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def save(self, path: Path) -> None:
-        from drctl.failover.state import atomic_write_text
-
         atomic_write_text(path, self.to_json())
 
     @classmethod

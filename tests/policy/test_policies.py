@@ -16,7 +16,7 @@ import pytest
 from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
 from drctl.synth import ResourceRecord
-from policy import policies
+from policy import common, policies
 from policy.policies import BY_NAME, POLICIES, evaluate, level_of
 from tests.policy.conftest import (
     caught,
@@ -344,7 +344,7 @@ def test_cli_mode_reads_stack_config(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     from drctl.synth import PROJECT_DIR
 
-    monkeypatch.setattr(policies, "_CLI_CONTEXT", {})
+    monkeypatch.setattr(common, "_CLI_CONTEXT", {})
     monkeypatch.delenv("PULUMI_CONFIG", raising=False)
     data = yaml.safe_load((PROJECT_DIR / "Pulumi.tokyo.yaml").read_text())
     data["config"]["drstack:objectives"]["rto_minutes"] = 1
@@ -361,7 +361,7 @@ def test_cli_mode_reads_stack_config(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     budget.validate(StackValidationArgs([]), report)
     assert seen and "promote 600s" in seen[0] and "> objective 60s" in seen[0]
 
-    monkeypatch.setattr(policies, "_CLI_CONTEXT", {})
+    monkeypatch.setattr(common, "_CLI_CONTEXT", {})
     monkeypatch.delenv("PULUMI_STACK")
     seen.clear()
     budget.validate(StackValidationArgs([]), report)
