@@ -18,7 +18,13 @@ from drctl.sandbox.loadgen import WriteLoad, committed_seqs
 from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.planned_scenario import planned_context, planned_switchover
 from drctl.sandbox.processes import ProcessSupervisor
-from drctl.sandbox.scenarios import ScenarioSettings, _failover_context, _run_engine
+from drctl.sandbox.scenarios import (
+    SCENARIOS,
+    STACK_OF,
+    ScenarioSettings,
+    _failover_context,
+    _run_engine,
+)
 
 from .conftest import require
 
@@ -51,8 +57,12 @@ def _read_only(server: object) -> str:
 def test_planned_switchover_loses_no_acknowledged_write(
     env: SandboxEnvironment, tmp_path: Path
 ) -> None:
+    assert "planned-switchover" in SCENARIOS  # in `make drill`'s default list
+    assert STACK_OF["planned-switchover"] == "tokyo"
     result = planned_switchover(env, _settings(tmp_path))
     assert result.error is None
+    names = [event.name for event in result.timeline.events]
+    assert names.index("fence_writes") < names.index("promote_database")
     assert result.load is not None and result.loss is not None
     tokyo = env.servers[1]
     # Recount independently: every write the app acknowledged is on the new primary.
