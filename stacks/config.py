@@ -31,6 +31,7 @@ BackupFormat = Literal["zstd", "gzip"]
 
 ROLES: tuple[str, ...] = ("primary", "dr")
 STRATEGIES: tuple[str, ...] = ("warm-standby", "pilot-light")
+STANDBY_SCALES: tuple[str, ...] = ("reduced", "full")
 BACKUP_FORMATS: tuple[str, ...] = ("zstd", "gzip")
 
 # Commercial AWS regions; a typo here would otherwise surface only at `pulumi up`.
@@ -333,6 +334,9 @@ class StackConfig:
     site_stack: str | None = None
     force_failover: bool = False
     promote_replica: bool = False
+    # Warm standby: "reduced" (failover scales up) or "full" (already at production size;
+    # the budget drops the scale-up term, the cost estimate shows what that costs).
+    standby_scale: str = "reduced"
     reverse_replication: bool = False
     emergency: bool = False
     enable_petclinic: bool = False
@@ -859,6 +863,7 @@ _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     # Tokyo -> Seoul replication of the DR buckets, once Seoul is back (never during an
     # outage: S3 checks the destination bucket when the rule is written).
     "reverse_replication": _bool,
+    "standby_scale": lambda k, v: _choice(k, _decode(v), STANDBY_SCALES),
 }
 _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "emergency": _bool,

@@ -163,7 +163,8 @@ def _tags(cfg: StackConfig) -> Iterator[Refusal]:
 
 
 def _images(cfg: StackConfig) -> Iterator[Refusal]:
-    if _builds_aws_cluster(cfg):
+    # "" = no external image: the app runs the ECR tag in image_tags (or is not deployed yet).
+    if _builds_aws_cluster(cfg) and cfg.app.image:
         yield from _refuse("app.image", cfg.app.image, formats.image_reference(cfg.app.image))
     if cfg.strategy == "pilot-light":
         yield from _refuse(
