@@ -163,6 +163,22 @@ def render_plan_a(result: PreviewResult, console: Console) -> None:
     )
     for row in rows:
         console.print(Text(f"    {row.line()}", style="green" if row.meets else "red"))
+    for gap in full_standby_gaps(result):
+        console.print(
+            Text(f"    standby_scale full, but {gap}: the budget assumes no scale-up", style="red")
+        )
+
+
+def full_standby_gaps(result: PreviewResult) -> list[str]:
+    cfg = result.synthesis.config
+    if cfg.standby_scale != "full":
+        return []
+    from drctl.preview import cached_synthesize
+    from drctl.standby_scale import size_shortfalls
+    from drctl.synth import primary_stack_file
+
+    primary = cached_synthesize(primary_stack_file(cfg.primary_stack)).config
+    return size_shortfalls(cfg, primary)
 
 
 def render_cost(result: PreviewResult, console: Console, details: bool, as_of: str) -> None:

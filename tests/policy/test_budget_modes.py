@@ -108,3 +108,16 @@ def test_preview_shows_the_plan_a_verdicts() -> None:
     assert "Seed 001 Plan A (RTO ≤ 300s, RPO ≤ 60s), standby_scale full" in text
     assert "mysql, unplanned: RTO DNS 10s×3 + TTL 60s + promote 600s = 690s" in text
     assert "misses Plan A" in text and "meets Plan A" in text
+
+
+def test_full_standby_smaller_than_the_primary_is_flagged() -> None:
+    from drctl.standby_scale import full_size_overrides, size_shortfalls
+
+    seoul = synth("seoul").config
+    small = synth("tokyo", "standby_scale=full").config
+    gaps = size_shortfalls(small, seoul)
+    assert f"eks.desired_size 2 < seoul's {seoul.eks.desired_size}" in gaps
+    assert "services.auth-deployment 1 < seoul's 2" in gaps
+    sized = synth("tokyo", *full_size_overrides(small, seoul)).config
+    assert size_shortfalls(sized, seoul) == []
+    assert size_shortfalls(synth("tokyo").config, seoul) == []  # reduced: nothing promised
