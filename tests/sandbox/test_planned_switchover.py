@@ -13,9 +13,11 @@ from drctl.failover.planned import SwitchoverRefusedError, planned_steps
 from drctl.failover.runner import StepFailed
 from drctl.sandbox.app_adapters import FailoverRouting
 from drctl.sandbox.app_process import DATABASE
+from drctl.sandbox.drill import DrillResult, _write_reports
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.loadgen import WriteLoad, committed_seqs
 from drctl.sandbox.mariadb import mariadb_available
+from drctl.sandbox.objectives import stack_targets
 from drctl.sandbox.planned_scenario import planned_context, planned_switchover
 from drctl.sandbox.processes import ProcessSupervisor
 from drctl.sandbox.scenarios import (
@@ -76,6 +78,12 @@ def test_planned_switchover_loses_no_acknowledged_write(
     # The old primary stays fenced: it must not take writes behind the new one's back.
     assert _read_only(env.servers[0]) == "1"
     assert tokyo.execute("SHOW SLAVE STATUS") == []
+    # The drill's reports take it like the other scenarios.
+    drill = DrillResult([result], {"tokyo": stack_targets("tokyo")}, tmp_path / "r", tmp_path)
+    _write_reports(drill)
+    [row] = drill.summary_rows()
+    assert row["scenario"] == "planned-switchover" and row["lost_writes_worst"] == 0
+    assert (tmp_path / "r" / "planned-switchover-run1.md").exists()
 
 
 def test_refuses_and_unfences_when_replication_is_stopped(
