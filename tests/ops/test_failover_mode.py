@@ -59,3 +59,45 @@ def test_planned_without_a_fence_is_refused_and_changes_nothing(
     assert "no write fence" in " ".join(result.output.split())
     assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
     assert not dr_world.switch_config().get("Inverted")
+
+
+class _Fence:
+    """Records fence calls; ``drained`` raises like a run whose deadline fired."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def fence(self) -> None:
+        self.calls.append("fence")
+
+    def unfence(self) -> None:
+        self.calls.append("unfence")
+
+    def drained(self) -> tuple[bool, str]:
+        raise TimeoutError("gave up on the replica after 5s")
+
+
+def test_a_drain_check_that_fails_unfences_before_the_error_propagates(
+    dr_world: DrWorld, tmp_path: Any
+) -> None:
+    from drctl.failover.build import FailoverOptions, build_context
+    from drctl.failover.runner import StepFailed, run_steps
+    from drctl.failover.state import RunState
+    from drctl.stack_outputs import load_outputs_file
+
+    dr_world.set_lag(0.0)
+    ctx = build_context(
+        load_outputs_file(dr_world.outputs_path),
+        dr_world.factory,
+        FailoverOptions(waiter_delay_seconds=0),
+        say=lambda _m: None,
+        scaler=dr_world.scaler,
+    )
+    fence = _Fence()
+    ctx.fence = fence
+    state = RunState.create(tmp_path, "planned", "failover")
+    with pytest.raises(StepFailed) as failed:
+        run_steps(planned_steps(), ctx, state, progress=lambda _m: None)
+    assert failed.value.step == "wait_drained"
+    assert fence.calls == ["fence", "unfence"]
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")  # not promoted

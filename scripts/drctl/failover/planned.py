@@ -74,7 +74,13 @@ def wait_drained(ctx: FailoverContext, state: RunState) -> str:
         return "already promoted after the drain"
     fence = ctx.fence
     assert fence is not None
-    ok, detail = _wait_until(ctx, ctx.drain_timeout_seconds, fence.drained)
+    try:
+        ok, detail = _wait_until(ctx, ctx.drain_timeout_seconds, fence.drained)
+    except Exception:
+        # The check itself failed (the run's deadline, a lost connection): nothing was
+        # promoted, so the primary must not stay fenced.
+        fence.unfence()
+        raise
     if not ok:
         # RPO 0 cannot be promised: undo the only change made (the fence), so the primary
         # keeps serving, and release the lock so a later attempt is not blocked.
