@@ -143,7 +143,7 @@ class AuroraGlobal(pulumi.ComponentResource):
             f"{name}-instance",
             identifier=f"{args.identifier}-1",
             cluster_identifier=cluster.id,
-            engine=ENGINE,
+            engine=aws.rds.EngineType.AURORA_MYSQL,
             engine_version=args.engine_version,
             instance_class=args.instance_class,
             db_subnet_group_name=subnets.name,
