@@ -73,7 +73,7 @@ class DarkPrimaryFactory(ClientFactory):
         with self._lock:
             if key not in self._clients:
                 dark = self._session.client(
-                    service, region_name=region, endpoint_url=self._endpoint, config=self._config
+                    service, region_name=region, endpoint_url=self._endpoint, config=self.config()
                 )
                 dark.meta.events.register(
                     "before-call", lambda model, **_: self.primary_calls.append(model.name)
