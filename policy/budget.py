@@ -146,6 +146,56 @@ CONSTANTS: dict[str, Constant] = dict(
             "Azure docs, 'Scalability and performance targets for Blob storage' (target "
             "throughput for a single blob)",
         ),
+        # Issue 11 terms: Aurora Global Database and the planned switchover (policy/budget_modes.py).
+        (
+            "aurora_global_failover",
+            Constant(
+                "aurora_global_failover",
+                60,
+                "s",
+                "FailoverGlobalCluster (AllowDataLoss): promote the Aurora secondary cluster",
+                "AWS Well-Architected Labs, DR workshop 'Aurora' failover page and the AWS "
+                "Disaster Recovery workshop 'Aurora - Global Database' (a secondary Region takes "
+                "full read/write in under a minute)",
+                "2026-11-29",
+            ),
+        ),
+        (
+            "aurora_global_switchover",
+            Constant(
+                "aurora_global_switchover",
+                120,
+                "s",
+                "SwitchoverGlobalCluster: synchronise, then swap primary and secondary (RPO 0)",
+                "AWS RDS API Reference 'SwitchoverGlobalCluster' (unavailable 'for a short time', "
+                "no figure documented): 2 × the failover figure until a drill measures it",
+                "2026-11-29",
+            ),
+        ),
+        (
+            "fence_writes",
+            Constant(
+                "fence_writes",
+                10,
+                "s",
+                "make the primary database read-only (planned switchover)",
+                "drstack sandbox drill (SET GLOBAL read_only returns in well under 1 s once "
+                "in-flight commits finish); 10 s margin for a real primary",
+                "2026-11-29",
+            ),
+        ),
+        (
+            "drain_timeout",
+            Constant(
+                "drain_timeout",
+                60,
+                "s",
+                "planned switchover: longest wait for the replica to apply the fenced "
+                "primary's last write (past it the run refuses and unfences)",
+                "drctl failover --mode planned (FailoverContext.drain_timeout_seconds)",
+                "2026-11-29",
+            ),
+        ),
     ]
 )
 
@@ -332,6 +382,10 @@ def _warm_standby(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]
         v.term("rds_promotion", "promote", v("rds_promotion"), source=v.source("rds_promotion")),
         v.term("eks_scale_up", "scale-up", v("eks_scale_up"), source=v.source("eks_scale_up")),
     ]
+    if cfg.standby_scale == "full":
+        # The standby already runs at production size: nothing to scale up (its monthly
+        # cost is what `drctl cost` shows instead).
+        rto = [t for t in rto if t.key != "eks_scale_up"]
     rpo = [
         v.term(
             "replica_lag",

@@ -24,6 +24,7 @@ Strategy = Literal["warm-standby", "pilot-light"]
 
 ROLES: tuple[str, ...] = ("primary", "dr")
 STRATEGIES: tuple[str, ...] = ("warm-standby", "pilot-light")
+STANDBY_SCALES: tuple[str, ...] = ("reduced", "full")
 BACKUP_FORMATS: tuple[str, ...] = ("zstd", "gzip")
 
 # --------------------------------------------------------------------------- typed config
@@ -108,6 +109,9 @@ class StackConfig:
     site_stack: str | None = None
     force_failover: bool = False
     promote_replica: bool = False
+    # Warm standby: "reduced" (failover scales up) or "full" (already at production size;
+    # the budget drops the scale-up term, the cost estimate shows what that costs).
+    standby_scale: str = "reduced"
     reverse_replication: bool = False
     emergency: bool = False
     enable_petclinic: bool = False

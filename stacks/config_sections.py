@@ -18,6 +18,7 @@ from components.settings import (
 from stacks.config_schema import (
     BACKUP_FORMATS,
     ROLES,
+    STANDBY_SCALES,
     STRATEGIES,
     AutomationConfig,
     Contact,
@@ -540,6 +541,7 @@ _WARM_STANDBY: dict[str, Callable[[str, Any], Any]] = {
     # Tokyo -> Seoul replication of the DR buckets, once Seoul is back (never during an
     # outage: S3 checks the destination bucket when the rule is written).
     "reverse_replication": _bool,
+    "standby_scale": lambda k, v: _choice(k, _decode(v), STANDBY_SCALES),
 }
 _PILOT_LIGHT: dict[str, Callable[[str, Any], Any]] = {
     "emergency": _bool,

@@ -105,47 +105,81 @@ class PlanCost:
         }
 
 
-def plan_cost(label: str, dr_stack: str, hours: float, drills_per_month: float) -> PlanCost:
-    dr = cached_synthesize(dr_stack)
+def plan_cost(
+    label: str,
+    dr_stack: str,
+    hours: float,
+    drills_per_month: float,
+    overrides: tuple[str, ...] = (),
+) -> PlanCost:
+    dr = cached_synthesize(dr_stack, overrides)
     primary = cached_synthesize(primary_stack_file(dr.config.primary_stack))
-    emergency = cached_synthesize(dr_stack, tuple(emergency_overrides(dr_stack)))
+    emergency = cached_synthesize(dr_stack, (*overrides, *emergency_overrides(dr_stack)))
     return PlanCost(
         label, estimate(primary), estimate(dr), estimate(emergency), hours, drills_per_month
     )
+
+
+def full_standby_cost(dr_stack: str, hours: float, drills_per_month: float) -> PlanCost:
+    """Plan A with ``standby_scale: full``: the standby priced at the primary's size
+    every month (no scale-up term in the RTO budget)."""
+    from drctl.standby_scale import full_size_overrides
+
+    dr = cached_synthesize(dr_stack).config
+    primary = cached_synthesize(primary_stack_file(dr.primary_stack)).config
+    overrides = tuple(full_size_overrides(dr, primary))
+    return plan_cost("A full", dr_stack, hours, drills_per_month, overrides)
 
 
 def _usd(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def render(a: PlanCost, b: PlanCost, console: Console) -> None:
+def render(a: PlanCost, b: PlanCost, console: Console, full: PlanCost | None = None) -> None:
     table = Table(
         title=f"Plan A vs Plan B (USD, on-demand list prices as of {PRICES_AS_OF}; computed "
         "from the synthesized stacks)"
     )
     table.add_column("item")
     table.add_column(f"Plan A ({a.primary.stack} + {a.dr.stack})", justify="right")
+    if full is not None:
+        table.add_column("Plan A, full standby", justify="right")
     table.add_column(f"Plan B ({b.primary.stack} + {b.dr.stack})", justify="right")
     table.add_column("saving (A − B)", justify="right")
     hours = f"{a.hours:g}"
     drills = f"{a.drills_per_month:g}"
-    rows = [
-        ("normal-time monthly", a.normal_monthly, b.normal_monthly),
-        (
-            f"  of which {a.primary.stack} (both plans)",
-            a.primary.monthly_usd,
-            b.primary.monthly_usd,
-        ),
-        ("  of which the DR stack", a.dr.monthly_usd, b.dr.monthly_usd),
-        (f"one {hours}-hour emergency", a.emergency, b.emergency),
-        (f"monthly with {drills} drill(s)", a.monthly_with_drills, b.monthly_with_drills),
-        ("per year", a.yearly, b.yearly),
+
+    def figures(p: PlanCost) -> list[float]:
+        return [
+            p.normal_monthly,
+            p.primary.monthly_usd,
+            p.dr.monthly_usd,
+            p.emergency,
+            p.monthly_with_drills,
+            p.yearly,
+        ]
+
+    items = [
+        "normal-time monthly",
+        f"  of which {a.primary.stack} (both plans)",
+        "  of which the DR stack",
+        f"one {hours}-hour emergency",
+        f"monthly with {drills} drill(s)",
+        "per year",
     ]
-    for item, va, vb in rows:
-        table.add_row(item, _usd(va), _usd(vb), _usd(va - vb))
+    full_values = figures(full) if full is not None else [None] * len(items)
+    for item, va, vf, vb in zip(items, figures(a), full_values, figures(b), strict=True):
+        middle = [] if vf is None else [_usd(vf)]
+        table.add_row(item, _usd(va), *middle, _usd(vb), _usd(va - vb))
     console.print(table)
     if a.yearly > 0:
         console.print(f"yearly saving of Plan B: {(a.yearly - b.yearly) / a.yearly:.0%}")
+    if full is not None:
+        console.print(
+            f"full standby (standby_scale: full, DR at the primary's size): "
+            f"+{_usd(full.dr.monthly_usd - a.dr.monthly_usd)} per month; it takes the "
+            "scale-up term out of the RTO budget (drctl preview)"
+        )
     unpriced = sorted({line.type for p in (a, b) for c in (p.primary, p.dr) for line in c.unpriced})
     if unpriced:
         console.print(f"[yellow]not priced (counted as $0):[/] {', '.join(unpriced)}")
@@ -163,6 +197,7 @@ def register(app: typer.Typer) -> None:
         """Seed 001's Plan A vs Plan B cost table: monthly, one emergency, per year."""
         try:
             a = plan_cost("A", plan_a, hours, drills_per_month)
+            full = full_standby_cost(plan_a, hours, drills_per_month)
             b = plan_cost("B", plan_b, hours, drills_per_month)
         except ConfigError as exc:
             from rich.markup import escape
@@ -178,9 +213,10 @@ def register(app: typer.Typer) -> None:
             data = {
                 "prices_as_of": PRICES_AS_OF,
                 "plan_a": a.as_json(),
+                "plan_a_full_standby": full.as_json(),
                 "plan_b": b.as_json(),
                 "yearly_saving_usd": round(a.yearly - b.yearly, 2),
             }
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
             return
-        render(a, b, Console(soft_wrap=True))
+        render(a, b, Console(soft_wrap=True), full)

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
+from drctl.failover.planned import MODE_PLANNED, MODES, SwitchoverRefusedError, planned_steps
 from drctl.failover.protocols import Scaler
 from drctl.failover.runner import StepFailed, run_steps
 from drctl.failover.state import (
@@ -34,7 +35,7 @@ from drctl.stack_outputs import OutputsError, StackOutputs
 EXIT_FAILED = 1
 EXIT_REFUSED = 3
 EXIT_GAVE_UP = 4  # an endpoint did not answer within --timeout
-_REFUSALS = (LagGuardError, LockHeldError, NotCaughtUpError)
+_REFUSALS = (LagGuardError, LockHeldError, NotCaughtUpError, SwitchoverRefusedError)
 
 
 def make_scaler(outputs: StackOutputs, options: FailoverOptions) -> Scaler | None:
@@ -109,7 +110,11 @@ def _execute(
     run_name: str | None,
     timeout: float | None = None,
     resume: str | None = None,
+    mode: str = "unplanned",
 ) -> None:
+    if mode not in MODES:
+        support.fail(f"--mode {mode!r}: choose planned or unplanned")
+    options.extra["mode"] = mode
     with support.time_limit(support.FAILOVER_TIMEOUT_SECONDS if timeout is None else timeout):
         _execute_in_time(
             kind, options, outputs_path, as_json, dry_run, yes, state_dir, run_name, timeout, resume
@@ -181,9 +186,20 @@ def _execute_in_time(
         )
     except (OutputsError, ValueError) as exc:
         support.fail(str(exc))
+    planned = options.extra.get("mode") == MODE_PLANNED
+    if planned and context.fence is None:
+        support.fail(
+            "--mode planned: no write fence for the primary database on this path (the RDS "
+            "adapter cannot yet prove GTID catch-up); use the sandbox drill or --mode unplanned",
+            code=EXIT_REFUSED,
+        )
     if not resume:
         _point_at_unfinished(kind, state_dir, state, say)
-    steps = failback_steps() if kind == "failback" else failover_steps()
+    steps = (
+        failback_steps()
+        if kind == "failback"
+        else (planned_steps() if planned else failover_steps())
+    )
     error: StepFailed | None = None
     try:
         with progress.status(f"{kind} {state.run_id} in progress…"):
@@ -291,6 +307,14 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option(help="Seconds to look at the primary region, after acting only."),
         ] = 5.0,
+        mode: Annotated[
+            str,
+            typer.Option(
+                "--mode",
+                help="unplanned: promote what the replica has (lag = data-loss bound); "
+                "planned: fence the primary, wait for zero lag, promote, move DNS (RPO 0).",
+            ),
+        ] = "unplanned",
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -314,6 +338,7 @@ def register(app: typer.Typer) -> None:
             run_name,
             timeout,
             resume,
+            mode,
         )
 
     @app.command("failback")

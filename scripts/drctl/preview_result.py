@@ -34,5 +34,12 @@ class PreviewResult:
             "outputs": syn.display_outputs(),
             "policy": [v.as_json() for v in self.violations],
             "budget": self.budget.as_json() if self.budget is not None else None,
+            "plan_a": _plan_a_json(self.synthesis),
             "cost": self.cost.as_json(),
         }
+
+
+def _plan_a_json(syn: Synthesis) -> list[dict[str, Any]]:
+    from policy.budget_modes import plan_a_rows
+
+    return [row.as_json() for row in plan_a_rows(syn.config)]

@@ -144,6 +144,41 @@ def render_budget(result: PreviewResult, console: Console) -> None:
         return
     for line in result.budget.render().splitlines():
         console.print(Text(f"    {line}", style="green" if "✓" in line else "red"))
+    render_plan_a(result, console)
+
+
+def render_plan_a(result: PreviewResult, console: Console) -> None:
+    """Seed 001's Plan A (RTO 5 min / RPO 1 min), per engine and failover mode."""
+    from policy.budget_modes import PLAN_A_RPO_SECONDS, PLAN_A_RTO_SECONDS, plan_a_rows
+
+    rows = plan_a_rows(result.synthesis.config)
+    if not rows:
+        return
+    console.print(
+        Text(
+            f"Seed 001 Plan A (RTO ≤ {PLAN_A_RTO_SECONDS:g}s, RPO ≤ {PLAN_A_RPO_SECONDS:g}s), "
+            f"standby_scale {result.synthesis.config.standby_scale}:",
+            style="bold",
+        )
+    )
+    for row in rows:
+        console.print(Text(f"    {row.line()}", style="green" if row.meets else "red"))
+    for gap in full_standby_gaps(result):
+        console.print(
+            Text(f"    standby_scale full, but {gap}: the budget assumes no scale-up", style="red")
+        )
+
+
+def full_standby_gaps(result: PreviewResult) -> list[str]:
+    cfg = result.synthesis.config
+    if cfg.standby_scale != "full":
+        return []
+    from drctl.preview import cached_synthesize
+    from drctl.standby_scale import size_shortfalls
+    from drctl.synth import primary_stack_file
+
+    primary = cached_synthesize(primary_stack_file(cfg.primary_stack)).config
+    return size_shortfalls(cfg, primary)
 
 
 def render_cost(result: PreviewResult, console: Console, details: bool, as_of: str) -> None:

@@ -44,7 +44,7 @@ def test_preview_json_is_one_object(app: typer.Typer) -> None:
     result = CliRunner().invoke(app, ["preview", "--stack", "tokyo", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"stack", "resources", "outputs", "policy", "budget", "cost"}
+    assert set(data) == {"stack", "resources", "outputs", "policy", "budget", "plan_a", "cost"}
     first = data["resources"][0]
     assert {"urn", "type", "name", "parent", "region", "inputs", "depends_on"} <= set(first)
     assert data["outputs"]["kubeconfig"] == "[secret]"
@@ -79,3 +79,15 @@ def test_cost_prints_plan_a_vs_plan_b_from_the_stacks(app: typer.Typer) -> None:
         12 * (a["normal_monthly_usd"] + a["emergency_usd"]), abs=0.2
     )
     assert re.search(r"\$[\d,]+\.\d\d", out)
+
+
+def test_cost_shows_what_a_full_standby_costs_per_month(app: typer.Typer) -> None:
+    data = json.loads(CliRunner().invoke(app, ["cost", "--json"]).stdout)
+    a, full = data["plan_a"], data["plan_a_full_standby"]
+    seoul_nodes = synth("seoul").config.eks.desired_size
+    priced = estimate(synth("tokyo", "standby_scale=full", f"eks.desired_size={seoul_nodes}"))
+    # Pods cost nothing by themselves: the primary's node count is the whole difference.
+    assert full["per_stack_monthly_usd"]["tokyo"] == pytest.approx(priced.monthly_usd, abs=0.01)
+    assert full["normal_monthly_usd"] > a["normal_monthly_usd"]  # more nodes every month
+    text = CliRunner().invoke(app, ["cost"], env={"COLUMNS": "200"}).output
+    assert "Plan A, full standby" in text and "per month; it takes the scale-up term" in text

@@ -184,7 +184,11 @@ def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> li
     }
     if kind == "failback" and outputs.has(primary):
         facts["reverse replica"] = default_reverse_replica_id(outputs, options)
+    from drctl.failover.planned import MODE_PLANNED, planned_steps
+
     steps = failover_steps() if kind == "failover" else failback_steps()
+    if kind == "failover" and options.extra.get("mode") == MODE_PLANNED:
+        steps = planned_steps()
     lines = [f"{key}: {value}" for key, value in facts.items()]
     lines += [f"{i}. {step.name}: {step.summary}" for i, step in enumerate(steps, start=1)]
     return lines

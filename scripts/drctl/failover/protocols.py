@@ -126,3 +126,19 @@ class PrimaryProbe(Protocol):
 
     def observe(self) -> str:
         """One line on what the primary region shows; raise when it cannot be reached."""
+
+
+@runtime_checkable
+class WriteFence(Protocol):
+    """Planned switchover: stops writes at a LIVE primary and tells when the replica has
+    applied everything the primary committed (GTID / zero lag). Needs the primary region
+    reachable, which a planned event has; the unplanned path never uses it."""
+
+    def fence(self) -> None:
+        """Make the primary refuse writes (read-only). Idempotent."""
+
+    def unfence(self) -> None:
+        """Let the primary accept writes again. Idempotent."""
+
+    def drained(self) -> tuple[bool, str]:
+        """(True, detail) once the replica holds every write the fenced primary committed."""

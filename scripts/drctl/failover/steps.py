@@ -26,6 +26,7 @@ from drctl.failover.protocols import (
     Notifier,
     PrimaryProbe,
     Scaler,
+    WriteFence,
 )
 from drctl.failover.runner import SkipStep, Step
 from drctl.failover.state import RunState
@@ -89,6 +90,10 @@ class FailoverContext:
     # Best-effort look at the primary region, only after the acting steps.
     primary: PrimaryProbe | None = None
     primary_timeout_seconds: float = 5.0
+    # Planned switchover only (drctl.failover.planned): the primary's write fence, and
+    # how long the replica may take to apply everything the fenced primary committed.
+    fence: WriteFence | None = None
+    drain_timeout_seconds: float = 60.0
     promote_timeout_seconds: float = 1800.0
     scale_timeout_seconds: float = 600.0
     health_timeout_seconds: float = 300.0
@@ -256,6 +261,8 @@ def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
         return "already promoted: nothing left to lose"
     lag = ctx.database.replica_lag_seconds()
     state.data["lag_at_promotion_seconds"] = lag
+    # Unplanned mode: the lag at promotion is the data-loss bound the report shows.
+    state.data["data_loss_bound_seconds"] = lag
     risk = data_at_risk(lag)
     over = lag is None or lag > ctx.max_lag_seconds
     if over and not ctx.accept_data_loss:

@@ -54,6 +54,7 @@ SCENARIOS = (
     "failback",
     "region-dark",
     "pilot-light",
+    "planned-switchover",
 )
 TITLES = {
     "app-failure": "기본 리전 애플리케이션 장애 (primary app fails)",
@@ -62,6 +63,7 @@ TITLES = {
     "failback": "기본 리전으로 장애 복구 (failback Tokyo → Seoul)",
     "region-dark": "기본 리전 API 포함 전체 불통 (Seoul dark, its AWS APIs too → Tokyo)",
     "pilot-light": "Pilot light (Seoul fails → restore backup into Azure)",
+    "planned-switchover": "계획된 전환 (planned switchover Seoul → Tokyo, RPO 0)",
 }
 STACK_OF = {
     "app-failure": "tokyo",
@@ -70,6 +72,7 @@ STACK_OF = {
     "failback": "tokyo",
     "region-dark": "tokyo",
     "pilot-light": "azure-pilot",
+    "planned-switchover": "tokyo",
 }
 
 
@@ -577,6 +580,12 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
     )
 
 
+def _planned_switchover(env: SandboxEnvironment, settings: ScenarioSettings) -> Any:
+    from drctl.sandbox.planned_scenario import planned_switchover
+
+    return planned_switchover(env, settings)
+
+
 def run_scenario(
     key: str, env: SandboxEnvironment, settings: ScenarioSettings
 ) -> list[ScenarioResult]:
@@ -587,6 +596,7 @@ def run_scenario(
         "region-failure": region_failure_and_failback,
         "region-dark": region_dark,
         "pilot-light": pilot_light,
+        "planned-switchover": _planned_switchover,
     }
     try:
         outcome = runners[key](env, settings)

@@ -1,0 +1,135 @@
+"""Planned switchover (seed 000's quarterly test, seed 004's planned failover test).
+
+Unlike the unplanned failover (DNS first, then promote whatever the replica has), a
+planned switchover loses nothing: fence writes at the live primary, wait until the
+replica has applied everything the primary committed, promote, then move DNS. When the
+replica cannot catch up within ``drain_timeout_seconds`` it refuses: the primary is
+unfenced, the lock released, and nothing else was changed.
+
+This path needs the primary region reachable (it is a planned event). The unplanned
+path (``failover_steps``) never touches the primary before acting; the Lambda only
+ever runs that one.
+"""
+
+from __future__ import annotations
+
+import time
+
+from drctl.failover.runner import Step
+from drctl.failover.state import RunState
+from drctl.failover.steps import (
+    FINAL_STEP,
+    OBSERVE_PRIMARY,
+    FailoverContext,
+    PreflightError,
+    _release_lock,
+    _still_holding_lock,
+    _wait_until,
+    acquire_lock,
+    force_dns,
+    observe_primary,
+    preflight,
+    print_failover_config,
+    promote_database,
+    scale_deployments,
+    verify_health,
+)
+from drctl.timeline import FORCE_DNS, PROMOTE_DATABASE, SCALE_DEPLOYMENTS, VERIFY_HEALTH
+
+FENCE_WRITES = "fence_writes"
+WAIT_DRAINED = "wait_drained"
+MODE_PLANNED = "planned"
+MODE_UNPLANNED = "unplanned"
+MODES = (MODE_PLANNED, MODE_UNPLANNED)
+
+
+class SwitchoverRefusedError(RuntimeError):
+    """The replica did not apply everything in time: RPO 0 cannot be promised."""
+
+
+def planned_preflight(ctx: FailoverContext, state: RunState) -> str:
+    state.timeline.meta["mode"] = MODE_PLANNED
+    if ctx.fence is None:
+        raise PreflightError(
+            "planned mode needs a write fence for the primary database; none is configured"
+        )
+    detail = preflight(ctx, state)
+    if ctx.database.is_promoted() and not state.is_done(PROMOTE_DATABASE):
+        raise PreflightError(
+            f"{ctx.database.identifier} is already promoted: there is no replica to switch over to"
+        )
+    return detail
+
+
+def fence_writes(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
+    assert ctx.fence is not None
+    ctx.fence.fence()
+    state.data.setdefault("fenced_at", time.time())
+    return "primary fenced: it refuses writes from now on"
+
+
+def wait_drained(ctx: FailoverContext, state: RunState) -> str:
+    if ctx.database.is_promoted():
+        return "already promoted after the drain"
+    fence = ctx.fence
+    assert fence is not None
+    try:
+        ok, detail = _wait_until(ctx, ctx.drain_timeout_seconds, fence.drained)
+    except Exception:
+        # The check itself failed (the run's deadline, a lost connection): nothing was
+        # promoted, so the primary must not stay fenced.
+        fence.unfence()
+        raise
+    if not ok:
+        # RPO 0 cannot be promised: undo the only change made (the fence), so the primary
+        # keeps serving, and release the lock so a later attempt is not blocked.
+        fence.unfence()
+        _release_lock(ctx, state)
+        raise SwitchoverRefusedError(
+            f"refusing the planned switchover to {ctx.database.identifier}: the replica did "
+            f"not apply everything within {ctx.drain_timeout_seconds:g}s ({detail}). Writes "
+            "are unfenced on the primary, the lock is released, nothing else was changed. "
+            "Fix replication and rerun, or use --mode unplanned to accept data loss."
+        )
+    # Everything the primary acknowledged is on the replica: the data-loss bound is 0.
+    state.data["lag_at_promotion_seconds"] = 0.0
+    state.data["data_loss_bound_seconds"] = 0.0
+    return f"replica caught up: {detail} (RPO 0)"
+
+
+def planned_steps() -> list[Step[FailoverContext]]:
+    return [
+        Step(
+            "preflight",
+            "check database, DNS, lock table, Kubernetes and the primary's write fence",
+            planned_preflight,
+        ),
+        Step(
+            "acquire_lock",
+            "take the failover lock in the DR region (no double failover)",
+            acquire_lock,
+            always_rerun=True,
+        ),
+        Step(FENCE_WRITES, "make the primary database read-only", fence_writes),
+        Step(
+            WAIT_DRAINED,
+            "wait until the replica applied every committed write; else unfence and refuse",
+            wait_drained,
+            recheck_until_done=PROMOTE_DATABASE,
+        ),
+        Step(PROMOTE_DATABASE, "promote the caught-up replica", promote_database),
+        Step(FORCE_DNS, "invert the Route 53 failover switch", force_dns),
+        Step(
+            SCALE_DEPLOYMENTS,
+            "scale DR deployments to full size and wait for ready",
+            scale_deployments,
+        ),
+        Step(VERIFY_HEALTH, "GET the app's /health until it answers 200", verify_health),
+        Step(OBSERVE_PRIMARY, "look at the old primary (it stays fenced)", observe_primary),
+        Step(
+            FINAL_STEP,
+            "print the Pulumi config that makes IaC match reality",
+            print_failover_config,
+        ),
+    ]
