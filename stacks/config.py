@@ -243,6 +243,10 @@ class BackupConfig:
     image: str = "public.ecr.aws/drstack/app:latest"
     # The stack that runs the job next to the primary (off the failover path); "" = none.
     job_stack: str = ""
+    # Continuous binlog archiving (drctl binlog-archive): RPO = flush interval + one
+    # segment's upload + detection of a dead archiver, instead of interval + dump.
+    binlog_archive: bool = False
+    binlog_flush_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -672,6 +676,8 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "job_stack": _text(
                     re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot-backup"
                 ),
+                "binlog_archive": _bool,
+                "binlog_flush_seconds": _int_in(1, 300),
             },
         )
     )
