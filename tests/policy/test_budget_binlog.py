@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from observability.rules import BINLOG_BEHIND, build_rules
 from observability.stack_config import load_stack_config
@@ -10,7 +11,7 @@ from policy.budget import backup_rpo_seconds, compute_budget
 from stacks.config import StackConfig
 
 
-def _pilot(*, archive: bool, rpo_seconds: int | None = None, **backup: object) -> StackConfig:
+def _pilot(*, archive: bool, rpo_seconds: int | None = None, **backup: Any) -> StackConfig:
     cfg = load_stack_config("azure-pilot")
     cfg = replace(cfg, backup=replace(cfg.backup, binlog_archive=archive, **backup))
     if rpo_seconds is not None:
