@@ -72,3 +72,18 @@ def test_retention_keeps_every_file_from_the_oldest_kept_dump_on() -> None:
     segments = [seg("b.000001", 0, 9), seg("b.000002", 0, 9), seg("b.000003", 0, 9)]
     assert [s.binlog_file for s in expired_segments(segments, "b.000002")] == ["b.000001"]
     assert expired_segments(segments, None) == []  # no dump with a position: keep all
+
+
+def test_an_event_bigger_than_a_segment_is_still_read_whole(tmp_path) -> None:
+    from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
+    from drctl.mysql_dsn import MySQLDsn
+
+    big = event(7, body=b"r" * 5000)
+    (tmp_path / "b.000001").write_bytes(MAGIC + event(6) + big)
+    archiver = BinlogArchiver(
+        MySQLDsn(host="127.0.0.1"), None, tmp_path, ArchiverOptions(max_segment_bytes=1000)
+    )
+    archiver.file = "b.000001"
+    archiver._collect()  # the small event fits in one read
+    archiver._collect()  # the 5 KB one does not, and is read whole anyway
+    assert [e.end for e in archiver._pending.events] == [33, 33 + len(big)]

@@ -57,6 +57,7 @@ def _dump_then_writes(
         _insert(source_db, database, 100, 20, "before")
         source_db.execute(f"UPDATE `{database}`.orders SET amount = amount + 1 WHERE id < 50")
         at_t = fingerprints(source_db.app_dsn(), database)
+        wait_archived(container, source_db)  # no segment holds events from both sides of T
         stop_at = _next_second()
         _insert(source_db, database, 200, 20, "after")
         source_db.execute(f"DELETE FROM `{database}`.orders WHERE id > 250")
@@ -229,3 +230,29 @@ def test_retention_keeps_what_the_kept_dump_needs(
     assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
         source_db.app_dsn(), database_name
     )
+
+
+def test_to_time_inside_one_segment_stops_at_t(
+    source_db: MariaDBServer,
+    target_db: MariaDBServer,
+    container: ContainerClient,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    seed_database(source_db, database_name, rows=30)
+    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    with archiving(source_db, container, tmp_path / "spool") as archiver:
+        wait_archived(container, source_db)
+        archiver.options.flush_seconds = 3600  # hold the next events in one segment
+        _insert(source_db, database_name, 100, 5, "before")
+        at_t = fingerprints(source_db.app_dsn(), database_name)
+        stop_at = _next_second()
+        _insert(source_db, database_name, 200, 5, "after")
+        archiver.options.flush_seconds = 0.0  # now commit them, together
+        wait_archived(container, source_db)
+    t = int(stop_at.timestamp())
+    assert any(s.first_event_time < t <= s.last_event_time for s in list_segments(container))
+
+    _restore(container, target_db, database_name, stop_at)
+
+    assert fingerprints(target_db.app_dsn(), database_name) == at_t

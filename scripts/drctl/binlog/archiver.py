@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from drctl.binlog.client import stream_argv
-from drctl.binlog.events import Event, complete_events
+from drctl.binlog.events import Event, complete_events, first_event_bytes
 from drctl.binlog.retention import prune_segments
 from drctl.binlog.segments import (
     ResumePoint,
@@ -185,9 +185,12 @@ class BinlogArchiver:
             return
         pending_end = self._pending.events[-1].end if self._pending.events else self.offset
         with path.open("rb") as spool:
-            if pending_end > 0:
-                spool.seek(pending_end)
+            spool.seek(pending_end)
             data = spool.read(self.options.max_segment_bytes)
+            needed = first_event_bytes(data, pending_end)
+            if needed > len(data):  # one event bigger than a segment: read all of it
+                spool.seek(pending_end)
+                data = spool.read(needed)
         events = complete_events(data, pending_end)
         if events and self._pending.since is None:
             self._pending.since = self.clock()

@@ -59,3 +59,15 @@ def complete_events(data: bytes | memoryview, base: int) -> list[Event]:
         events.append(Event(base + offset, base + offset + size, timestamp, type_code))
         offset += size
     return events
+
+
+def first_event_bytes(data: bytes | memoryview, base: int) -> int:
+    """Bytes needed, from the start of ``data``, to hold its first whole event (0: unknown yet).
+
+    For an event bigger than the archiver's read size (a large row event), so that it
+    reads enough instead of waiting forever for a whole event to fit.
+    """
+    skip = len(MAGIC) if base == 0 else 0
+    if len(data) < skip + HEADER_BYTES:
+        return 0
+    return skip + int(_HEADER.unpack_from(memoryview(data), skip)[3])
