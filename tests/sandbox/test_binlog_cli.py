@@ -141,11 +141,32 @@ def test_restore_refuses_a_gap_in_one_line(
             time.sleep(0.4)  # several segments
         wait_archived(container, source_db)
     segments = list_segments(container)
-    container.delete_blob(segments[-2].name)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
         "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
     }
+    planned = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drctl.pilotlight",
+            "restore",
+            "--to-latest",
+            "--dry-run",
+            "--json",
+            "--container",
+            container.container_name,
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=120,
+    )
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["dry_run"] is True and plan["problem"] is None and plan["segments"] >= 2
+    assert target_db.app_password not in planned.stdout.decode()
+
+    container.delete_blob(segments[-2].name)
     refused = subprocess.run(
         [
             sys.executable,

@@ -39,7 +39,9 @@ def test_pilot_light_replays_the_archive_and_loses_at_most_one_flush(tmp_path: P
     extra = result.extra
     assert extra["binlog_archiver_errors"] == []
     assert extra["binlog_replayed_segments"] >= 1
-    # With an 8 s dump interval a dump-only restore would lose seconds of writes; the
-    # archive bounds the loss by one flush interval's worth.
-    assert result.loss.lost <= extra["lost_writes_goal"], (result.loss.lost, extra)
-    assert result.loss.rpo_seconds <= settings.binlog_flush_seconds + 0.5
+    # With an 8 s dump interval a dump-only restore would lose seconds of writes (the
+    # fault comes mid-interval); the archive bounds the loss by the budget model's terms:
+    # one flush interval plus one (small, local) segment upload. Time, not a write count:
+    # the write rate swings with the machine's load.
+    assert result.loss.rpo_seconds <= settings.binlog_flush_seconds + 0.5, extra
+    assert result.loss.rpo_seconds < settings.backup_interval / 2

@@ -202,10 +202,11 @@ class BinlogArchiver:
             return False
         size = pending.events[-1].end - self.offset
         waited = self.clock() - (pending.since or self.clock())
+        # The oldest event may have reached the spool up to one poll before it was seen:
+        # committing one poll early keeps its wait within the flush interval.
+        due = max(0.0, self.options.flush_seconds - POLL_SECONDS)
         return (
-            size >= self.options.max_segment_bytes
-            or waited >= self.options.flush_seconds
-            or pending.events[-1].ends_file
+            size >= self.options.max_segment_bytes or waited >= due or pending.events[-1].ends_file
         )
 
     def _commit(self) -> None:

@@ -149,4 +149,5 @@ class ArchiverThread:
             "binlog_restore_rpo_seconds": pitr.rpo_seconds if pitr else None,
             "binlog_archiver_errors": self.errors,
             "lost_writes_goal": math.ceil(rate * self.flush_seconds) if rate else None,
+            "write_rate_per_second": round(rate, 1),
         }
