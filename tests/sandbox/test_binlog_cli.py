@@ -190,3 +190,35 @@ def test_restore_refuses_a_gap_in_one_line(
         in lines[0]
     )
     assert "last consistent point" in lines[0] and "--accept-gap" in lines[0]
+
+
+def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
+    source_db: MariaDBServer, azurite: AzuriteServer, container: ContainerClient
+) -> None:
+    # The Deployment reuses the backup job's secret-to-DSN step, which sets DRCTL_SOURCE_DSN.
+    env = {
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "DRCTL_SOURCE_DSN": repl_dsn(source_db).url(),
+    }
+    env_without = {k: v for k, v in os.environ.items() if k != "DRCTL_BINLOG_SOURCE_DSN"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drctl.pilotlight",
+            "binlog-archive",
+            "--dry-run",
+            "--json",
+            "--container",
+            container.container_name,
+        ],
+        env={**env_without, **env},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    oldest = str(source_db.execute("SHOW BINARY LOGS")[0][0])
+    assert report["resume_at"] == f"{oldest}:0"  # an empty archive starts at the oldest binlog
+    assert source_db.repl_password not in done.stdout.decode()
+    assert list_segments(container) == []  # a dry run writes nothing

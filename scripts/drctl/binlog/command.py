@@ -39,7 +39,8 @@ def binlog_archive(
         str,
         typer.Option(
             "--source",
-            envvar="DRCTL_BINLOG_SOURCE_DSN",
+            # DRCTL_SOURCE_DSN too: the Deployment reuses the backup job's secret-to-DSN step.
+            envvar=["DRCTL_BINLOG_SOURCE_DSN", "DRCTL_SOURCE_DSN"],
             help="Source DSN of an account with REPLICATION SLAVE and REPLICATION CLIENT "
             "(prefer the env var: ps shows flags).",
         ),
