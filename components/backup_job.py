@@ -124,6 +124,8 @@ class BackupCronJob(pulumi.ComponentResource):
     job_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     role_arn: pulumi.Output[str]
+    service_account_name: pulumi.Output[str]
+    azure_secret_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: BackupCronJobArgs, opts: pulumi.ResourceOptions | None = None
@@ -303,6 +305,9 @@ class BackupCronJob(pulumi.ComponentResource):
         )
 
         self.job_name = cron_job.metadata.name
+        # For the binlog archiver, which runs beside the job with the same identity.
+        self.service_account_name = service_account.metadata.name
+        self.azure_secret_name = secret.metadata.name
         self.namespace = namespace.metadata.name
         self.role_arn = role.arn
         self.register_outputs(

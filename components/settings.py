@@ -84,6 +84,10 @@ class BackupConfig:
     image: str = ""
     # The stack that runs the job next to the primary (off the failover path); "" = none.
     job_stack: str = ""
+    # Continuous binlog archiving (drctl binlog-archive): RPO = flush interval + one
+    # segment's upload + detection of a dead archiver, instead of interval + dump.
+    binlog_archive: bool = False
+    binlog_flush_seconds: int = 5
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,9 @@ REPLICA_LAG_KNOWN = "drstack_replica_lag_known"
 FAILOVER_ACTIVE = "drstack_failover_run_active"
 FAILOVER_LAST_FINISHED = "drstack_failover_last_finished_timestamp_seconds"
 FAILOVER_RUNS = "drstack_failover_runs"
+BINLOG_CHECKED = "drstack_binlog_archiver_checked_timestamp_seconds"
+BINLOG_LAG = "drstack_binlog_archiver_lag_seconds"
+BINLOG_LAST_EVENT = "drstack_binlog_last_archived_event_timestamp_seconds"
 
 EXPORTER_METRICS = (
     BACKUP_UP,
@@ -31,6 +34,9 @@ EXPORTER_METRICS = (
     FAILOVER_ACTIVE,
     FAILOVER_LAST_FINISHED,
     FAILOVER_RUNS,
+    BINLOG_CHECKED,
+    BINLOG_LAG,
+    BINLOG_LAST_EVENT,
 )
 
 # blackbox_exporter

@@ -23,7 +23,7 @@ import yaml
 
 from observability import metrics as m
 from observability.stack_config import DR_STACKS, REPO_ROOT, load_stack_config
-from policy.budget import backup_rpo_seconds, detection_seconds
+from policy.budget import backup_rpo_seconds, binlog_alert_limits, detection_seconds
 from stacks.config import StackConfig
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -37,6 +37,7 @@ REPLICA_LAG = "DrstackReplicaLagHigh"
 STANDBY_NOT_READY = "DrstackStandbyNotReady"
 BACKUP_TOO_OLD = "DrstackBackupTooOld"
 FAILOVER_OCCURRED = "DrstackFailoverOccurred"
+BINLOG_BEHIND = "DrstackBinlogArchiverBehind"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class RuleTiming:
     standby_for_seconds: float
     backup_max_age_seconds: float | None  # None: the stack runs no backup job
     failover_recent_seconds: float = FAILOVER_RECENT_SECONDS
+    # (lag limit, stale-status limit) when backup.binlog_archive is on; None: no archiver.
+    binlog_limits: tuple[float, float] | None = None
 
 
 def timing_for(cfg: StackConfig) -> RuleTiming:
@@ -63,6 +66,7 @@ def timing_for(cfg: StackConfig) -> RuleTiming:
         lag_for_seconds=detect,
         standby_for_seconds=detect,
         backup_max_age_seconds=backup_rpo_seconds(cfg) if cfg.strategy == "pilot-light" else None,
+        binlog_limits=binlog_alert_limits(cfg) if cfg.backup.binlog_archive else None,
     )
 
 
@@ -162,6 +166,21 @@ def _backup_too_old(stack: str, max_age: float) -> dict[str, Any]:
     )
 
 
+def _binlog_behind(stack: str, limits: tuple[float, float]) -> dict[str, Any]:
+    lag, stale = (_number(x) for x in limits)
+    return _rule(
+        BINLOG_BEHIND,
+        f"{m.BINLOG_LAG} > {lag} or time() - {m.BINLOG_CHECKED} > {stale}",
+        0,
+        "critical",
+        stack,
+        f"The binlog archiver is more than {lag}s behind, or has not checked in for {stale}s",
+        "drctl binlog-archive is behind or dead: the pilot-light RPO (flush interval + one "
+        "segment upload) no longer holds; a disaster now loses everything since its last "
+        "committed segment. Check the archiver Deployment's log (it exits 4 when behind).",
+    )
+
+
 def _failover_occurred(stack: str, t: RuleTiming) -> dict[str, Any]:
     recent = _number(t.failover_recent_seconds)
     return _rule(
@@ -186,6 +205,8 @@ def build_rules(cfg: StackConfig, timing: RuleTiming | None = None) -> dict[str,
     rules.append(_standby_not_ready(stack, t, pilot_light))
     if t.backup_max_age_seconds is not None:
         rules.append(_backup_too_old(stack, t.backup_max_age_seconds))
+    if t.binlog_limits is not None:
+        rules.append(_binlog_behind(stack, t.binlog_limits))
     rules.append(_failover_occurred(stack, t))
     return {"groups": [{"name": f"drstack-{stack}", "rules": rules}]}
 

@@ -15,6 +15,8 @@ runbook runs them::
     RTO = provisioning (MySQL Flexible Server + VMs + Application Gateway + app deploy)
           + restore of the latest dump + switch-over (DNS detection + TTL + gateway rule)
     RPO = backup interval + time to dump, compress and upload one backup
+    RPO (backup.binlog_archive on) = binlog flush interval + upload of one segment
+          + detection of a dead archiver
 
 Every constant that is not in the stack config lives in :data:`CONSTANTS`, with its
 source and the date it was checked. A stack overrides any constant, or any whole term,
@@ -139,6 +141,20 @@ CONSTANTS: dict[str, Constant] = dict(
             "drstack DESIGN.md 'Measured facts' (2.4× vs 2.5×)",
         ),
         _c(
+            "binlog_segment_mb",
+            16,
+            "MB",
+            "largest binlog segment drctl binlog-archive uploads in one Put Blob",
+            "drctl binlog-archive --max-segment-mb default",
+        ),
+        _c(
+            "binlog_dead_archiver_detection",
+            90,
+            "s",
+            "a stopped archiver's status blob goes stale (3 × its 30 s status interval)",
+            "drctl.binlog.archiver status_seconds; the DrstackBinlogArchiverBehind alert",
+        ),
+        _c(
             "blob_upload_mb_s",
             62.9,
             "MB/s",
@@ -207,6 +223,9 @@ TERM_NAMES: tuple[str, ...] = (
     "restore",
     "switch_over",
     "backup_upload",
+    "binlog_segment_upload",
+    "binlog_flush",
+    "binlog_dead_archiver",
 )
 # Sizes a stack may state instead of the worst case its storage allows.
 SIZE_NAMES: tuple[str, ...] = ("database_size_gb",)
@@ -437,6 +456,44 @@ def _pilot_light(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]:
             "config dns.* + " + v.source("appgw_update"),
         ),
     ]
+    rpo = _binlog_rpo_terms(cfg, v) if cfg.backup.binlog_archive else _dump_rpo_terms(cfg, v)
+    return rto, rpo
+
+
+def _binlog_rpo_terms(cfg: StackConfig, v: _Values) -> list[Term]:
+    """Archiving on: the newest archived event is at most one flush interval plus one
+    segment upload old; a dead archiver is noticed (alert) within its detection time.
+    Dump size no longer enters the RPO (it still bounds the restore, an RTO term)."""
+    flush = float(cfg.backup.binlog_flush_seconds)
+    upload = v("binlog_segment_mb") / v("blob_upload_mb_s")
+    return [
+        v.term(
+            "binlog_flush",
+            "binlog flush",
+            flush,
+            fmt_seconds(flush),
+            source="config backup.binlog_flush_seconds",
+        ),
+        v.term(
+            "binlog_segment_upload",
+            "segment upload",
+            upload,
+            f"{v('binlog_segment_mb'):g}MB@{v('blob_upload_mb_s'):g}MB/s {fmt_seconds(upload)}",
+            f"{v.source('binlog_segment_mb')}; {v.source('blob_upload_mb_s')}",
+        ),
+        v.term(
+            "binlog_dead_archiver",
+            "dead archiver detected",
+            v("binlog_dead_archiver_detection"),
+            fmt_seconds(v("binlog_dead_archiver_detection")),
+            v.source("binlog_dead_archiver_detection"),
+        ),
+    ]
+
+
+def _dump_rpo_terms(cfg: StackConfig, v: _Values) -> list[Term]:
+    size_mb = database_size_gb(cfg, v) * MB_PER_GB
+    size_txt = f"{database_size_gb(cfg, v):g}GB"
     dump_rate = v(f"dump_mb_s_{cfg.backup.format}")
     upload_raw_rate = v("blob_upload_mb_s") * v("compression_ratio")
     rate = min(dump_rate, upload_raw_rate)
@@ -463,7 +520,7 @@ def _pilot_light(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]:
             f"{v('blob_upload_mb_s'):g}MB/s × ratio {v('compression_ratio'):g})",
         ),
     ]
-    return rto, rpo
+    return rpo
 
 
 def compute_budget(cfg: StackConfig) -> Budget | None:
@@ -496,8 +553,15 @@ def detection_seconds(cfg: StackConfig) -> float:
 def backup_rpo_seconds(cfg: StackConfig) -> float:
     """Backup interval + dump/upload time: how old the newest good backup may get
     before the pilot-light RPO assumption breaks (the backup-age alert's threshold)."""
-    _rto, rpo = _pilot_light(cfg, _Values(cfg.budget))
-    return sum(term.seconds for term in rpo)
+    # The dump terms even with binlog archiving on: the dump age alert watches dumps.
+    return sum(term.seconds for term in _dump_rpo_terms(cfg, _Values(cfg.budget)))
+
+
+def binlog_alert_limits(cfg: StackConfig) -> tuple[float, float]:
+    """(lag, stale status) thresholds of the archiver-behind alert: three flush intervals
+    behind is no longer a flush in progress; a stale status is a dead archiver."""
+    v = _Values(cfg.budget)
+    return 3.0 * cfg.backup.binlog_flush_seconds, v("binlog_dead_archiver_detection")
 
 
 def render_budget(cfg: StackConfig) -> str:

@@ -354,6 +354,8 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 "job_stack": _text(
                     re.compile(r"^[A-Za-z0-9_./-]+$"), "a stack name such as azure-pilot-backup"
                 ),
+                "binlog_archive": _bool,
+                "binlog_flush_seconds": _int_in(1, 300),
             },
         )
     )

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
+from components.binlog_archiver import BinlogArchiverArgs, BinlogArchiverDeployment
 from stacks.config import StackConfig
 from stacks.shared import static_region_provider
 
@@ -69,7 +70,26 @@ def _backup_job(cfg: StackConfig, site: pulumi.StackReference) -> dict[str, Any]
             tags=cfg.base_tags,
         ),
     )
+    outputs: dict[str, Any] = {}
+    if cfg.backup.binlog_archive:
+        archiver = BinlogArchiverDeployment(
+            "binlog",
+            BinlogArchiverArgs(
+                k8s_provider=seoul_cluster,
+                namespace=job.namespace,
+                service_account_name=job.service_account_name,
+                azure_secret_name=job.azure_secret_name,
+                image=cfg.backup.image,
+                region=cfg.primary_region,
+                source_host=primary.require_output("rds_address"),
+                source_secret_arn=primary.require_output("rds_master_secret_arn"),
+                container=BACKUP_CONTAINER,
+                flush_seconds=cfg.backup.binlog_flush_seconds,
+            ),
+        )
+        outputs["binlog_archiver_name"] = archiver.deployment_name
     return {
+        **outputs,
         "backup_schedule": job.schedule,
         "backup_job_name": job.job_name,
         "backup_job_namespace": job.namespace,

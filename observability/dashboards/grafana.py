@@ -83,6 +83,16 @@ PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
         "timeseries",
     ),
     (
+        "Binlog archive: lag, age of the newest archived event, last check",
+        "s",
+        (
+            (m.BINLOG_LAG, "archiver behind {{container}}"),
+            (f"time() - {m.BINLOG_LAST_EVENT}", "newest archived event age {{container}}"),
+            (f"time() - {m.BINLOG_CHECKED}", "since the archiver's last check {{container}}"),
+        ),
+        "timeseries",
+    ),
+    (
         "Failover / failback runs",
         "none",
         (

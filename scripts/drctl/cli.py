@@ -26,6 +26,7 @@ COMMANDS: Mapping[str, str] = {
     "report": "drctl.report_command",
     "backup": "drctl.pilotlight.commands",
     "restore": "drctl.pilotlight.commands",
+    "binlog-archive": "drctl.binlog.command",
     "drill": "drctl.sandbox.command",
     "exporter": "drctl.exporter_command",
     "diagram": "drctl.diagram_command",

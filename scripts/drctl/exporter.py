@@ -149,6 +149,9 @@ class DrstackCollector(Collector):
         s = self.sources
         if s.container is not None:
             yield from backup_metrics(s.stack, s.container)
+            from drctl.binlog.exporter_metrics import binlog_metrics
+
+            yield from binlog_metrics(s.stack, s.container)
         if s.lag_reader is not None:
             yield from lag_metrics(s.stack, s.lag_reader)
         if s.state_dir is not None:

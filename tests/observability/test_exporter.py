@@ -122,3 +122,27 @@ def test_exporter_command_once_reads_the_outputs_file(azurite, container, tmp_pa
     assert 'drstack_backup_up{container="' in result.output
     missing = CliRunner().invoke(app, ["exporter", "--stack", "tokyo", "--outputs", str(outputs)])
     assert missing.exit_code == 2 and "tokyo" in missing.output
+
+
+def test_binlog_archiver_metrics_come_from_its_status_blob(container) -> None:
+    from drctl.binlog.status import ArchiverStatus, write_status
+
+    missing = _samples(ExporterSources(stack="azure-pilot", container=container))
+    assert missing["drstack_binlog_archiver_checked_timestamp_seconds"] == 0  # alert fires
+
+    write_status(
+        container,
+        ArchiverStatus(
+            checked_at=1_800_000_000.5,
+            archived_file="mysql-bin.000003",
+            archived_pos=900,
+            source_file="mysql-bin.000003",
+            source_pos=1200,
+            lag_seconds=42.0,
+            last_event_time=1_799_999_990,
+        ),
+    )
+    got = _samples(ExporterSources(stack="azure-pilot", container=container))
+    assert got["drstack_binlog_archiver_checked_timestamp_seconds"] == 1_800_000_000.5
+    assert got["drstack_binlog_archiver_lag_seconds"] == 42.0
+    assert got["drstack_binlog_last_archived_event_timestamp_seconds"] == 1_799_999_990

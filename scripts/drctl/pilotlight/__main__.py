@@ -1,4 +1,4 @@
-"""``python -m drctl.pilotlight backup|restore``: the two commands alone, for the backup host.
+"""``python -m drctl.pilotlight backup|restore|binlog-archive``: these commands alone, for the backup host.
 
 Same commands as ``drctl backup``/``drctl restore``, without importing every other
 drctl command (Pulumi, Kubernetes, boto3): the scheduled job stays small.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from drctl.binlog.command import register as register_binlog
 from drctl.pilotlight.commands import register
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register(app)
+register_binlog(app)
 
 if __name__ == "__main__":
     app()

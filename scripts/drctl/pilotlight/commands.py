@@ -312,6 +312,22 @@ def restore(
     dry_run: DryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     timeout: Annotated[float, _timeout_option(RESTORE_TIMEOUT_SECONDS)] = RESTORE_TIMEOUT_SECONDS,
+    to_time: Annotated[
+        datetime | None,
+        typer.Option(
+            "--to-time",
+            help="Point-in-time: newest dump at or before T + archived binlog up to T "
+            "(ISO-8601, UTC if no offset).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+        ),
+    ] = None,
+    to_latest: Annotated[
+        bool, typer.Option("--to-latest", help="Newest dump + all archived binlog after it.")
+    ] = False,
+    accept_gap: Annotated[
+        bool,
+        typer.Option("--accept-gap", help="On a gap or corrupt segment, restore up to it."),
+    ] = False,
 ) -> None:
     """Restore the newest backup that passes its checks; refuse corrupt or partial ones."""
     bound_malloc()
@@ -331,6 +347,23 @@ def restore(
     )
     where = _locate_container(outputs, container)
     unchanged = "the target database was not changed"
+    if to_time is not None or to_latest:
+        from drctl.binlog.pitr_command import restore_to_point
+
+        stop_at = to_time.replace(tzinfo=to_time.tzinfo or UTC) if to_time else None
+        with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+            blobs = _open(where, deadline, create=False)
+            restore_to_point(
+                blobs,
+                target_dsn,
+                options,
+                stop_at,
+                accept_gap=accept_gap,
+                as_json=as_json,
+                dry_run=dry_run,
+                yes=yes,
+            )
+        return
     with _bounded("restore", Deadline(timeout), unchanged) as deadline:
         blobs = _open(where, deadline, create=False)
         tried = plan(blobs, options)

@@ -9,15 +9,22 @@ backup), and there is no reverse replication (failback is a restore back to AWS)
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from azure.storage.blob import ContainerClient
 
+from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
+from drctl.binlog.pitr import PitrResult, plan_pitr, run_pitr
+from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight.catalog import list_backups
 from drctl.pilotlight.restore import RestoreOptions, RestoreResult, run_restore
-from drctl.sandbox.mariadb import MariaDBServer
+from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
 
 
 class PilotLightDatabase:
@@ -28,6 +35,8 @@ class PilotLightDatabase:
         make_server: Callable[[], MariaDBServer],
         failure_time: Callable[[], datetime | None],
         identifier: str = "azure-mysql-flexible",
+        *,
+        point_in_time: bool = False,
     ) -> None:
         self.container = container
         self.database = database
@@ -36,6 +45,8 @@ class PilotLightDatabase:
         self._identifier = identifier
         self.server: MariaDBServer | None = None
         self.result: RestoreResult | None = None
+        self.point_in_time = point_in_time  # dump + archived binlog (drctl restore --to-latest)
+        self.pitr: PitrResult | None = None
 
     @property
     def identifier(self) -> str:
@@ -57,6 +68,14 @@ class PilotLightDatabase:
             return
         if self.server is None:
             self.server = self._make_server()  # seed 001 phase 2: create the Flexible Server
+        if self.point_in_time:
+            options = RestoreOptions(self.database, failure_time=self._failure_time())
+            plan = plan_pitr(self.container, self.database, None)
+            self.pitr = run_pitr(
+                self.container, self.server.app_dsn(), options, plan, accept_gap=False
+            )
+            self.result = RestoreResult(**{**self.pitr.restore, "refused": []})
+            return
         self.result = run_restore(
             self.container,
             self.server.app_dsn(),
@@ -77,3 +96,58 @@ class PilotLightDatabase:
 
     def reverse_replica(self) -> PilotLightDatabase:
         raise NotImplementedError("pilot light has no reverse replica")
+
+
+class ArchiverThread:
+    """``drctl binlog-archive`` against the sandbox primary, in a thread.
+
+    ``die`` stops it like the region's failure would: no final flush, so whatever it had
+    mirrored but not committed is lost, exactly what the archive's RPO is about.
+    """
+
+    def __init__(
+        self, primary: MariaDBServer, container: ContainerClient, spool: Path, settings: Any
+    ) -> None:
+        dsn = MySQLDsn(
+            host="127.0.0.1", port=primary.port, user=REPL_USER, password=primary.repl_password
+        )
+        self.flush_seconds = float(settings.binlog_flush_seconds)
+        self.archiver = BinlogArchiver(
+            dsn, container, spool, ArchiverOptions(flush_seconds=self.flush_seconds)
+        )
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="binlog-archive")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.archiver.run(should_stop=self._stop.is_set)
+        except Exception as exc:  # reported, not raised: the drill measures the outcome
+            self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+
+    def die(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def report(self, pitr: PitrResult | None, load: Any, fault_at: float) -> dict[str, Any]:
+        """Segments, replay, and the goal: lost writes ≤ one flush interval of writes."""
+        window = 3.0  # the write rate just before the fault
+        acked = [
+            r
+            for r in load.records
+            if r.acked_at is not None and 0 <= fault_at - r.acked_at <= window
+        ]
+        rate = len(acked) / window
+        return {
+            "binlog_flush_seconds": self.flush_seconds,
+            "binlog_segments_committed": self.archiver.segments_committed,
+            "binlog_replayed_segments": pitr.replayed_segments if pitr else None,
+            "binlog_last_replayed_event": pitr.last_event_time if pitr else None,
+            "binlog_restore_rpo_seconds": pitr.rpo_seconds if pitr else None,
+            "binlog_archiver_errors": self.errors,
+            "lost_writes_goal": math.ceil(rate * self.flush_seconds) if rate else None,
+            "write_rate_per_second": round(rate, 1),
+        }

@@ -32,7 +32,7 @@ from drctl.sandbox.environment import SandboxEnvironment, WarmStandby
 from drctl.sandbox.loadgen import LossReport, WriteLoad, count_losses
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
-from drctl.sandbox.pilot_light_adapter import PilotLightDatabase
+from drctl.sandbox.pilot_light_adapter import ArchiverThread, PilotLightDatabase
 from drctl.timeline import (
     DETECTION,
     SCALE_DEPLOYMENTS,
@@ -55,6 +55,7 @@ SCENARIOS = (
     "region-dark",
     "pilot-light",
     "planned-switchover",
+    "pilot-light-dump-only",
 )
 TITLES = {
     "app-failure": "기본 리전 애플리케이션 장애 (primary app fails)",
@@ -62,8 +63,9 @@ TITLES = {
     "region-failure": "전체 기본 리전 장애 (Seoul region fails → warm standby Tokyo)",
     "failback": "기본 리전으로 장애 복구 (failback Tokyo → Seoul)",
     "region-dark": "기본 리전 API 포함 전체 불통 (Seoul dark, its AWS APIs too → Tokyo)",
-    "pilot-light": "Pilot light (Seoul fails → restore backup into Azure)",
+    "pilot-light": "Pilot light (Seoul fails → restore dump + archived binlog into Azure)",
     "planned-switchover": "계획된 전환 (planned switchover Seoul → Tokyo, RPO 0)",
+    "pilot-light-dump-only": "Pilot light, dumps only (Seoul fails → restore the newest dump)",
 }
 STACK_OF = {
     "app-failure": "tokyo",
@@ -73,6 +75,7 @@ STACK_OF = {
     "region-dark": "tokyo",
     "pilot-light": "azure-pilot",
     "planned-switchover": "tokyo",
+    "pilot-light-dump-only": "azure-pilot",
 }
 
 
@@ -122,6 +125,7 @@ class ScenarioSettings:
     run: int = 1
     warmup_seconds: float = 1.0
     backup_interval: float = 3.0
+    binlog_flush_seconds: float = 1.0  # the sandbox's backup.binlog_flush_seconds (5 s)
     say: Callable[[str], None] = print
     # (stack, fault_at, timeline, failover=) -> detection time; None: the probe loop.
     # The drill sets it to Prometheus/Alertmanager detection (alert_detection.py).
@@ -477,7 +481,14 @@ class BackupLoop:
         self._thread.join(timeout=STEP_TIMEOUT)
 
 
-def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> ScenarioResult:
+def pilot_light_dump_only(env: SandboxEnvironment, settings: ScenarioSettings) -> ScenarioResult:
+    return pilot_light(env, settings, archive=False)
+
+
+def pilot_light(
+    env: SandboxEnvironment, settings: ScenarioSettings, *, archive: bool = True
+) -> ScenarioResult:
+    key = "pilot-light" if archive else "pilot-light-dump-only"
     seoul_db, _seoul_app = env.pilot_primary()
     container = env.backup_container()
     for blob in list(container.list_blobs()):
@@ -501,6 +512,12 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
         DATABASE,
         make_server=lambda: env.new_database("azure"),
         failure_time=lambda: _at(fault_at),
+        point_in_time=archive,
+    )
+    archiver = (
+        ArchiverThread(seoul_db, container, env.workdir / "binlog-spool", settings)
+        if archive
+        else None
     )
 
     def azure_app() -> AppProcess:
@@ -526,6 +543,8 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
         poll_seconds=0.1,
         say=lines.append,
     )
+    if archiver is not None:
+        archiver.start()  # the Deployment next to the dump job, in Seoul too
     load.start()
     backups.start()
     try:
@@ -535,6 +554,8 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
             time.sleep(0.1)
         time.sleep(settings.backup_interval / 2)  # fail mid-interval, as a region would
         fault_at = time.time()
+        if archiver is not None:
+            archiver.die()  # it lives in the failed region: what it has not committed is lost
         env.apps["seoul"].kill()
         seoul_db.crash()
         backups.stop()  # the backup instance lives in the failed region too
@@ -548,7 +569,7 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
         )
         state = _run_engine(failover_steps(), ctx, settings, "pilot-light", "failover")
         timeline = state.timeline
-        timeline.name = "sandbox pilot-light"
+        timeline.name = f"sandbox {key}"
         timeline.meta.update(incident_started_at=to_iso(_at(fault_at)), sandbox=True)
         timeline.events[:0] = probe_timeline.events
         assert pilot.server is not None
@@ -559,24 +580,35 @@ def pilot_light(env: SandboxEnvironment, settings: ScenarioSettings) -> Scenario
     finally:
         load.stop()
         backups.stop()
+        if archiver is not None:
+            archiver.die()
     restored = pilot.result
+    notes = [
+        f"backups every {settings.backup_interval:g}s (seed 001: 300s), "
+        f"{len(backups.completed)} committed, {len(backups.failures)} cut off by the fault",
+        "promote_database = create the 'Azure' server and restore the newest good backup"
+        + (" + replay the archived binlog after it" if archive else ""),
+    ]
+    extra: dict[str, Any] = {
+        "restored_backup": restored.backup["name"] if restored else None,
+        "restore_point_rpo_seconds": restored.rpo_seconds if restored else None,
+        "backups_committed": len(list_backups(container)),
+    }
+    if archiver is not None:
+        extra.update(archiver.report(pilot.pitr, load, fault_at))
+        notes.append(
+            f"binlog archived every {settings.binlog_flush_seconds:g}s (stack: 5s); lost "
+            f"writes goal ≤ one flush interval of writes = {extra['lost_writes_goal']}"
+        )
     return ScenarioResult(
-        "pilot-light",
+        key,
         settings.run,
         rto,
         round(detected - fault_at, 3),
         loss,
         _sorted(timeline),
-        notes=[
-            f"backups every {settings.backup_interval:g}s (seed 001: 300s), "
-            f"{len(backups.completed)} committed, {len(backups.failures)} cut off by the fault",
-            "promote_database = create the 'Azure' server and restore the newest good backup",
-        ],
-        extra={
-            "restored_backup": restored.backup["name"] if restored else None,
-            "restore_point_rpo_seconds": restored.rpo_seconds if restored else None,
-            "backups_committed": len(list_backups(container)),
-        },
+        notes=notes,
+        extra=extra,
     )
 
 
@@ -597,6 +629,7 @@ def run_scenario(
         "region-dark": region_dark,
         "pilot-light": pilot_light,
         "planned-switchover": _planned_switchover,
+        "pilot-light-dump-only": pilot_light_dump_only,
     }
     try:
         outcome = runners[key](env, settings)

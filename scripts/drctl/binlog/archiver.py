@@ -1,0 +1,326 @@
+"""``drctl binlog-archive``: copy the source's binlog into Azure Blob, in committed segments.
+
+``mariadb-binlog --read-from-remote-server --raw --stop-never`` (``mysqlbinlog`` for a
+MySQL source) mirrors each binlog file into a spool directory byte for byte, so a file
+offset is the source's own position. The archiver cuts the mirrored bytes between
+whole events into segments and uploads one when the oldest un-uploaded event has waited
+``flush_seconds`` or ``max_segment_bytes`` have piled up, whichever comes first.
+
+Resume: after a restart the client is started again at the file of the last committed
+segment, and bytes below that segment's end are never uploaded again (no duplicate);
+the next segment starts exactly there (no gap). A binlog the source has already purged
+cannot be fetched: the client fails and so does the archiver, naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import logging
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drctl.binlog.client import stream_argv
+from drctl.binlog.events import Event, complete_events, first_event_bytes
+from drctl.binlog.retention import prune_segments
+from drctl.binlog.segments import (
+    ResumePoint,
+    Segment,
+    list_segments,
+    next_binlog_file,
+    resume_point,
+)
+from drctl.binlog.status import ArchiverStatus, write_status
+from drctl.mysql_dsn import MySQLDsn, client_defaults_file
+from drctl.pilotlight.dump_options import ServerFlavour
+
+log = logging.getLogger("drctl.binlog")
+
+DEFAULT_FLUSH_SECONDS = 5.0
+DEFAULT_MAX_SEGMENT_BYTES = 16 << 20
+POLL_SECONDS = 0.2
+_PR_SET_PDEATHSIG = 1
+
+
+class ArchiverFailed(RuntimeError):
+    """The binlog client stopped, or the archive is behind for too long; the message says which."""
+
+
+class ArchiverBehind(ArchiverFailed):
+    """Committed segments trail the source's binlog for longer than allowed."""
+
+
+@dataclass
+class ArchiverOptions:
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS
+    max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES
+    # Behind = the source has binlog the archive does not. A healthy archiver is behind
+    # for at most one flush interval plus one upload; these bound the rest.
+    warn_behind_seconds: float = 15.0
+    fail_behind_seconds: float = 120.0
+    status_seconds: float = 30.0  # how often the status blob (for the exporter) is written
+    prune_seconds: float = 600.0  # how often segments no kept dump needs are deleted
+    start_file: str = ""  # first binlog when nothing is archived yet (default: oldest)
+
+
+@dataclass
+class _Pending:
+    events: list[Event] = field(default_factory=list)
+    since: float | None = None  # monotonic time the oldest pending event was first seen
+
+
+class BinlogArchiver:
+    def __init__(
+        self,
+        source: MySQLDsn,
+        container: Any,
+        spool_dir: Path,
+        options: ArchiverOptions,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.container = container
+        self.spool_dir = spool_dir
+        self.options = options
+        self.clock = clock
+        self.flavour = ServerFlavour.MARIADB
+        self.file = ""
+        self.offset = 0  # bytes of self.file committed to Blob
+        self.last_event_time = 0
+        self.segments_committed = 0
+        self._pending = _Pending()
+        self._behind_since: float | None = None
+        self._warned = False
+        self._last_check = float("-inf")
+        self._last_status = float("-inf")
+        self._last_prune = float("-inf")
+
+    # -- set-up -------------------------------------------------------------------
+
+    def resume(self) -> ResumePoint:
+        """Continue after the last committed segment; the first run starts at the oldest binlog."""
+        self.flavour, oldest = self._source_facts()
+        point = resume_point(list_segments(self.container), next_binlog_file)
+        self.file = point.binlog_file or self.options.start_file or oldest
+        self.offset = point.offset
+        return ResumePoint(self.file, self.offset)
+
+    def _source_facts(self) -> tuple[ServerFlavour, str]:
+        conn = self.source.connect(timeout=5, read_timeout=10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                flavour = ServerFlavour.from_version(str(cur.fetchone()[0]))
+                cur.execute("SHOW BINARY LOGS")
+                rows = cur.fetchall()
+        finally:
+            conn.close()
+        if not rows:
+            raise ArchiverFailed(f"{self.source.endpoint()} has no binary log (log_bin is off)")
+        return flavour, str(rows[0][0])
+
+    # -- the loop -----------------------------------------------------------------
+
+    def run(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Archive until ``should_stop()`` or a failure (ArchiverFailed)."""
+        point = self.resume()
+        log.info("binlog-archive resuming at %s:%d", point.binlog_file, point.offset)
+        # A fresh spool: a file left by an earlier run is re-read from the source anyway.
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.spool_dir.iterdir():
+            stale.unlink()
+        with client_defaults_file(self.source) as defaults:
+            argv = stream_argv(self.flavour, defaults, self.spool_dir, self.file)
+            client = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                # A SIGKILLed archiver must not leave an orphan replica connection
+                # mirroring into a spool nobody reads. PDEATHSIG follows the forking
+                # *thread*, so only the main thread (alive as long as drctl) asks for it.
+                preexec_fn=_die_with_parent if _on_main_thread() else None,
+            )
+            try:
+                while not should_stop():
+                    self.step()
+                    if client.poll() is not None:
+                        self.flush()  # what it wrote before it stopped is still good
+                        raise ArchiverFailed(_client_failure(client, self.file))
+                    time.sleep(POLL_SECONDS)
+            finally:
+                if client.poll() is None:
+                    client.terminate()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        client.wait(timeout=5)
+                    if client.poll() is None:
+                        client.kill()
+                        client.wait()
+
+    def step(self) -> None:
+        """Read what the client mirrored, commit a segment when one is due, watch the lag."""
+        self._collect()
+        if self._segment_due():
+            self._commit()
+        self._watch_lag()
+
+    def flush(self) -> None:
+        """Commit whatever whole events are pending (a graceful stop: SIGTERM)."""
+        self._collect()
+        while self._pending.events:
+            self._commit()
+            self._collect()
+
+    def _collect(self) -> None:
+        path = self.spool_dir / self.file
+        if not path.exists():
+            return
+        pending_end = self._pending.events[-1].end if self._pending.events else self.offset
+        with path.open("rb") as spool:
+            spool.seek(pending_end)
+            data = spool.read(self.options.max_segment_bytes)
+            needed = first_event_bytes(data, pending_end)
+            if needed > len(data):  # one event bigger than a segment: read all of it
+                spool.seek(pending_end)
+                data = spool.read(needed)
+        events = complete_events(data, pending_end)
+        if events and self._pending.since is None:
+            self._pending.since = self.clock()
+        self._pending.events += events
+
+    def _segment_due(self) -> bool:
+        pending = self._pending
+        if not pending.events:
+            return False
+        size = pending.events[-1].end - self.offset
+        waited = self.clock() - (pending.since or self.clock())
+        # The oldest event may have reached the spool up to one poll before it was seen:
+        # committing one poll early keeps its wait within the flush interval.
+        due = max(0.0, self.options.flush_seconds - POLL_SECONDS)
+        return (
+            size >= self.options.max_segment_bytes or waited >= due or pending.events[-1].ends_file
+        )
+
+    def _commit(self) -> None:
+        events = self._pending.events
+        start, end = self.offset, events[-1].end
+        with (self.spool_dir / self.file).open("rb") as spool:
+            spool.seek(start)
+            data = spool.read(end - start)
+        segment = Segment(
+            binlog_file=self.file,
+            start=start,
+            end=end,
+            first_event_time=events[0].timestamp,
+            last_event_time=events[-1].timestamp,
+            sha256=hashlib.sha256(data).hexdigest(),
+            ends_file=events[-1].ends_file,
+            server=self.flavour.value,
+        )
+        # One Put Blob: the segment appears whole or not at all, never half-written.
+        self.container.get_blob_client(segment.name).upload_blob(
+            data, overwrite=True, metadata=segment.to_azure()
+        )
+        self.segments_committed += 1
+        self.last_event_time = segment.last_event_time
+        self._pending = _Pending()
+        if segment.ends_file:
+            with contextlib.suppress(OSError):
+                (self.spool_dir / self.file).unlink()  # archived in full
+            self.file, self.offset = next_binlog_file(self.file), 0
+        else:
+            self.offset = end
+
+    # -- falling behind -----------------------------------------------------------
+
+    def _watch_lag(self) -> None:
+        now = self.clock()
+        if now - self._last_check < self.options.flush_seconds:
+            return
+        self._last_check = now
+        server_file, server_pos = self._server_position()
+        ahead = (server_file, server_pos) > (self.file, self.offset)
+        if not ahead:
+            self._behind_since, self._warned = None, False
+        elif self._behind_since is None:
+            self._behind_since = now
+        lag = self.lag_seconds()
+        if lag >= self.options.warn_behind_seconds and not self._warned:
+            self._warned = True
+            log.warning(
+                "binlog-archive behind: %s:%d archived, the source is at %s:%d for %.0f s",
+                self.file,
+                self.offset,
+                server_file,
+                server_pos,
+                lag,
+            )
+        if now - self._last_status >= self.options.status_seconds:
+            self._last_status = now
+            self._write_status(server_file, server_pos, lag)
+        if now - self._last_prune >= self.options.prune_seconds:
+            self._last_prune = now
+            pruned = prune_segments(self.container)
+            if pruned:
+                log.info("binlog-archive pruned %d segments no kept dump needs", len(pruned))
+        if lag >= self.options.fail_behind_seconds:
+            raise ArchiverBehind(
+                f"binlog-archive behind for {lag:.0f} s (limit {self.options.fail_behind_seconds:g}"
+                f" s): archived to {self.file}:{self.offset}, the source is at "
+                f"{server_file}:{server_pos}"
+            )
+
+    def lag_seconds(self) -> float:
+        return 0.0 if self._behind_since is None else self.clock() - self._behind_since
+
+    def _server_position(self) -> tuple[str, int]:
+        conn = self.source.connect(timeout=5, read_timeout=10)
+        try:
+            with conn.cursor() as cur:
+                row = None
+                # MySQL 8.4 removed SHOW MASTER STATUS; 8.0 does not know the new name.
+                for statement in ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"):
+                    with contextlib.suppress(Exception):
+                        cur.execute(statement)
+                        row = cur.fetchone()
+                        break
+        finally:
+            conn.close()
+        return (str(row[0]), int(row[1])) if row else ("", 0)
+
+    def _write_status(self, server_file: str, server_pos: int, lag: float) -> None:
+        write_status(
+            self.container,
+            ArchiverStatus(
+                checked_at=time.time(),
+                archived_file=self.file,
+                archived_pos=self.offset,
+                source_file=server_file,
+                source_pos=server_pos,
+                lag_seconds=round(lag, 3),
+                last_event_time=self.last_event_time,
+            ),
+        )
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _client_failure(client: subprocess.Popen[bytes], binlog_file: str) -> str:
+    err = (client.stderr.read() if client.stderr else b"").decode(errors="replace").strip()
+    detail = err.splitlines()[-1] if err else "no error output"
+    return f"binlog client exited with {client.returncode} at {binlog_file}: {detail}"
