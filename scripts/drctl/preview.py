@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Annotated, Any
 
 import typer
@@ -25,21 +24,11 @@ from rich.text import Text
 from drctl import preview_view as view
 from drctl.preview_diff import StackDiff, diff_syntheses
 from drctl.preview_result import PreviewResult
-from drctl.synth import Synthesis, synthesize
+from drctl.synth import Synthesis, cached_synthesize
 from policy.budget import compute_budget
 from policy.policies import evaluate
 from policy.pricing import PRICES_AS_OF, estimate
 from stacks.config import ConfigError
-
-
-@lru_cache(maxsize=64)
-def _cached(stack: str, overrides: tuple[str, ...]) -> Synthesis:
-    return synthesize(stack, overrides)
-
-
-def cached_synthesize(stack: str, overrides: Sequence[str] = ()) -> Synthesis:
-    """One synthesis per (stack, overrides) per process (each costs about a second)."""
-    return _cached(stack, tuple(overrides))
 
 
 def primary_outputs(syn: Synthesis) -> dict[str, Any] | None:
@@ -78,7 +67,7 @@ def run_diff(stack: str, overrides: Sequence[str], base: Sequence[str] = ()) -> 
     """What the overrides change against the stack as shipped (plus ``base`` overrides:
     the previous phase, or values an operator has set once, ahead of any disaster)."""
     changed = cached_synthesize(stack, (*base, *overrides))
-    return diff_syntheses(cached_synthesize(stack, base), changed, tuple(overrides))
+    return diff_syntheses(cached_synthesize(stack, base), changed, tuple(overrides), tuple(base))
 
 
 def register(app: typer.Typer) -> None:
@@ -153,4 +142,4 @@ def _print_diff(result: PreviewResult, stack_diff: StackDiff, as_json: bool) -> 
     console = view.make_console()
     view.render_diff(stack_diff, console)
     view.render_policy(result, console)
-    view.render_budget(result, console)
+    view.render_budget(result, console, plan_a=False)

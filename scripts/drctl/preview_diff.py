@@ -56,6 +56,8 @@ class StackDiff:
     stack: str
     overrides: tuple[str, ...]
     resources: list[ResourceChange] = field(default_factory=list)
+    # Overrides set on both sides (the previous phase): the diff is against them.
+    base: tuple[str, ...] = ()
     outputs: list[InputChange] = field(default_factory=list)
 
     def count(self, op: Operation) -> int:
@@ -65,6 +67,7 @@ class StackDiff:
         return {
             "stack": self.stack,
             "overrides": list(self.overrides),
+            "base": list(self.base),
             "resources": [r.as_json() for r in self.resources],
             "outputs": [o.as_json() for o in self.outputs],
             "summary": {op: self.count(op) for op in SYMBOL},
@@ -100,7 +103,12 @@ def _change(
     return ResourceChange(op, record.urn, record.type, record.name, record.region, inputs)
 
 
-def diff_syntheses(base: Synthesis, changed: Synthesis, overrides: tuple[str, ...]) -> StackDiff:
+def diff_syntheses(
+    base: Synthesis,
+    changed: Synthesis,
+    overrides: tuple[str, ...],
+    base_overrides: tuple[str, ...] = (),
+) -> StackDiff:
     """Resources and outputs of ``changed`` that differ from ``base``, in program order."""
     old = {r.urn: r for r in base.resources if not r.read}
     new = {r.urn: r for r in changed.resources if not r.read}
@@ -117,4 +125,6 @@ def diff_syntheses(base: Synthesis, changed: Synthesis, overrides: tuple[str, ..
         {k: v for k, v in base.display_outputs().items()},
         {k: v for k, v in changed.display_outputs().items()},
     )
-    return StackDiff(changed.stack, overrides, resources, list(outputs))
+    return StackDiff(
+        changed.stack, overrides, resources, outputs=list(outputs), base=base_overrides
+    )

@@ -47,6 +47,26 @@ def short_value(value: Any) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
 
 
+def short_pair(old: Any, new: Any) -> tuple[str, str]:
+    """Two values shortened so the difference stays visible: long strings that share a
+    prefix (resource ids, ARNs) keep their differing tails."""
+    if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > VALUE_WIDTH // 2:
+        same = next(
+            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+            min(len(old), len(new)),
+        )
+        keep = max(0, same - 8)
+        if keep:
+            old, new = "…" + old[keep:], "…" + new[keep:]
+    return short_value(old), short_value(new)
+
+
+def _masked(override: str) -> str:
+    """A --base-set value as it may be printed: a secret ({secure: ...}) never is."""
+    key, _, value = override.partition("=")
+    return f"{key}=[secret]" if value.strip().startswith("{secure") else override
+
+
 def _children(resources: list[ResourceRecord]) -> dict[str | None, list[ResourceRecord]]:
     known = {r.urn for r in resources}
     by_parent: dict[str | None, list[ResourceRecord]] = defaultdict(list)
@@ -137,14 +157,15 @@ def render_policy(result: PreviewResult, console: Console) -> None:
         console.print(line)
 
 
-def render_budget(result: PreviewResult, console: Console) -> None:
+def render_budget(result: PreviewResult, console: Console, plan_a: bool = True) -> None:
     console.print(Text("RTO/RPO budget:", style="bold"))
     if result.budget is None:
         console.print(Text("    n/a (primary stack: objectives are declared by its DR stacks)"))
         return
     for line in result.budget.render().splitlines():
         console.print(Text(f"    {line}", style="green" if "✓" in line else "red"))
-    render_plan_a(result, console)
+    if plan_a:
+        render_plan_a(result, console)
 
 
 def render_plan_a(result: PreviewResult, console: Console) -> None:
@@ -154,13 +175,12 @@ def render_plan_a(result: PreviewResult, console: Console) -> None:
     rows = plan_a_rows(result.synthesis.config)
     if not rows:
         return
-    console.print(
-        Text(
-            f"Seed 001 Plan A (RTO ≤ {PLAN_A_RTO_SECONDS:g}s, RPO ≤ {PLAN_A_RPO_SECONDS:g}s), "
-            f"standby_scale {result.synthesis.config.standby_scale}:",
-            style="bold",
-        )
+    cfg = result.synthesis.config
+    scale = f", standby_scale {cfg.standby_scale}" if cfg.strategy == "warm-standby" else ""
+    title = (
+        f"Seed 001 Plan A (RTO ≤ {PLAN_A_RTO_SECONDS:g}s, RPO ≤ {PLAN_A_RPO_SECONDS:g}s){scale}:"
     )
+    console.print(Text(title, style="bold"))
     for row in rows:
         console.print(Text(f"    {row.line()}", style="green" if row.meets else "red"))
     for gap in full_standby_gaps(result):
@@ -173,9 +193,8 @@ def full_standby_gaps(result: PreviewResult) -> list[str]:
     cfg = result.synthesis.config
     if cfg.standby_scale != "full":
         return []
-    from drctl.preview import cached_synthesize
     from drctl.standby_scale import size_shortfalls
-    from drctl.synth import primary_stack_file
+    from drctl.synth import cached_synthesize, primary_stack_file
 
     primary = cached_synthesize(primary_stack_file(cfg.primary_stack)).config
     return size_shortfalls(cfg, primary)
@@ -202,9 +221,11 @@ def render_cost(result: PreviewResult, console: Console, details: bool, as_of: s
 
 def render_diff(diff: StackDiff, console: Console) -> None:
     toggles = " ".join(f"--set {o}" for o in diff.overrides) or "(no overrides)"
-    console.print(
-        Text(f"drctl preview --diff: stack {diff.stack}, {toggles} vs as shipped", style="bold")
+    against = "the stack as shipped" + (
+        f" with {', '.join(_masked(o) for o in diff.base)}" if diff.base else ""
     )
+    console.print(Text(f"drctl preview --diff: stack {diff.stack}, {toggles}", style="bold"))
+    console.print(Text(f"against {against}", style="dim"))
     for change in diff.resources:
         sym = SYMBOL[change.op]
         line = Text(f" {sym}  ", style=_STYLE[change.op])
@@ -215,9 +236,10 @@ def render_diff(diff: StackDiff, console: Console) -> None:
         )
         console.print(line)
         for c in change.inputs:
-            console.print(Text(f"       ~ {c.path}: {short_value(c.old)} → {short_value(c.new)}"))
+            old, new = short_pair(c.old, c.new)
+            console.print(Text(f"       ~ {c.path}: {old} → {new}"))
     for c in diff.outputs:
-        console.print(Text(f" ~  output {c.path}: {short_value(c.old)} → {short_value(c.new)}"))
+        old, new = short_pair(c.old, c.new)
+        console.print(Text(f" ~  output {c.path}: {old} → {new}"))
     counts = ", ".join(f"{SYMBOL[op]} {diff.count(op)} to {op}" for op in SYMBOL)
-    unchanged = Text(f"Resources: {counts}", style="bold")
-    console.print(unchanged)
+    console.print(Text(f"Resources: {counts}", style="bold"))

@@ -421,3 +421,13 @@ def synthesize(
     result: Synthesis = box["result"]
     result.primary_outputs = next(iter(stack_outputs.values()), None)
     return result
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(stack: str, overrides: tuple[str, ...]) -> Synthesis:
+    return synthesize(stack, overrides)
+
+
+def cached_synthesize(stack: str, overrides: Sequence[str] = ()) -> Synthesis:
+    """One synthesis per (stack, overrides) per process (each costs about a second)."""
+    return _cached(stack, tuple(overrides))

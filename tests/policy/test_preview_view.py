@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from drctl import cost as cost_command
 from drctl import preview as preview_command
 from drctl.preview_diff import changed_paths, diff_syntheses, key_paths
-from drctl.preview_view import short_type, tree_lines
-from tests.pilot_light.conftest import PREPARED
+from drctl.preview_view import short_pair, short_type, tree_lines
+from tests.pilot_light.conftest import PASSWORD, PREPARED
 from tests.policy.conftest import synth
 
 WIDE = {"COLUMNS": "100"}
@@ -137,3 +137,19 @@ def test_diff_against_the_previous_phase(app: typer.Typer) -> None:
     data = json.loads(CliRunner().invoke(app, args).stdout)
     assert data["summary"]["create"] > 0 and data["summary"]["delete"] == 0
     assert data["overrides"] == ["emergency=true"]
+
+
+def test_diff_names_its_base_and_never_prints_a_secret(app: typer.Typer) -> None:
+    base = [arg for value in (*PREPARED, "force_failover=true") for arg in ("--base-set", value)]
+    args = ["preview", "--stack", "azure-pilot", *base, "--set", "emergency=true", "--diff"]
+    out = CliRunner().invoke(app, args, env=WIDE).output
+    assert "against the stack as shipped with mysql_admin_password=[secret]" in out
+    assert "force_failover=true" in out
+    assert PASSWORD not in out
+
+
+def test_long_values_keep_their_differing_tails() -> None:
+    prefix = "/subscriptions/0000/resourceGroups/portforge-dr/providers/Microsoft.Network/"
+    old, new = short_pair(prefix + "pools/maintenance", prefix + "pools/petclinic-web")
+    assert old.endswith("pools/maintenance") and new.endswith("pools/petclinic-web")
+    assert old.startswith("…")

@@ -10,7 +10,8 @@ from drctl.sandbox.azurite import azurite_available
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.processes import ProcessSupervisor
-from drctl.sandbox.scenarios import SCENARIOS, ScenarioSettings, run_scenario
+from drctl.sandbox.scenario_runner import run_scenario
+from drctl.sandbox.scenarios import SCENARIOS, ScenarioSettings
 
 from .conftest import require
 

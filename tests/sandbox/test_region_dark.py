@@ -11,7 +11,8 @@ from drctl.failover.steps import OBSERVE_PRIMARY, failover_steps
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.processes import ProcessSupervisor
-from drctl.sandbox.scenarios import SCENARIOS, ScenarioSettings, run_scenario
+from drctl.sandbox.scenario_runner import run_scenario
+from drctl.sandbox.scenarios import SCENARIOS, ScenarioSettings
 
 from .conftest import require
 

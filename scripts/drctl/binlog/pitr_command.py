@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from drctl.binlog.pitr import PitrRefused, plan_pitr, run_pitr
-from drctl.pilotlight.commands import EXIT_FAILED, EXIT_REFUSED, _print_result, support
+from drctl.pilotlight.cli_support import EXIT_FAILED, EXIT_REFUSED, _print_result, support
 
 
 def restore_to_point(

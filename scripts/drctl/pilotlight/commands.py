@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -21,6 +18,13 @@ from drctl.mysql_tools import ToolMissing
 from drctl.pilotlight import remote
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.catalog import list_backups, prune, read_latest_marker
+from drctl.pilotlight.cli_support import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_REFUSED,
+    _print_result,
+    support,
+)
 from drctl.pilotlight.dump_stream import DumpFailed
 from drctl.pilotlight.formats import BackupFormat
 from drctl.pilotlight.memory import bound_malloc
@@ -31,45 +35,12 @@ from drctl.pilotlight.storage import StorageConfigError, open_container, resolve
 from drctl.pilotlight.swap import SwapFailed
 from drctl.stack_outputs import OutputsError, load_outputs_file
 
-EXIT_FAILED = 1
-
-EXIT_REFUSED = 3  # same meaning as failover's: a deliberate "no", not a crash
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as a shell reports it
-
 # --timeout defaults. A backup slower than the RPO objective (600 s for azure-pilot: one
 # 5-minute interval + one dump) is useless anyway; a restore gets an hour of the
 # 240-minute RTO, leaving the rest for the server, the VMs and the DNS switch.
 BACKUP_TIMEOUT_SECONDS = 600.0
 RESTORE_TIMEOUT_SECONDS = 3600.0
 
-
-class _Support:
-    """The few CLI helpers these commands need.
-
-    Local rather than ``drctl.command_support`` because that module pulls in boto3: the
-    backup job runs every few minutes on a small host and should not pay for AWS SDKs
-    it never calls (peak memory is part of the backup's budget, see benchmarks/).
-    """
-
-    @staticmethod
-    def consoles(as_json: bool) -> tuple[Console, Console]:
-        out = Console(soft_wrap=True)
-        return out, (Console(stderr=True, soft_wrap=True) if as_json else out)
-
-    @staticmethod
-    def fail(message: str, code: int = 2) -> NoReturn:
-        # soft_wrap: one line however long, so logs and scripts see one line.
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/] {escape(message)}", highlight=False
-        )
-        raise typer.Exit(code)
-
-    @staticmethod
-    def print_json(data: Any) -> None:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-support = _Support()
 
 OutputsOpt = Annotated[
     Path | None,
@@ -233,15 +204,6 @@ def backup(
         if every is None:
             return
         time.sleep(every)
-
-
-def _print_result(data: dict, as_json: bool, out, title: str) -> None:
-    if as_json:
-        support.print_json(data)
-        return
-    out.print(f"[bold green]{escape(title)}[/]", highlight=False)
-    for key, value in data.items():
-        out.print(f"  {key}: {escape(str(value))}", highlight=False)
 
 
 def _print_catalog(blobs, as_json: bool, out) -> None:

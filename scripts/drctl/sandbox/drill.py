@@ -21,13 +21,13 @@ from drctl.report import Objectives, write_report
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.objectives import StackTargets, stack_targets
 from drctl.sandbox.processes import ProcessSupervisor
+from drctl.sandbox.scenario_runner import run_scenario
 from drctl.sandbox.scenarios import (
     PROBE_INTERVAL,
     PROBE_THRESHOLD,
     SCENARIOS,
     ScenarioResult,
     ScenarioSettings,
-    run_scenario,
 )
 
 # What the sandbox cannot show. Printed with every drill and written into every report.

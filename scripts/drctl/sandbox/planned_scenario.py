@@ -14,6 +14,7 @@ from typing import Any
 from drctl.failover.planned import MODE_PLANNED, planned_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import FailoverContext
+from drctl.sandbox import scenarios as sc
 from drctl.sandbox.app_adapters import FailoverRouting
 from drctl.sandbox.app_process import DATABASE
 from drctl.sandbox.environment import SandboxEnvironment, WarmStandby
@@ -37,9 +38,6 @@ def planned_context(
 
 
 def planned_switchover(env: SandboxEnvironment, settings: Any) -> Any:
-    # Imported here: scenarios.py registers this scenario and imports this module.
-    from drctl.sandbox import scenarios as sc
-
     ws = env.warm_standby()
     env.write_outputs(settings.outputs_path)
     routing = FailoverRouting(

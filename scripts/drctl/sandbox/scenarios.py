@@ -11,7 +11,6 @@ app-failure scenario happen outside it.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from drctl.failover.runner import StepFailed, run_steps
+from drctl.failover.runner import run_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import FailoverContext, failback_steps, failover_steps
 from drctl.pilotlight.backup import BackupOptions, run_backup
@@ -610,34 +609,3 @@ def pilot_light(
         notes=notes,
         extra=extra,
     )
-
-
-def _planned_switchover(env: SandboxEnvironment, settings: ScenarioSettings) -> Any:
-    from drctl.sandbox.planned_scenario import planned_switchover
-
-    return planned_switchover(env, settings)
-
-
-def run_scenario(
-    key: str, env: SandboxEnvironment, settings: ScenarioSettings
-) -> list[ScenarioResult]:
-    """One scenario (region-failure also runs failback, which continues from it)."""
-    runners: dict[str, Callable[[SandboxEnvironment, ScenarioSettings], Any]] = {
-        "app-failure": app_failure,
-        "db-failure": db_failure,
-        "region-failure": region_failure_and_failback,
-        "region-dark": region_dark,
-        "pilot-light": pilot_light,
-        "planned-switchover": _planned_switchover,
-        "pilot-light-dump-only": pilot_light_dump_only,
-    }
-    try:
-        outcome = runners[key](env, settings)
-    except Exception as exc:  # one broken scenario must not hide the others' results
-        timeline = _new_timeline(key, "failover")
-        error = str(exc) if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
-        return [ScenarioResult(key, settings.run, None, None, None, timeline, error=error)]
-    finally:
-        with contextlib.suppress(Exception):
-            env.teardown_regions()
-    return outcome if isinstance(outcome, list) else [outcome]
