@@ -116,3 +116,6 @@ class AzureConfig:
     operator_ips: tuple[str, ...] = ()
     # The Key Vault certificate (for dns.record.dns.zone) the App Gateway serves.
     tls_certificate_name: str = "service-tls"
+    # The image the restore job runs in Azure ("" = backup.image). It runs while the
+    # primary region is down, so it must come from a registry outside that region.
+    restore_image: str = ""

@@ -128,6 +128,7 @@ def _check_pilot_light(cfg: StackConfig) -> None:
             f"{NAMESPACE}:backup.image is missing: run_restore runs the backup image "
             '(docker/backup/Dockerfile, README "The backup image"); set it to a pinned tag or digest'
         )
+    _check_restore_image_reachable(cfg)
     if cfg.emergency and not azure.ssh_public_key:
         raise ConfigError(
             f"{NAMESPACE}:azure.ssh_public_key is missing: emergency mode creates the web and "
@@ -138,4 +139,25 @@ def _check_pilot_light(cfg: StackConfig) -> None:
         raise ConfigError(
             f"{NAMESPACE}:force_failover = true is invalid while dns.manage_records is false: "
             "this stack does not own the failover records, so forcing would change nothing"
+        )
+
+
+def restore_image(cfg: StackConfig) -> str:
+    """The image the Azure restore job runs: azure.restore_image, else backup.image."""
+    return cfg.azure.restore_image or cfg.backup.image
+
+
+def _check_restore_image_reachable(cfg: StackConfig) -> None:
+    # The restore job runs during the primary region's outage: an image in that region's
+    # ECR cannot be pulled then (and Azure Container Instances has no ECR credentials).
+    image = restore_image(cfg)
+    if not (cfg.run_restore and cfg.primary_region):
+        return
+    if f".dkr.ecr.{cfg.primary_region}.amazonaws.com/" in image:
+        key = "azure.restore_image" if cfg.azure.restore_image else "backup.image"
+        raise ConfigError(
+            f"{NAMESPACE}:{key} = {image!r} is invalid for the restore job: it is in the "
+            f"primary region's ECR ({cfg.primary_region}), which is down when the restore runs; "
+            "copy the image to a registry outside that region (e.g. Azure Container Registry "
+            "in the site's location) and set drstack:azure.restore_image"
         )

@@ -426,6 +426,7 @@ def _azure(key: str, raw: Any) -> AzureConfig:
                 "tls_certificate_name": _text(
                     re.compile(r"^[A-Za-z0-9-]{1,127}$"), "a Key Vault certificate name"
                 ),
+                "restore_image": _or_empty(_pinned_image),
             },
         )
     )

@@ -30,6 +30,7 @@ from components.azure_backup_access import sas_expiry
 from components.azure_pilot_light import AzurePilotLight, AzurePilotLightArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from stacks.config import StackConfig, secret_config
+from stacks.config_rules import restore_image
 from stacks.cross_stack import checked_primary_region
 from stacks.shared import region_provider
 
@@ -123,7 +124,7 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
             tls_certificate_name=cfg.azure.tls_certificate_name,
             operator_ips=cfg.azure.operator_ips,
             run_restore=cfg.run_restore,
-            restore_image=cfg.backup.image,
+            restore_image=restore_image(cfg),
             backup=cfg.backup,
             azure=cfg.azure,
             emergency=cfg.emergency,

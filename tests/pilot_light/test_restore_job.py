@@ -15,11 +15,14 @@ from tests.pilot_light.conftest import BACKUP_IMAGE, EMERGENCY, PASSWORD, synth
 AZ = "azure-native:"
 GROUP = f"{AZ}containerinstance:ContainerGroup"
 SUBNET = f"{AZ}network:Subnet"
+SEOUL_ECR = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drstack-backup:2026.11.29-1"
+# The restore runs while Seoul is down: its image comes from a registry outside Seoul.
+ACR = "portforgedr.azurecr.io/drstack-backup:2026.11.29-1"
 
 
 @pytest.fixture(scope="module")
 def restoring() -> Synthesis:
-    return synth(*EMERGENCY, *BACKUP_IMAGE, "run_restore=true")
+    return synth(*EMERGENCY, *BACKUP_IMAGE, f"azure.restore_image={ACR}", "run_restore=true")
 
 
 def env_of(s: Synthesis, display: bool = False) -> dict[str, dict[str, str]]:
@@ -60,7 +63,7 @@ def test_restore_runs_once_in_its_delegated_subnet(restoring: Synthesis) -> None
 
 def test_restore_loads_the_dumped_database_into_the_private_server(restoring: Synthesis) -> None:
     (container,) = restoring.one(GROUP).inputs["containers"]
-    assert container["image"] == restoring.config.backup.image
+    assert container["image"] == restoring.config.azure.restore_image
     assert container["command"] == restore_command(database="portforge", container="mysql-backups")
     dsn = urllib.parse.urlparse(env_of(restoring)["DRCTL_TARGET_DSN"]["secureValue"])
     assert dsn.hostname == restoring.outputs["mysql_server_fqdn"]
@@ -112,3 +115,17 @@ def test_emergency_server_lets_the_restore_create_routines_and_triggers(
     assert (setting["value"], setting["source"]) == ("ON", "user-override")
     assert setting["serverName"] == server["serverName"]
     assert restoring.one(kind).urn in restoring.one(GROUP).depends_on
+
+
+def test_restore_image_in_the_primary_regions_ecr_is_refused() -> None:
+    # The restore runs while Seoul is down: its ECR cannot serve the image then.
+    with pytest.raises(ConfigError, match=r"drstack:backup\.image = .* primary region's ECR"):
+        synth(*EMERGENCY, f"backup.image={SEOUL_ECR}", "run_restore=true")
+
+
+def test_restore_runs_the_image_from_outside_the_primary_region() -> None:
+    s = synth(
+        *EMERGENCY, f"backup.image={SEOUL_ECR}", f"azure.restore_image={ACR}", "run_restore=true"
+    )
+    (container,) = s.one(GROUP).inputs["containers"]
+    assert container["image"] == ACR
