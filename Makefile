@@ -48,7 +48,7 @@ test: install services
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	flock /tmp/drstack-mypy.lock $(BIN)/mypy .
+	$(BIN)/mypy .
 
 format: install
 	$(BIN)/ruff check --fix .

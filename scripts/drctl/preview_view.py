@@ -62,9 +62,12 @@ def short_pair(old: Any, new: Any) -> tuple[str, str]:
 
 
 def _masked(override: str) -> str:
-    """A --base-set value as it may be printed: a secret ({secure: ...}) never is."""
+    """A --base-set value as it may be printed: a secret ({secure: ...}) never is, and a
+    long value (an SSH key, an image reference) only by its key."""
     key, _, value = override.partition("=")
-    return f"{key}=[secret]" if value.strip().startswith("{secure") else override
+    if value.strip().startswith("{secure"):
+        return f"{key}=[secret]"
+    return override if len(value) <= 24 else f"{key}=…"
 
 
 def _children(resources: list[ResourceRecord]) -> dict[str | None, list[ResourceRecord]]:
