@@ -60,6 +60,9 @@ def _dump_then_writes(
         wait_archived(container, source_db)  # no segment holds events from both sides of T
         stop_at = _next_second()
         _insert(source_db, database, 200, 20, "after")
+        # Archived apart, so the first segment after T always has a successor (the gap
+        # test deletes it: a missing last segment would look like an archive that ends).
+        wait_archived(container, source_db)
         source_db.execute(f"DELETE FROM `{database}`.orders WHERE id > 250")
         wait_archived(container, source_db)
     assert_continuous(container)
