@@ -79,10 +79,15 @@ def test_planned_switchover_loses_no_acknowledged_write(
     assert _read_only(env.servers[0]) == "1"
     assert tokyo.execute("SHOW SLAVE STATUS") == []
     # The drill's reports take it like the other scenarios.
-    drill = DrillResult([result], {"tokyo": stack_targets("tokyo")}, tmp_path / "r", tmp_path)
+    targets = {"tokyo": stack_targets("tokyo"), "tokyo:planned": stack_targets("tokyo", "planned")}
+    drill = DrillResult([result], targets, tmp_path / "r", tmp_path)
     _write_reports(drill)
     [row] = drill.summary_rows()
     assert row["scenario"] == "planned-switchover" and row["lost_writes_worst"] == 0
+    # Compared with the planned budget (fence + drain + promote + DNS; RPO 0), not the
+    # unplanned one.
+    assert row["rpo_predicted_s"] == 0
+    assert row["rto_predicted_s"] == targets["tokyo:planned"].predicted_rto_seconds
     assert (tmp_path / "r" / "planned-switchover-run1.md").exists()
 
 

@@ -49,6 +49,15 @@ NOT_COVERED = (
 )
 
 
+PLANNED_SCENARIO = "planned-switchover"
+
+
+def target_key(stack: str, scenario: str) -> str:
+    """Which prediction a scenario is compared with: the planned switchover has its own
+    budget (no data loss, a fence and a drain before the promotion)."""
+    return f"{stack}:planned" if scenario == PLANNED_SCENARIO else stack
+
+
 @dataclass
 class DrillOptions:
     report_dir: Path
@@ -80,7 +89,7 @@ class DrillResult:
             runs = [r for r in self.results if r.key == key]
             if not runs:
                 continue
-            targets = self.targets[runs[0].stack]
+            targets = self.targets[target_key(runs[0].stack, key)]
             rtos = [r.rto_seconds for r in runs if r.rto_seconds is not None]
             rpos = [r.loss.rpo_seconds for r in runs if r.loss is not None]
             lost = [r.loss.lost for r in runs if r.loss is not None]
@@ -128,6 +137,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
     supervisor = ProcessSupervisor(workdir / "logs")
     env = SandboxEnvironment(workdir, supervisor)
     targets = {stack: stack_targets(stack) for stack in ("tokyo", "azure-pilot")}
+    targets[target_key("tokyo", PLANNED_SCENARIO)] = stack_targets("tokyo", "planned")
     results: list[ScenarioResult] = []
     detection = None
     alert_checks: list[dict[str, Any]] = []
@@ -204,7 +214,7 @@ def _write_reports(drill: DrillResult) -> None:
     drill.report_dir.mkdir(parents=True, exist_ok=True)
     not_covered = "\n".join(f"- {line}" for line in NOT_COVERED)
     for result in drill.results:
-        targets = drill.targets[result.stack]
+        targets = drill.targets[target_key(result.stack, result.key)]
         objectives = Objectives(rto_minutes=targets.rto_minutes, rpo_seconds=targets.rpo_seconds)
         sections = [
             ("시나리오 (scenario)", f"{result.title} — sandbox run {result.run}"),

@@ -45,7 +45,9 @@ def _raw_config(stack: str) -> dict[str, Any] | None:
     return config if isinstance(config, dict) else {}
 
 
-def stack_targets(stack: str) -> StackTargets:
+def stack_targets(stack: str, mode: str = "unplanned") -> StackTargets:
+    """The stack's objectives and the budget of one failover mode (planned: fence + drain
+    + promote + DNS, RPO 0; policy/budget_modes.py)."""
     raw = _raw_config(stack)
     if raw is None:
         fallback = FALLBACK_OBJECTIVES[stack]
@@ -57,10 +59,10 @@ def stack_targets(stack: str) -> StackTargets:
     rpo_seconds = float(objectives.get("rpo_seconds", FALLBACK_OBJECTIVES[stack]["rpo_seconds"]))
     try:
         # Hook: the budget model (policy/budget.py) owns the prediction.
-        from policy.budget import compute_budget
+        from policy.budget_modes import mode_budget
         from stacks.config import parse_config
 
-        budget = compute_budget(parse_config(stack, raw))
+        budget = mode_budget(parse_config(stack, raw), mode)
     except Exception as exc:  # the model is missing or rejects the config: say so
         return StackTargets(
             stack,
