@@ -127,6 +127,7 @@ class BackupCronJob(pulumi.ComponentResource):
     service_account_name: pulumi.Output[str]
     azure_secret_name: pulumi.Output[str]
 
+    # long: pending split (issue 14), not yet refactored
     def __init__(
         self, name: str, args: BackupCronJobArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:

@@ -267,6 +267,7 @@ class FailoverAutomation(pulumi.ComponentResource):
         )
         return lag_alarm
 
+    # long: pending split (issue 14), not yet refactored
     def _function(
         self, name: str, args: FailoverAutomationArgs, inputs: _FunctionInputs
     ) -> aws.lambda_.Function:

@@ -261,6 +261,7 @@ def _backup_jobs(resources: list[PolicyResource]) -> list[PolicyResource]:
     return jobs
 
 
+# long: pending split (issue 14), not yet refactored
 def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
     ctx = current_context(args)
     if _fail_closed(ctx, report, "dr-copy-for-every-data-store"):

@@ -72,6 +72,7 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
     return build_pilot_light_site(cfg)
 
 
+# long: pending split (issue 14), not yet refactored
 def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region  # parse_config guarantees both
     tags = cfg.base_tags

@@ -47,6 +47,7 @@ def _bucket(
     return bucket, versioning
 
 
+# long: pending split (issue 14), not yet refactored
 def build_primary(cfg: StackConfig) -> dict[str, Any]:
     provider = region_provider(cfg.region, cfg.region, cfg)
     opts = pulumi.ResourceOptions(provider=provider)

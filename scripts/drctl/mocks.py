@@ -100,6 +100,7 @@ class DrstackMocks(pulumi.runtime.Mocks):
     def _arn(self, service: str, region: str, resource: str, global_: bool = False) -> str:
         return f"arn:aws:{service}:{'' if global_ else region}:{self.account}:{resource}"
 
+    # long: pending split (issue 14), not yet refactored
     def _aws(self, typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
         module = typ.split(":")[1].split("/")[0]
         kind = typ.rsplit(":", 1)[-1]

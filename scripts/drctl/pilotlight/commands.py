@@ -233,6 +233,7 @@ def _print_catalog(blobs, as_json: bool, out) -> None:
     out.print(table)
 
 
+# long: pending split (issue 14), not yet refactored
 def restore(
     target: Annotated[
         str,

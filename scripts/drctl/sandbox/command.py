@@ -19,6 +19,7 @@ from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.scenarios import SCENARIOS, TITLES
 
 
+# long: pending split (issue 14), not yet refactored
 def drill(
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="Run against local stand-ins (no cloud account).")

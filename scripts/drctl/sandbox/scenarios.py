@@ -484,6 +484,7 @@ def pilot_light_dump_only(env: SandboxEnvironment, settings: ScenarioSettings) -
     return pilot_light(env, settings, archive=False)
 
 
+# long: pending split (issue 14), not yet refactored
 def pilot_light(
     env: SandboxEnvironment, settings: ScenarioSettings, *, archive: bool = True
 ) -> ScenarioResult:
