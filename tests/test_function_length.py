@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_DIRS = ("components", "stacks", "policy", "scripts/drctl", "app", "observability", "benchmarks")
+PROJECT_DIRS = (
+    "components",
+    "stacks",
+    "policy",
+    "scripts/drctl",
+    "app",
+    "observability",
+    "benchmarks",
+)
 MAX_LINES = 80
 REASON_MARK = "# long:"
 FIRST_BODY_LINES = 3
@@ -27,7 +35,9 @@ def _project_files() -> list[Path]:
 
 
 def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    return [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [
+        node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def _has_reason(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -56,12 +66,19 @@ def test_the_scan_covers_the_project() -> None:
 
 def test_no_function_is_longer_than_80_lines_without_a_reason() -> None:
     offenders = [item for path in _project_files() for item in long_functions_without_reason(path)]
-    assert not offenders, "functions longer than 80 lines need a split or a '# long:' reason:\n" + "\n".join(offenders)
+    assert not offenders, (
+        "functions longer than 80 lines need a split or a '# long:' reason:\n"
+        + "\n".join(offenders)
+    )
 
 
 @pytest.mark.parametrize(
     ("comment_above", "comment_inside", "expected"),
-    [("", "", 1), ("# long: one literal document\n", "", 0), ("", "    # long: one ARM request\n", 0)],
+    [
+        ("", "", 1),
+        ("# long: one literal document\n", "", 0),
+        ("", "    # long: one ARM request\n", 0),
+    ],
 )
 def test_the_check_fires_and_accepts_a_reason(
     tmp_path: Path, comment_above: str, comment_inside: str, expected: int
@@ -74,5 +91,8 @@ def test_the_check_fires_and_accepts_a_reason(
 
 def test_a_short_function_passes(tmp_path: Path) -> None:
     sample = tmp_path / "short.py"
-    sample.write_text("def small():\n" + "".join(f"    x{i} = {i}\n" for i in range(MAX_LINES - 1)), encoding="utf-8")
+    sample.write_text(
+        "def small():\n" + "".join(f"    x{i} = {i}\n" for i in range(MAX_LINES - 1)),
+        encoding="utf-8",
+    )
     assert long_functions_without_reason(sample, root=tmp_path) == []
