@@ -580,31 +580,9 @@ class AzurePilotLight(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ emergency
 
-    # long: pending split (issue 14), not yet refactored
     def _mysql(self, tags: dict[str, str]) -> pulumi.Output[str]:
         name, args, rg, azure = self._name, self._args, self._rg, self._args.azure
-        # Private access: the server gets no public endpoint at all. It needs the delegated
-        # subnet *and* a private DNS zone named *.mysql.database.azure.com linked to the VNet,
-        # or creation fails; `drctl restore` therefore runs from inside the VNet (the WAS VM).
-        zone = privatedns.PrivateZone(
-            f"{name}-mysql-dns",
-            private_zone_name=f"{args.mysql_server_name}.private.mysql.database.azure.com",
-            resource_group_name=rg.name,
-            location="global",
-            tags=tags,
-            opts=self._child,
-        )
-        link = privatedns.VirtualNetworkLink(
-            f"{name}-mysql-dns-link",
-            virtual_network_link_name=f"{name}-vnet",
-            private_zone_name=zone.name,
-            resource_group_name=rg.name,
-            location="global",
-            registration_enabled=False,
-            virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
-            tags=tags,
-            opts=self._child,
-        )
+        zone, link = self._mysql_private_dns(tags)
         admin_password: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.from_input(args.mysql_admin_password or "")
         )
@@ -662,6 +640,34 @@ class AzurePilotLight(pulumi.ComponentResource):
         self._mysql_database = database
         self._mysql_ready: list[pulumi.Resource] = [database, trust_routines]
         return server.fully_qualified_domain_name
+
+    def _mysql_private_dns(
+        self, tags: dict[str, str]
+    ) -> tuple[privatedns.PrivateZone, privatedns.VirtualNetworkLink]:
+        name, args, rg = self._name, self._args, self._rg
+        # Private access: the server gets no public endpoint at all. It needs the delegated
+        # subnet *and* a private DNS zone named *.mysql.database.azure.com linked to the VNet,
+        # or creation fails; `drctl restore` therefore runs from inside the VNet (the WAS VM).
+        zone = privatedns.PrivateZone(
+            f"{name}-mysql-dns",
+            private_zone_name=f"{args.mysql_server_name}.private.mysql.database.azure.com",
+            resource_group_name=rg.name,
+            location="global",
+            tags=tags,
+            opts=self._child,
+        )
+        link = privatedns.VirtualNetworkLink(
+            f"{name}-mysql-dns-link",
+            virtual_network_link_name=f"{name}-vnet",
+            private_zone_name=zone.name,
+            resource_group_name=rg.name,
+            location="global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
+            tags=tags,
+            opts=self._child,
+        )
+        return zone, link
 
     def _restore(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
         args = self._args
