@@ -504,7 +504,7 @@ def _function_environment(
     lock_table: aws.dynamodb.Table,
     notify_topic: aws.sns.Topic,
     lag_alarm: aws.cloudwatch.MetricAlarm,
-) -> dict[str, Any]:
+) -> aws.lambda_.FunctionEnvironmentArgsDict:
     """What the handler reads: ids and thresholds only, never a secret."""
     return {
         "variables": {
