@@ -230,106 +230,29 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
         self.vnet_id = vnet.id
 
-        def rule(
-            rule_name: str,
-            priority: int,
-            source: str,
-            ports: str | list[str],
-            access: str = "Allow",
-        ) -> network.SecurityRuleArgs:
-            single, many = (None, ports) if isinstance(ports, list) else (ports, None)
-            return network.SecurityRuleArgs(
-                name=rule_name,
-                priority=priority,
-                direction="Inbound",
-                access=access,
-                protocol="*" if ports == "*" else "Tcp",
-                source_address_prefix=source,
-                source_port_range="*",
-                destination_address_prefix="*",
-                destination_port_range=single,
-                destination_port_ranges=many,
-            )
-
-        # Deny the rest of the VNet explicitly: Azure's default AllowVnetInBound (65000) would
-        # otherwise let any subnet reach any port.
-        deny_vnet = rule("deny-other-vnet", 4000, "VirtualNetwork", "*", access="Deny")
-        nsg_rules = {
-            "appgw": [
-                # App Gateway v2 refuses to deploy unless its control plane reaches
-                # 65200-65535 from the GatewayManager service tag.
-                rule("allow-gateway-manager", 100, "GatewayManager", "65200-65535"),
-                rule("allow-azure-lb", 110, "AzureLoadBalancer", "*"),
-                rule("allow-http", 120, "Internet", ["80", "443"]),
-            ],
-            "vms": [
-                rule("allow-appgw-to-web", 100, plan.app_gateway, "80"),
-                rule("allow-web-to-was", 110, plan.vms, str(PETCLINIC_PORT)),
-                rule("allow-azure-lb", 120, "AzureLoadBalancer", "*"),
-                deny_vnet,
-            ],
-            "mysql": [
-                rule("allow-vms-to-mysql", 100, plan.vms, "3306"),
-                rule("allow-restore-to-mysql", 110, plan.restore, "3306"),
-                deny_vnet,
-            ],
-            # The restore job only connects out (MySQL, blob storage, its image registry).
-            "restore": [deny_vnet],
-        }
-        nsgs = {
-            role: network.NetworkSecurityGroup(
-                f"{name}-{role}-nsg",
-                network_security_group_name=f"{name}-{role}-nsg",
-                resource_group_name=rg.name,
-                location=self._args.location,
-                security_rules=rules,
-                tags=tags,
-                opts=self._child,
-            )
-            for role, rules in nsg_rules.items()
-        }
-
-        def subnet(
-            role: str,
-            prefix: str,
-            default_outbound_access: bool | None = None,
-            delegations: list[network.DelegationArgs] | None = None,
-            service_endpoints: list[str] | None = None,
-        ) -> network.Subnet:
-            return network.Subnet(
-                f"{name}-{role}-subnet",
-                subnet_name=role,
-                resource_group_name=rg.name,
-                virtual_network_name=vnet.name,
-                address_prefix=prefix,
-                network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[role].id),
-                default_outbound_access=default_outbound_access,
-                delegations=delegations,
-                service_endpoints=[
-                    network.ServiceEndpointPropertiesFormatArgs(service=service)
-                    for service in service_endpoints or []
-                ]
-                or None,
-                opts=self._child,
-            )
+        nsgs = self._security_groups(tags)
 
         # The App Gateway needs a subnet of its own: no VM, NIC or delegation may share it.
         # Its Key Vault service endpoint lets the vault's firewall admit the gateway.
-        self._appgw_subnet = subnet(
-            "appgw", plan.app_gateway, service_endpoints=["Microsoft.KeyVault"]
+        self._appgw_subnet = self._subnet(
+            vnet, nsgs["appgw"], "appgw", plan.app_gateway, service_endpoints=["Microsoft.KeyVault"]
         )
         # New VNets no longer get implicit outbound internet; the VMs' cloud-init must reach
         # apt and GitHub, so outbound is asked for explicitly (a NAT gateway would cost more
         # than the whole recovery window). The storage service endpoint lets the backup
         # account's firewall admit this subnet (the restore runs here) by a VNet rule.
-        self._vm_subnet = subnet(
+        self._vm_subnet = self._subnet(
+            vnet,
+            nsgs["vms"],
             "vms",
             plan.vms,
             default_outbound_access=True,
             service_endpoints=["Microsoft.Storage"],
         )
         # Flexible Server private access: a subnet delegated to MySQL and nothing else.
-        self._mysql_subnet = subnet(
+        self._mysql_subnet = self._subnet(
+            vnet,
+            nsgs["mysql"],
             "mysql",
             plan.mysql,
             delegations=[
@@ -341,7 +264,9 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
         # The restore job (ACI): a delegated subnet of its own, outbound for its image pull,
         # admitted by the backup account's firewall through the storage endpoint.
-        self._restore_subnet = subnet(
+        self._restore_subnet = self._subnet(
+            vnet,
+            nsgs["restore"],
             "restore",
             plan.restore,
             default_outbound_access=True,
@@ -350,6 +275,50 @@ class AzurePilotLight(pulumi.ComponentResource):
             ],
             service_endpoints=["Microsoft.Storage"],
         )
+
+    def _subnet(
+        self,
+        vnet: network.VirtualNetwork,
+        nsg: network.NetworkSecurityGroup,
+        role: str,
+        prefix: str,
+        default_outbound_access: bool | None = None,
+        delegations: list[network.DelegationArgs] | None = None,
+        service_endpoints: list[str] | None = None,
+    ) -> network.Subnet:
+        name, rg = self._name, self._rg
+        return network.Subnet(
+            f"{name}-{role}-subnet",
+            subnet_name=role,
+            resource_group_name=rg.name,
+            virtual_network_name=vnet.name,
+            address_prefix=prefix,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+            default_outbound_access=default_outbound_access,
+            delegations=delegations,
+            service_endpoints=[
+                network.ServiceEndpointPropertiesFormatArgs(service=service)
+                for service in service_endpoints or []
+            ]
+            or None,
+            opts=self._child,
+        )
+
+    def _security_groups(self, tags: dict[str, str]) -> dict[str, network.NetworkSecurityGroup]:
+        name, rg = self._name, self._rg
+        nsg_rules = _nsg_rules(self._plan)
+        return {
+            role: network.NetworkSecurityGroup(
+                f"{name}-{role}-nsg",
+                network_security_group_name=f"{name}-{role}-nsg",
+                resource_group_name=rg.name,
+                location=self._args.location,
+                security_rules=rules,
+                tags=tags,
+                opts=self._child,
+            )
+            for role, rules in nsg_rules.items()
+        }
 
     def _gateway_tls(self, tags: dict[str, str]) -> GatewayTls:
         args = self._args
@@ -372,8 +341,34 @@ class AzurePilotLight(pulumi.ComponentResource):
         )
 
     def _backup_storage(self, tags: dict[str, str]) -> None:
+        args, rg = self._args, self._rg
+        account = self._backup_account(tags)
+        container = self._backup_container(account)
+        if args.backup.immutable_days > 0:
+            self._backup_worm(account, container)
+        self._backup_lifecycle(account)
+
+        invoke = pulumi.InvokeOutputOptions(
+            provider=args.provider, parent=self, depends_on=[container]
+        )
+        self.writer_connection_string, self.reader_connection_string = (
+            container_sas(
+                account_name=account.name,
+                resource_group_name=rg.name,
+                container=BACKUP_CONTAINER,
+                permissions=permissions,
+                expiry=args.sas_expiry,
+                opts=invoke,
+            )
+            for permissions in (WRITER_PERMISSIONS, READER_PERMISSIONS)
+        )
+        self.resource_group_name = rg.name
+        self.storage_account_name = account.name
+        self.backup_container = container.name
+
+    def _backup_account(self, tags: dict[str, str]) -> storage.StorageAccount:
         name, args, rg = self._name, self._args, self._rg
-        account = storage.StorageAccount(
+        return storage.StorageAccount(
             f"{name}-backups",
             account_name=args.storage_account_name,
             resource_group_name=rg.name,
@@ -419,6 +414,9 @@ class AzurePilotLight(pulumi.ComponentResource):
             tags=tags,
             opts=self._child,
         )
+
+    def _backup_container(self, account: storage.StorageAccount) -> storage.BlobContainer:
+        name, rg = self._name, self._rg
         blob_service = storage.BlobServiceProperties(
             f"{name}-backups-blob-service",
             account_name=account.name,
@@ -431,7 +429,7 @@ class AzurePilotLight(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        container = storage.BlobContainer(
+        return storage.BlobContainer(
             f"{name}-backups-container",
             container_name=BACKUP_CONTAINER,
             account_name=account.name,
@@ -447,19 +445,26 @@ class AzurePilotLight(pulumi.ComponentResource):
                 self._child, pulumi.ResourceOptions(depends_on=[blob_service])
             ),
         )
-        if args.backup.immutable_days > 0:
-            # Left unlocked on purpose: locking is irreversible and belongs to a compliance
-            # decision (`az storage container immutability-policy lock`), not to a deploy.
-            storage.BlobContainerImmutabilityPolicy(
-                f"{name}-backups-worm",
-                account_name=account.name,
-                resource_group_name=rg.name,
-                container_name=container.name,
-                immutability_policy_name="default",
-                immutability_period_since_creation_in_days=args.backup.immutable_days,
-                allow_protected_append_writes=False,
-                opts=self._child,
-            )
+
+    def _backup_worm(
+        self, account: storage.StorageAccount, container: storage.BlobContainer
+    ) -> None:
+        name, args, rg = self._name, self._args, self._rg
+        # Left unlocked on purpose: locking is irreversible and belongs to a compliance
+        # decision (`az storage container immutability-policy lock`), not to a deploy.
+        storage.BlobContainerImmutabilityPolicy(
+            f"{name}-backups-worm",
+            account_name=account.name,
+            resource_group_name=rg.name,
+            container_name=container.name,
+            immutability_policy_name="default",
+            immutability_period_since_creation_in_days=args.backup.immutable_days,
+            allow_protected_append_writes=False,
+            opts=self._child,
+        )
+
+    def _backup_lifecycle(self, account: storage.StorageAccount) -> None:
+        name, args, rg = self._name, self._args, self._rg
         retention = args.backup.retention_days
         storage.ManagementPolicy(
             f"{name}-backups-lifecycle",
@@ -504,24 +509,6 @@ class AzurePilotLight(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-
-        invoke = pulumi.InvokeOutputOptions(
-            provider=args.provider, parent=self, depends_on=[container]
-        )
-        self.writer_connection_string, self.reader_connection_string = (
-            container_sas(
-                account_name=account.name,
-                resource_group_name=rg.name,
-                container=BACKUP_CONTAINER,
-                permissions=permissions,
-                expiry=args.sas_expiry,
-                opts=invoke,
-            )
-            for permissions in (WRITER_PERMISSIONS, READER_PERMISSIONS)
-        )
-        self.resource_group_name = rg.name
-        self.storage_account_name = account.name
-        self.backup_container = container.name
 
     def _maintenance_site(self, tags: dict[str, str]) -> None:
         """The maintenance page, served by Azure Storage itself: phase 1 needs no VM.
@@ -595,28 +582,7 @@ class AzurePilotLight(pulumi.ComponentResource):
 
     def _mysql(self, tags: dict[str, str]) -> pulumi.Output[str]:
         name, args, rg, azure = self._name, self._args, self._rg, self._args.azure
-        # Private access: the server gets no public endpoint at all. It needs the delegated
-        # subnet *and* a private DNS zone named *.mysql.database.azure.com linked to the VNet,
-        # or creation fails; `drctl restore` therefore runs from inside the VNet (the WAS VM).
-        zone = privatedns.PrivateZone(
-            f"{name}-mysql-dns",
-            private_zone_name=f"{args.mysql_server_name}.private.mysql.database.azure.com",
-            resource_group_name=rg.name,
-            location="global",
-            tags=tags,
-            opts=self._child,
-        )
-        link = privatedns.VirtualNetworkLink(
-            f"{name}-mysql-dns-link",
-            virtual_network_link_name=f"{name}-vnet",
-            private_zone_name=zone.name,
-            resource_group_name=rg.name,
-            location="global",
-            registration_enabled=False,
-            virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
-            tags=tags,
-            opts=self._child,
-        )
+        zone, link = self._mysql_private_dns(tags)
         admin_password: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.from_input(args.mysql_admin_password or "")
         )
@@ -674,6 +640,34 @@ class AzurePilotLight(pulumi.ComponentResource):
         self._mysql_database = database
         self._mysql_ready: list[pulumi.Resource] = [database, trust_routines]
         return server.fully_qualified_domain_name
+
+    def _mysql_private_dns(
+        self, tags: dict[str, str]
+    ) -> tuple[privatedns.PrivateZone, privatedns.VirtualNetworkLink]:
+        name, args, rg = self._name, self._args, self._rg
+        # Private access: the server gets no public endpoint at all. It needs the delegated
+        # subnet *and* a private DNS zone named *.mysql.database.azure.com linked to the VNet,
+        # or creation fails; `drctl restore` therefore runs from inside the VNet (the WAS VM).
+        zone = privatedns.PrivateZone(
+            f"{name}-mysql-dns",
+            private_zone_name=f"{args.mysql_server_name}.private.mysql.database.azure.com",
+            resource_group_name=rg.name,
+            location="global",
+            tags=tags,
+            opts=self._child,
+        )
+        link = privatedns.VirtualNetworkLink(
+            f"{name}-mysql-dns-link",
+            virtual_network_link_name=f"{name}-vnet",
+            private_zone_name=zone.name,
+            resource_group_name=rg.name,
+            location="global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
+            tags=tags,
+            opts=self._child,
+        )
+        return zone, link
 
     def _restore(self, mysql_fqdn: pulumi.Output[str], tags: dict[str, str]) -> None:
         args = self._args
@@ -792,6 +786,7 @@ class AzurePilotLight(pulumi.ComponentResource):
     # Long but one request: an Application Gateway's listeners, pools, probes and rules are
     # sub-resources of a single ARM resource that reference each other by ID, so they are
     # declared together in the one call that creates it.
+    # long: one ARM request, its sub-resources reference each other by ID
     def _app_gateway(self, tags: dict[str, str]) -> None:
         name, args, rg, plan = self._name, self._args, self._rg, self._plan
         gw_name = f"{name}-appgw"
@@ -1070,3 +1065,53 @@ def was_cloud_init(
           - systemctl enable --now petclinic
         """
     )
+
+
+def _inbound_rule(
+    rule_name: str,
+    priority: int,
+    source: str,
+    ports: str | list[str],
+    access: str = "Allow",
+) -> network.SecurityRuleArgs:
+    single, many = (None, ports) if isinstance(ports, list) else (ports, None)
+    return network.SecurityRuleArgs(
+        name=rule_name,
+        priority=priority,
+        direction="Inbound",
+        access=access,
+        protocol="*" if ports == "*" else "Tcp",
+        source_address_prefix=source,
+        source_port_range="*",
+        destination_address_prefix="*",
+        destination_port_range=single,
+        destination_port_ranges=many,
+    )
+
+
+def _nsg_rules(plan: SubnetPlan) -> dict[str, list[network.SecurityRuleArgs]]:
+    # Deny the rest of the VNet explicitly: Azure's default AllowVnetInBound (65000) would
+    # otherwise let any subnet reach any port.
+    deny_vnet = _inbound_rule("deny-other-vnet", 4000, "VirtualNetwork", "*", access="Deny")
+    return {
+        "appgw": [
+            # App Gateway v2 refuses to deploy unless its control plane reaches
+            # 65200-65535 from the GatewayManager service tag.
+            _inbound_rule("allow-gateway-manager", 100, "GatewayManager", "65200-65535"),
+            _inbound_rule("allow-azure-lb", 110, "AzureLoadBalancer", "*"),
+            _inbound_rule("allow-http", 120, "Internet", ["80", "443"]),
+        ],
+        "vms": [
+            _inbound_rule("allow-appgw-to-web", 100, plan.app_gateway, "80"),
+            _inbound_rule("allow-web-to-was", 110, plan.vms, str(PETCLINIC_PORT)),
+            _inbound_rule("allow-azure-lb", 120, "AzureLoadBalancer", "*"),
+            deny_vnet,
+        ],
+        "mysql": [
+            _inbound_rule("allow-vms-to-mysql", 100, plan.vms, "3306"),
+            _inbound_rule("allow-restore-to-mysql", 110, plan.restore, "3306"),
+            deny_vnet,
+        ],
+        # The restore job only connects out (MySQL, blob storage, its image registry).
+        "restore": [deny_vnet],
+    }

@@ -137,52 +137,7 @@ class BackupCronJob(pulumi.ComponentResource):
         labels.update(args.labels)
         sa_name = args.job_name
 
-        # EKS Pod Identity rather than IRSA: it needs only the cluster name (a primary output)
-        # instead of the cluster's OIDC provider ARN. It requires the eks-pod-identity-agent
-        # add-on on the cluster, which the primary stack owns.
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=assume_role_policy(
-                "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")
-            ),
-            tags=args.tags,
-            opts=on_aws,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-read-db-secret",
-            role=role.id,
-            policy=pulumi.Output.from_input(args.source_secret_arn).apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "secretsmanager:GetSecretValue",
-                                    "secretsmanager:DescribeSecret",
-                                ],
-                                "Resource": arn,
-                            },
-                            {
-                                # The managed secret may use a customer KMS key the primary
-                                # chose; allow decrypt only for this secret, via Secrets Manager.
-                                "Effect": "Allow",
-                                "Action": "kms:Decrypt",
-                                "Resource": "*",
-                                "Condition": {
-                                    "StringEquals": {
-                                        "kms:ViaService": f"secretsmanager.{args.region}.amazonaws.com",
-                                        "kms:EncryptionContext:SecretARN": arn,
-                                    }
-                                },
-                            },
-                        ],
-                    }
-                )
-            ),
-            opts=on_aws,
-        )
+        role = self._role(name, args, on_aws)
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -218,7 +173,6 @@ class BackupCronJob(pulumi.ComponentResource):
         )
 
         self.schedule = cron_schedule(args.interval_minutes)
-        interval_seconds = args.interval_minutes * 60
         command = backup_command(
             database=args.database,
             container=args.container,
@@ -226,45 +180,71 @@ class BackupCronJob(pulumi.ComponentResource):
             retention_days=args.retention_days,
         )
         command += list(args.extra_args)
-        container = k8s.core.v1.ContainerArgs(
-            name="backup",
-            image=args.image,
-            command=command,
-            env=[
-                k8s.core.v1.EnvVarArgs(
-                    name=CONNECTION_STRING_ENV,
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                            name=secret.metadata.name, key=CONNECTION_STRING_KEY
-                        )
-                    ),
-                ),
-                k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_HOST", value=args.source_host),
-                k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_PORT", value="3306"),
-                k8s.core.v1.EnvVarArgs(
-                    name="DRCTL_SOURCE_SECRET_ARN", value=args.source_secret_arn
-                ),
-                k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
-                k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=args.region),
-            ],
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": "250m", "memory": "256Mi"},
-                # The dump is streamed (constant memory); 2 CPUs feed zstd's two threads.
-                limits={"cpu": "2", "memory": "512Mi"},
-            ),
-            security_context=k8s.core.v1.SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=10001,
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-            ),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+        container = _backup_container(args, command, secret.metadata.name)
+        cron_job = self._cron_job(
+            name,
+            args,
+            labels,
+            namespace.metadata.name,
+            service_account.metadata.name,
+            container,
+            in_ns,
         )
-        cron_job = k8s.batch.v1.CronJob(
+
+        self.job_name = cron_job.metadata.name
+        # For the binlog archiver, which runs beside the job with the same identity.
+        self.service_account_name = service_account.metadata.name
+        self.azure_secret_name = secret.metadata.name
+        self.namespace = namespace.metadata.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {
+                "schedule": self.schedule,
+                "job_name": self.job_name,
+                "namespace": self.namespace,
+                "role_arn": self.role_arn,
+            }
+        )
+
+    def _role(
+        self, name: str, args: BackupCronJobArgs, on_aws: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
+        # EKS Pod Identity rather than IRSA: it needs only the cluster name (a primary output)
+        # instead of the cluster's OIDC provider ARN. It requires the eks-pod-identity-agent
+        # add-on on the cluster, which the primary stack owns.
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy(
+                "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")
+            ),
+            tags=args.tags,
+            opts=on_aws,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-read-db-secret",
+            role=role.id,
+            policy=pulumi.Output.from_input(args.source_secret_arn).apply(
+                lambda arn: _read_secret_policy(arn, args.region)
+            ),
+            opts=on_aws,
+        )
+        return role
+
+    def _cron_job(
+        self,
+        name: str,
+        args: BackupCronJobArgs,
+        labels: dict[str, str],
+        namespace: pulumi.Output[str],
+        service_account_name: pulumi.Output[str],
+        container: k8s.core.v1.ContainerArgs,
+        in_ns: pulumi.ResourceOptions,
+    ) -> k8s.batch.v1.CronJob:
+        interval_seconds = args.interval_minutes * 60
+        return k8s.batch.v1.CronJob(
             f"{name}-cronjob",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.job_name, namespace=namespace.metadata.name, labels=labels
+                name=args.job_name, namespace=namespace, labels=labels
             ),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=self.schedule,
@@ -287,7 +267,7 @@ class BackupCronJob(pulumi.ComponentResource):
                         template=k8s.core.v1.PodTemplateSpecArgs(
                             metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                             spec=k8s.core.v1.PodSpecArgs(
-                                service_account_name=service_account.metadata.name,
+                                service_account_name=service_account_name,
                                 restart_policy="Never",
                                 containers=[container],
                                 volumes=[
@@ -304,17 +284,71 @@ class BackupCronJob(pulumi.ComponentResource):
             opts=in_ns,
         )
 
-        self.job_name = cron_job.metadata.name
-        # For the binlog archiver, which runs beside the job with the same identity.
-        self.service_account_name = service_account.metadata.name
-        self.azure_secret_name = secret.metadata.name
-        self.namespace = namespace.metadata.name
-        self.role_arn = role.arn
-        self.register_outputs(
-            {
-                "schedule": self.schedule,
-                "job_name": self.job_name,
-                "namespace": self.namespace,
-                "role_arn": self.role_arn,
-            }
-        )
+
+def _read_secret_policy(arn: str, region: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:DescribeSecret",
+                    ],
+                    "Resource": arn,
+                },
+                {
+                    # The managed secret may use a customer KMS key the primary
+                    # chose; allow decrypt only for this secret, via Secrets Manager.
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                            "kms:EncryptionContext:SecretARN": arn,
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
+
+def _backup_container(
+    args: BackupCronJobArgs, command: list[str], secret_name: pulumi.Output[str]
+) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name="backup",
+        image=args.image,
+        command=command,
+        env=[
+            k8s.core.v1.EnvVarArgs(
+                name=CONNECTION_STRING_ENV,
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                        name=secret_name, key=CONNECTION_STRING_KEY
+                    )
+                ),
+            ),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_HOST", value=args.source_host),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_PORT", value="3306"),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_SECRET_ARN", value=args.source_secret_arn),
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
+            k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=args.region),
+        ],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "250m", "memory": "256Mi"},
+            # The dump is streamed (constant memory); 2 CPUs feed zstd's two threads.
+            limits={"cpu": "2", "memory": "512Mi"},
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=10001,
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        ),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+    )

@@ -35,6 +35,7 @@ def _statement(actions: list[str], resource: str = "*", **condition: Any) -> dic
 
 # Long but flat: one literal policy document, kept statement by statement next to the
 # published file so a controller upgrade is a line-by-line diff.
+# long: one literal document, the controller's published IAM policy
 def controller_policy() -> str:
     """The permissions of the controller's published iam_policy.json (v2.14): read-only
     discovery everywhere; create/modify/delete only on resources it tagged itself."""

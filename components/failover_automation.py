@@ -313,24 +313,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             role=role.arn,
             timeout=900,
             memory_size=256,
-            environment={
-                "variables": {
-                    "DR_STACK": args.dr_stack,
-                    "DR_REGION": args.dr_region,
-                    "PRIMARY_STACK": args.primary_stack,
-                    "PRIMARY_REGION": args.primary_region,
-                    "REPLICA_INSTANCE_ID": args.replica_instance_id,
-                    "HEALTH_CHECK_ID": args.health_check_id,
-                    "FAILOVER_SWITCH_ID": args.switch_health_check_id,
-                    "LOCK_TABLE_NAME": lock_table.name,
-                    "NOTIFY_TOPIC_ARN": notify_topic.arn,
-                    "APP_URL": args.app_url,
-                    "LAG_ALARM_NAME": lag_alarm.name,
-                    "FAILURE_THRESHOLD_SECONDS": str(args.failure_threshold_seconds),
-                    "MAX_LAG_SECONDS": str(args.max_lag_seconds),
-                    "AUTO_PROMOTE": "true" if args.auto_promote else "false",
-                }
-            },
+            environment=_function_environment(args, lock_table, notify_topic, lag_alarm),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[log_group, role_policy]
@@ -513,4 +496,31 @@ def lambda_policy_document(
                 "Resource": [log_group_arn, f"{log_group_arn}:*"],
             },
         ],
+    }
+
+
+def _function_environment(
+    args: FailoverAutomationArgs,
+    lock_table: aws.dynamodb.Table,
+    notify_topic: aws.sns.Topic,
+    lag_alarm: aws.cloudwatch.MetricAlarm,
+) -> aws.lambda_.FunctionEnvironmentArgsDict:
+    """What the handler reads: ids and thresholds only, never a secret."""
+    return {
+        "variables": {
+            "DR_STACK": args.dr_stack,
+            "DR_REGION": args.dr_region,
+            "PRIMARY_STACK": args.primary_stack,
+            "PRIMARY_REGION": args.primary_region,
+            "REPLICA_INSTANCE_ID": args.replica_instance_id,
+            "HEALTH_CHECK_ID": args.health_check_id,
+            "FAILOVER_SWITCH_ID": args.switch_health_check_id,
+            "LOCK_TABLE_NAME": lock_table.name,
+            "NOTIFY_TOPIC_ARN": notify_topic.arn,
+            "APP_URL": args.app_url,
+            "LAG_ALARM_NAME": lag_alarm.name,
+            "FAILURE_THRESHOLD_SECONDS": str(args.failure_threshold_seconds),
+            "MAX_LAG_SECONDS": str(args.max_lag_seconds),
+            "AUTO_PROMOTE": "true" if args.auto_promote else "false",
+        }
     }

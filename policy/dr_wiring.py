@@ -5,6 +5,7 @@ and a DR copy (or a reviewed waiver) for every primary data store.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -280,50 +281,69 @@ def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
         return
     outputs = _primary_outputs(args, ctx)
     sovereign = _sovereign_names(args, ctx)
+    jobs = _backup_jobs(args.resources)
+    job_texts = [json.dumps(_plain(j.props)) for j in jobs]
+    _check_database_copy(args, ctx, outputs, sovereign, bool(jobs), report)
+    _check_table_copies(args, ctx, outputs, sovereign, job_texts, report)
+    _check_bucket_copies(args, ctx, outputs, sovereign, job_texts, report)
 
+
+def _backed_up(name: str, job_texts: list[str]) -> bool:
+    return any(name in text for text in job_texts)
+
+
+def _check_database_copy(
+    args: StackValidationArgs,
+    ctx: PolicyContext,
+    outputs: Mapping[str, Any],
+    sovereign: set[str],
+    has_jobs: bool,
+    report: ReportViolation,
+) -> None:
+    cfg = ctx.config
+    assert cfg is not None
     rds_arn = outputs.get("rds_instance_arn")
     rds_ident = _primary_db_identifier(args, ctx)
+    if not rds_ident or rds_ident in sovereign or rds_ident in cfg.dr_waivers:
+        return
+    rdss = _of(args.resources, T_RDS)
+    copy = any(
+        (src := db.props.get("replicateSourceDb"))
+        and (src == rds_arn or str(src).rsplit(":", 1)[-1] == rds_ident)
+        for db in rdss
+    )
+    if cfg.promote_replica:
+        copy = copy or any(_res_region(db) != cfg.primary_region for db in rdss)
+    if cfg.strategy == "pilot-light":
+        # The job may run in the stack named by backup.job_stack (next to the primary,
+        # off the failover path); policy pilot-light-backup-stack-has-job checks it there.
+        copy = copy or has_jobs or bool(cfg.backup.job_stack)
+    if not copy:
+        what = "read replica" if cfg.strategy == "warm-standby" else "scheduled backup job"
+        report(
+            f"primary database {rds_ident} has no DR copy in stack {cfg.stack} (expected a "
+            f"{what} targeting it)",
+            None,
+        )
+
+
+def _check_table_copies(
+    args: StackValidationArgs,
+    ctx: PolicyContext,
+    outputs: Mapping[str, Any],
+    sovereign: set[str],
+    job_texts: list[str],
+    report: ReportViolation,
+) -> None:
+    cfg = ctx.config
+    assert cfg is not None
     table_arns = outputs.get("dynamodb_table_arns")
     tables: dict[str, str] = (
         {str(k): str(v) for k, v in table_arns.items()} if _is_map(table_arns) else {}
     )
     for name in _items(outputs.get("dynamodb_table_names")) or list(cfg.dynamodb_tables):
         tables.setdefault(str(name), "")
-    bucket_map = outputs.get("bucket_names")
-    buckets = (
-        [str(v) for v in bucket_map.values()] if _is_map(bucket_map) else list(cfg.buckets.values())
-    )
-
-    rdss = _of(args.resources, T_RDS)
     replicas = _of(args.resources, T_TABLE_REPLICA)
-    replications = _of(args.resources, T_REPLICATION)
-    jobs = _backup_jobs(args.resources)
-    job_text = {j.urn: json.dumps(_plain(j.props)) for j in jobs}
-
-    def backed_up(name: str) -> bool:
-        return any(name in text for text in job_text.values())
-
-    # The database.
-    if rds_ident and rds_ident not in sovereign and rds_ident not in cfg.dr_waivers:
-        copy = any(
-            (src := db.props.get("replicateSourceDb"))
-            and (src == rds_arn or str(src).rsplit(":", 1)[-1] == rds_ident)
-            for db in rdss
-        )
-        if cfg.promote_replica:
-            copy = copy or any(_res_region(db) != cfg.primary_region for db in rdss)
-        if cfg.strategy == "pilot-light":
-            # The job may run in the stack named by backup.job_stack (next to the primary,
-            # off the failover path); policy pilot-light-backup-stack-has-job checks it there.
-            copy = copy or bool(jobs) or bool(cfg.backup.job_stack)
-        if not copy:
-            what = "read replica" if cfg.strategy == "warm-standby" else "scheduled backup job"
-            report(
-                f"primary database {rds_ident} has no DR copy in stack {cfg.stack} (expected a "
-                f"{what} targeting it)",
-                None,
-            )
-    # DynamoDB tables.
     waived = set(cfg.dr_waivers)
     for table, arn in tables.items():
         if table in sovereign or table in waived:
@@ -332,13 +352,30 @@ def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
             (g := rep.props.get("globalTableArn")) and (g == arn or str(g).endswith(f"/{table}"))
             for rep in replicas
         )
-        if not found and not backed_up(table):
+        if not found and not _backed_up(table, job_texts):
             report(
                 f"primary DynamoDB table {table} has no DR copy in stack {cfg.stack} "
                 "(no TableReplica and no backup job naming it)",
                 None,
             )
-    # S3 buckets.
+
+
+def _check_bucket_copies(
+    args: StackValidationArgs,
+    ctx: PolicyContext,
+    outputs: Mapping[str, Any],
+    sovereign: set[str],
+    job_texts: list[str],
+    report: ReportViolation,
+) -> None:
+    cfg = ctx.config
+    assert cfg is not None
+    bucket_map = outputs.get("bucket_names")
+    buckets = (
+        [str(v) for v in bucket_map.values()] if _is_map(bucket_map) else list(cfg.buckets.values())
+    )
+    replications = _of(args.resources, T_REPLICATION)
+    waived = set(cfg.dr_waivers)
     for bucket in buckets:
         if bucket in sovereign or bucket in waived:
             continue
@@ -350,7 +387,7 @@ def _dr_copy(args: StackValidationArgs, report: ReportViolation) -> None:
             )
             for rc in replications
         )
-        if not found and not backed_up(bucket):
+        if not found and not _backed_up(bucket, job_texts):
             report(
                 f"primary bucket {bucket} has no DR copy in stack {cfg.stack} (no enabled "
                 "BucketReplicationConfig and no backup job naming it)",

@@ -74,7 +74,6 @@ def build_pilot_light(cfg: StackConfig) -> dict[str, Any]:
 
 def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region  # parse_config guarantees both
-    tags = cfg.base_tags
     primary = pulumi.StackReference(cfg.primary_stack)
 
     azure = azure_native.Provider("azure", location=cfg.azure.location)
@@ -82,32 +81,65 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
 
     backups_account, maintenance_account = storage_account_names(cfg)
     app_host = primary.require_output("app_hostname")
-    dns = cfg.dns
     zone_id: pulumi.Output[str] | None = None
     maintenance_domain = None
-    asverify = []
-    if dns.manage_records:
-        zone_id = aws.route53.get_zone_output(
-            name=dns.zone,
-            private_zone=False,
-            opts=pulumi.InvokeOutputOptions(provider=aws_global),
-        ).zone_id
-        # Lets the maintenance account accept requests for the service name before that
-        # name points at Azure (Azure validates asverify.<name> -> asverify.<account>...).
-        asverify.append(
-            aws.route53.Record(
-                "maintenance-asverify",
-                zone_id=zone_id,
-                name=f"asverify.{dns.fqdn}",
-                type="CNAME",
-                ttl=300,
-                records=[f"asverify.{maintenance_account}.blob.core.windows.net"],
-                opts=pulumi.ResourceOptions(provider=aws_global),
-            )
-        )
-        maintenance_domain = dns.fqdn
+    asverify: list[aws.route53.Record] = []
+    if cfg.dns.manage_records:
+        zone_id, asverify = _maintenance_asverify(cfg, aws_global, maintenance_account)
+        maintenance_domain = cfg.dns.fqdn
 
-    site = AzurePilotLight(
+    site = _site(cfg, azure, backups_account, maintenance_account, maintenance_domain, asverify)
+    outputs = _site_outputs(cfg, primary, site)
+    if cfg.dns.manage_records:
+        assert zone_id is not None
+        outputs.update(_dns_failover(cfg, zone_id, app_host, site, aws_global))
+
+    if cfg.emergency:
+        outputs.update(
+            mysql_server_fqdn=site.mysql_server_fqdn,
+            mysql_database_name=site.mysql_database_name,
+            app_gateway_ip=site.app_gateway_ip,
+            app_gateway_fqdn=site.app_gateway_fqdn,
+        )
+    if site.restore_job_name is not None:
+        outputs["restore_job_name"] = site.restore_job_name
+    return outputs
+
+
+def _maintenance_asverify(
+    cfg: StackConfig, aws_global: aws.Provider, maintenance_account: str
+) -> tuple[pulumi.Output[str], list[aws.route53.Record]]:
+    dns = cfg.dns
+    zone_id = aws.route53.get_zone_output(
+        name=dns.zone,
+        private_zone=False,
+        opts=pulumi.InvokeOutputOptions(provider=aws_global),
+    ).zone_id
+    # Lets the maintenance account accept requests for the service name before that
+    # name points at Azure (Azure validates asverify.<name> -> asverify.<account>...).
+    asverify = [
+        aws.route53.Record(
+            "maintenance-asverify",
+            zone_id=zone_id,
+            name=f"asverify.{dns.fqdn}",
+            type="CNAME",
+            ttl=300,
+            records=[f"asverify.{maintenance_account}.blob.core.windows.net"],
+            opts=pulumi.ResourceOptions(provider=aws_global),
+        )
+    ]
+    return zone_id, asverify
+
+
+def _site(
+    cfg: StackConfig,
+    azure: azure_native.Provider,
+    backups_account: str,
+    maintenance_account: str,
+    maintenance_domain: str | None,
+    asverify: list[aws.route53.Record],
+) -> AzurePilotLight:
+    return AzurePilotLight(
         "pilot",
         AzurePilotLightArgs(
             provider=azure,
@@ -138,11 +170,15 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
             # Renewed by any `pulumi up` in a new quarter (components.azure_backup_access).
             sas_expiry=sas_expiry(datetime.now(UTC).date()),
             dns_label=f"{cfg.name_prefix}-dr-{_short_hash(cfg.stack, cfg.name_prefix)}",
-            tags=tags,
+            tags=cfg.base_tags,
         ),
     )
 
-    outputs: dict[str, Any] = {
+
+def _site_outputs(
+    cfg: StackConfig, primary: pulumi.StackReference, site: AzurePilotLight
+) -> dict[str, Any]:
+    return {
         "strategy": cfg.strategy,
         # Refuses a drstack:primary_region that is not the primary stack's region.
         "primary_region": checked_primary_region(primary, cfg),
@@ -164,46 +200,42 @@ def build_pilot_light_site(cfg: StackConfig) -> dict[str, Any]:
         "routing_target": site.routing_target,
     }
 
-    if dns.manage_records:
-        assert zone_id is not None
-        # The secondary stays a CNAME in every phase (a failover pair must share one record
-        # type, and the primary is the Seoul load balancer's host name): the maintenance
-        # site normally, the App Gateway's DNS name once the emergency site exists.
-        secondary = (
-            site.app_gateway_fqdn
-            if cfg.emergency and site.app_gateway_fqdn is not None
-            else site.maintenance_host
-        )
-        failover = Route53Failover(
-            "failover",
-            Route53FailoverArgs(
-                zone_id=zone_id,
-                record_name=dns.fqdn,
-                primary_fqdn=app_host,
-                primary_target=app_host,
-                secondary_target=secondary,
-                health_check=dns.health_check,
-                ttl=dns.ttl,
-                force_failover=cfg.force_failover,
-                alarm_provider=aws_global,
-                tags=tags,
-            ),
-            opts=pulumi.ResourceOptions(providers=[aws_global]),
-        )
-        outputs.update(
-            hosted_zone_id=zone_id,
-            health_check_id=failover.health_check_id,
-            failover_switch_id=failover.switch_health_check_id,
-            record_fqdn=failover.record_fqdn,
-        )
 
-    if cfg.emergency:
-        outputs.update(
-            mysql_server_fqdn=site.mysql_server_fqdn,
-            mysql_database_name=site.mysql_database_name,
-            app_gateway_ip=site.app_gateway_ip,
-            app_gateway_fqdn=site.app_gateway_fqdn,
-        )
-    if site.restore_job_name is not None:
-        outputs["restore_job_name"] = site.restore_job_name
-    return outputs
+def _dns_failover(
+    cfg: StackConfig,
+    zone_id: pulumi.Output[str],
+    app_host: pulumi.Output[Any],
+    site: AzurePilotLight,
+    aws_global: aws.Provider,
+) -> dict[str, Any]:
+    dns = cfg.dns
+    # The secondary stays a CNAME in every phase (a failover pair must share one record
+    # type, and the primary is the Seoul load balancer's host name): the maintenance
+    # site normally, the App Gateway's DNS name once the emergency site exists.
+    secondary = (
+        site.app_gateway_fqdn
+        if cfg.emergency and site.app_gateway_fqdn is not None
+        else site.maintenance_host
+    )
+    failover = Route53Failover(
+        "failover",
+        Route53FailoverArgs(
+            zone_id=zone_id,
+            record_name=dns.fqdn,
+            primary_fqdn=app_host,
+            primary_target=app_host,
+            secondary_target=secondary,
+            health_check=dns.health_check,
+            ttl=dns.ttl,
+            force_failover=cfg.force_failover,
+            alarm_provider=aws_global,
+            tags=cfg.base_tags,
+        ),
+        opts=pulumi.ResourceOptions(providers=[aws_global]),
+    )
+    return dict(
+        hosted_zone_id=zone_id,
+        health_check_id=failover.health_check_id,
+        failover_switch_id=failover.switch_health_check_id,
+        record_fqdn=failover.record_fqdn,
+    )

@@ -47,6 +47,27 @@ def _bucket(
     return bucket, versioning
 
 
+def _repositories(cfg: StackConfig, opts: pulumi.ResourceOptions) -> dict[str, aws.ecr.Repository]:
+    return {
+        repo: aws.ecr.Repository(
+            f"ecr-{repo}",
+            name=repo,
+            # A pushed tag never moves (CKV_AWS_51): Seoul and Tokyo run the same build,
+            # and a failback redeploys exactly what ran before.
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            tags=cfg.base_tags,
+            opts=opts,
+        )
+        for repo in cfg.ecr_repositories
+    }
+
+
 def build_primary(cfg: StackConfig) -> dict[str, Any]:
     provider = region_provider(cfg.region, cfg.region, cfg)
     opts = pulumi.ResourceOptions(provider=provider)
@@ -80,24 +101,7 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
     }
     protected = {role: _bucket(cfg, role, name, opts) for role, name in cfg.buckets.items()}
     buckets = {role: bucket for role, (bucket, _) in protected.items()}
-    repositories = {
-        repo: aws.ecr.Repository(
-            f"ecr-{repo}",
-            name=repo,
-            # A pushed tag never moves (CKV_AWS_51): Seoul and Tokyo run the same build,
-            # and a failback redeploys exactly what ran before.
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                scan_on_push=True
-            ),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
-            ],
-            tags=cfg.base_tags,
-            opts=opts,
-        )
-        for repo in cfg.ecr_repositories
-    }
+    repositories = _repositories(cfg, opts)
 
     return {
         "region": cfg.region,

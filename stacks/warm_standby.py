@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.dr_dashboard import DrDashboard, DrDashboardArgs
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
+from components.eks_region import EksRegion
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
@@ -75,7 +76,24 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     metrics = region_provider(ROUTE53_METRICS_REGION, ROUTE53_METRICS_REGION, cfg)
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=dr))
     eks = region_cluster(cfg, "dr", dr, f"{cfg.name_prefix}-dr-cluster")
-    replica = RdsReplica(
+    replica = _replica(cfg, primary, dr, eks)
+    # The replica keeps its endpoint when promoted, and the secret's replica lives here:
+    # after a failover the Tokyo app writes to the promoted database without a redeploy.
+    eks.deploy_workloads(replica.address, replica.master_secret_arn)
+    tables = _replicated_tables(cfg, primary, dr)
+    s3 = _replicated_buckets(cfg, source, dr)
+    _ecr_replication(cfg, source, dr, identity)
+    secrets = _replicated_secrets(cfg, source, dr)
+    outputs = _standby_outputs(cfg, primary, eks, replica, tables, s3, secrets)
+    if cfg.dns.manage_records:
+        outputs.update(_dns_failover(cfg, primary, dr, metrics, eks, replica))
+    return outputs
+
+
+def _replica(
+    cfg: StackConfig, primary: pulumi.StackReference, dr: aws.Provider, eks: EksRegion
+) -> RdsReplica:
+    return RdsReplica(
         "dr-db",
         RdsReplicaArgs(
             provider=dr,
@@ -92,10 +110,12 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
             tags=cfg.base_tags,
         ),
     )
-    # The replica keeps its endpoint when promoted, and the secret's replica lives here:
-    # after a failover the Tokyo app writes to the promoted database without a redeploy.
-    eks.deploy_workloads(replica.address, replica.master_secret_arn)
-    tables = {
+
+
+def _replicated_tables(
+    cfg: StackConfig, primary: pulumi.StackReference, dr: aws.Provider
+) -> dict[str, DynamoGlobalTable]:
+    return {
         table: DynamoGlobalTable(
             f"dr-table-{table}",
             DynamoGlobalTableArgs(
@@ -109,7 +129,10 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         for table, hash_key in cfg.dynamodb_tables.items()
         if replicated(cfg, table)
     }
-    s3 = S3CrossRegion(
+
+
+def _replicated_buckets(cfg: StackConfig, source: aws.Provider, dr: aws.Provider) -> S3CrossRegion:
+    return S3CrossRegion(
         "dr-s3",
         S3CrossRegionArgs(
             source_provider=source,
@@ -123,6 +146,10 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         ),
     )
 
+
+def _ecr_replication(
+    cfg: StackConfig, source: aws.Provider, dr: aws.Provider, identity: Any
+) -> None:
     # ECR replication is one registry-wide setting in the source region: the DR stack
     # owns it (the primary must not declare one, or the two stacks would overwrite it).
     # Only images pushed after it exists are replicated.
@@ -165,6 +192,10 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(provider=dr),
     )
 
+
+def _replicated_secrets(
+    cfg: StackConfig, source: aws.Provider, dr: aws.Provider
+) -> list[aws.secretsmanager.Secret]:
     # Application secrets the DR site needs are created here with a replica in the DR
     # region (Secrets Manager has no separate replica resource); their values are set
     # out of band and never pass through config or state.
@@ -175,7 +206,7 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         deletion_window_in_days=30,
         opts=pulumi.ResourceOptions(provider=dr),
     )
-    secrets = [
+    return [
         aws.secretsmanager.Secret(
             f"secret-{name.replace('/', '-')}",
             name=name,
@@ -190,7 +221,17 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         for name in cfg.secrets
     ]
 
-    outputs: dict[str, Any] = {
+
+def _standby_outputs(
+    cfg: StackConfig,
+    primary: pulumi.StackReference,
+    eks: EksRegion,
+    replica: RdsReplica,
+    tables: dict[str, DynamoGlobalTable],
+    s3: S3CrossRegion,
+    secrets: list[aws.secretsmanager.Secret],
+) -> dict[str, Any]:
+    return {
         "region": cfg.region,
         # Refuses a drstack:primary_region that is not the primary stack's region.
         "primary_region": checked_primary_region(primary, cfg),
@@ -219,71 +260,77 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
         "kubeconfig": eks.kubeconfig,
     }
 
-    if cfg.dns.manage_records:
-        zone = aws.route53.get_zone_output(
-            name=cfg.dns.zone, opts=pulumi.InvokeOptions(provider=dr)
-        )
-        primary_host = https_endpoint(cfg, primary)
-        failover = Route53Failover(
-            "dns",
-            Route53FailoverArgs(
-                zone_id=zone.zone_id,
-                record_name=cfg.dns.fqdn,
-                primary_fqdn=primary_host,
-                primary_target=primary_host,
-                secondary_target=eks.app_hostname,
-                health_check=cfg.dns.health_check,
-                ttl=cfg.dns.ttl,
-                force_failover=cfg.force_failover,
-                alarm_provider=metrics,
-                # FailoverAutomation owns the alarm on the probe: its evaluation periods
-                # are seed 004's consecutive-failures guard.
-                create_alarm=False,
-                tags=cfg.base_tags,
-            ),
-            opts=pulumi.ResourceOptions(provider=dr),
-        )
-        automation = FailoverAutomation(
-            f"{cfg.stack}-auto",
-            FailoverAutomationArgs(
-                provider=dr,
-                metrics_provider=metrics,
-                dr_region=cfg.region,
-                primary_region=cfg.primary_region,
-                health_check_id=failover.health_check_id,
-                switch_health_check_id=failover.switch_health_check_id,
-                replica_instance_id=replica.instance_id,
-                replica_instance_arn=replica.instance_arn,
-                app_url=pulumi.Output.concat("https://", cfg.dns.fqdn),
-                dr_stack=cfg.stack,
-                primary_stack=cfg.primary_stack,
-                failure_threshold_seconds=cfg.automation.failover_threshold_seconds,
-                max_lag_seconds=cfg.rds.max_lag_seconds,
-                auto_promote=cfg.automation.auto_promote,
-                tags=cfg.base_tags,
-            ),
-        )
-        dashboard = DrDashboard(
-            f"{cfg.stack}-monitoring",
-            DrDashboardArgs(
-                provider=dr,
-                dr_region=cfg.region,
-                dashboard_name=f"{cfg.name_prefix}-{cfg.stack}-dr",
-                replica_instance_id=replica.instance_id,
-                health_check_id=failover.health_check_id,
-                switch_health_check_id=failover.switch_health_check_id,
-                function_name=automation.function_name,
-                max_lag_seconds=cfg.rds.max_lag_seconds,
-            ),
-        )
-        outputs.update(
-            dashboard_name=dashboard.dashboard_name,
+
+def _dns_failover(
+    cfg: StackConfig,
+    primary: pulumi.StackReference,
+    dr: aws.Provider,
+    metrics: aws.Provider,
+    eks: EksRegion,
+    replica: RdsReplica,
+) -> dict[str, Any]:
+    assert cfg.primary_stack and cfg.primary_region  # guaranteed by parse_config
+    zone = aws.route53.get_zone_output(name=cfg.dns.zone, opts=pulumi.InvokeOptions(provider=dr))
+    primary_host = https_endpoint(cfg, primary)
+    failover = Route53Failover(
+        "dns",
+        Route53FailoverArgs(
+            zone_id=zone.zone_id,
+            record_name=cfg.dns.fqdn,
+            primary_fqdn=primary_host,
+            primary_target=primary_host,
+            secondary_target=eks.app_hostname,
+            health_check=cfg.dns.health_check,
+            ttl=cfg.dns.ttl,
+            force_failover=cfg.force_failover,
+            alarm_provider=metrics,
+            # FailoverAutomation owns the alarm on the probe: its evaluation periods
+            # are seed 004's consecutive-failures guard.
+            create_alarm=False,
+            tags=cfg.base_tags,
+        ),
+        opts=pulumi.ResourceOptions(provider=dr),
+    )
+    automation = FailoverAutomation(
+        f"{cfg.stack}-auto",
+        FailoverAutomationArgs(
+            provider=dr,
+            metrics_provider=metrics,
+            dr_region=cfg.region,
+            primary_region=cfg.primary_region,
             health_check_id=failover.health_check_id,
-            failover_switch_id=failover.switch_health_check_id,
-            hosted_zone_id=zone.zone_id,
-            record_fqdn=failover.record_fqdn,
-            failover_function_name=automation.function_name,
-            lock_table_name=automation.lock_table_name,
-            sns_topic_arn=automation.sns_topic_arn,
-        )
-    return outputs
+            switch_health_check_id=failover.switch_health_check_id,
+            replica_instance_id=replica.instance_id,
+            replica_instance_arn=replica.instance_arn,
+            app_url=pulumi.Output.concat("https://", cfg.dns.fqdn),
+            dr_stack=cfg.stack,
+            primary_stack=cfg.primary_stack,
+            failure_threshold_seconds=cfg.automation.failover_threshold_seconds,
+            max_lag_seconds=cfg.rds.max_lag_seconds,
+            auto_promote=cfg.automation.auto_promote,
+            tags=cfg.base_tags,
+        ),
+    )
+    dashboard = DrDashboard(
+        f"{cfg.stack}-monitoring",
+        DrDashboardArgs(
+            provider=dr,
+            dr_region=cfg.region,
+            dashboard_name=f"{cfg.name_prefix}-{cfg.stack}-dr",
+            replica_instance_id=replica.instance_id,
+            health_check_id=failover.health_check_id,
+            switch_health_check_id=failover.switch_health_check_id,
+            function_name=automation.function_name,
+            max_lag_seconds=cfg.rds.max_lag_seconds,
+        ),
+    )
+    return dict(
+        dashboard_name=dashboard.dashboard_name,
+        health_check_id=failover.health_check_id,
+        failover_switch_id=failover.switch_health_check_id,
+        hosted_zone_id=zone.zone_id,
+        record_fqdn=failover.record_fqdn,
+        failover_function_name=automation.function_name,
+        lock_table_name=automation.lock_table_name,
+        sns_topic_arn=automation.sns_topic_arn,
+    )

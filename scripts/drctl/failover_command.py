@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from drctl import command_support as support
+from drctl import deadline
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
 from drctl.failover.planned import MODE_PLANNED, MODES, SwitchoverRefusedError, planned_steps
 from drctl.failover.protocols import Scaler
@@ -144,30 +146,14 @@ def _execute_in_time(
     except OutputsError as exc:
         support.fail(str(exc))
     if dry_run:
-        if as_json:
-            support.print_json({"run": name, "kind": kind, "dry_run": True, "plan": plan})
-        else:
-            out.print(f"[bold]{kind} plan[/] (dry run, no API called):", highlight=False)
-            for line in plan:
-                out.print(f"  {escape(line)}", highlight=False)
+        _show_dry_run(kind, name, plan, as_json, out)
         return
     try:  # a bad --resume is refused before anything is asked or called
         state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
     except RunNotResumableError as exc:
         support.fail(str(exc))
     if not yes:
-        for line in plan:
-            progress.print(f"  {escape(line)}", highlight=False)
-        if not typer.confirm(f"Run {kind} now?", default=False):
-            support.fail("aborted by user", code=1)
-    holder = options.take_over_lock_from
-    if holder and not yes:
-        question = (
-            f"Take over the failover lock from run {holder}? Only if that run is certainly "
-            "dead: a live holder would keep changing things"
-        )
-        if not typer.confirm(question, default=False):
-            support.fail("lock takeover not confirmed", code=1)
+        _confirm(kind, plan, options.take_over_lock_from, progress)
 
     def say(message: str) -> None:
         progress.print(escape(message), highlight=False)
@@ -208,10 +194,40 @@ def _execute_in_time(
         support.fail(str(exc), code=EXIT_REFUSED)
     except StepFailed as exc:
         error = exc
+    result = _result(kind, options, context.strategy, state, error)
+    _report(kind, result, state, error, limit, as_json, out)
+
+
+def _show_dry_run(kind: str, name: str, plan: list[str], as_json: bool, out: Console) -> None:
+    if as_json:
+        support.print_json({"run": name, "kind": kind, "dry_run": True, "plan": plan})
+        return
+    out.print(f"[bold]{kind} plan[/] (dry run, no API called):", highlight=False)
+    for line in plan:
+        out.print(f"  {escape(line)}", highlight=False)
+
+
+def _confirm(kind: str, plan: list[str], holder: str | None, progress: Console) -> None:
+    for line in plan:
+        progress.print(f"  {escape(line)}", highlight=False)
+    if not typer.confirm(f"Run {kind} now?", default=False):
+        support.fail("aborted by user", code=1)
+    if holder:
+        question = (
+            f"Take over the failover lock from run {holder}? Only if that run is certainly "
+            "dead: a live holder would keep changing things"
+        )
+        if not typer.confirm(question, default=False):
+            support.fail("lock takeover not confirmed", code=1)
+
+
+def _result(
+    kind: str, options: FailoverOptions, strategy: str, state: RunState, error: StepFailed | None
+) -> dict[str, Any]:
     commands = (
-        failback_config_commands(options.dr_stack, context.strategy)
+        failback_config_commands(options.dr_stack, strategy)
         if kind == "failback"
-        else failover_config_commands(options.dr_stack, context.strategy)
+        else failover_config_commands(options.dr_stack, strategy)
     )
     result: dict[str, Any] = {
         "run": state.name,
@@ -225,6 +241,18 @@ def _execute_in_time(
         "timeline": state.timeline.to_dict(),
         "config_commands": commands if error is None else [],
     }
+    return result
+
+
+def _report(
+    kind: str,
+    result: dict[str, Any],
+    state: RunState,
+    error: StepFailed | None,
+    limit: deadline.Deadline,
+    as_json: bool,
+    out: Console,
+) -> None:
     if error is not None and limit.gave_up_on is not None:
         changed = _changes_so_far(state)
         result.update(status="gave_up", endpoint=limit.gave_up_on, changed=changed)
@@ -278,6 +306,11 @@ def _changes_so_far(state: RunState) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    _register_failover(app)
+    _register_failback(app)
+
+
+def _register_failover(app: typer.Typer) -> None:
     @app.command("failover")
     def failover(
         to: Annotated[str, typer.Option("--to", help="DR stack to fail over to.")] = "tokyo",
@@ -341,6 +374,8 @@ def register(app: typer.Typer) -> None:
             mode,
         )
 
+
+def _register_failback(app: typer.Typer) -> None:
     @app.command("failback")
     def failback(
         dr: Annotated[str, typer.Option("--dr", help="DR stack currently serving.")] = "tokyo",

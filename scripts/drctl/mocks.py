@@ -13,7 +13,7 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,184 +105,274 @@ class DrstackMocks(pulumi.runtime.Mocks):
         kind = typ.rsplit(":", 1)[-1]
         physical = f"{name}-{_short_hash(typ, name, length=7)}"
         state = dict(inputs)
-        rid = physical
-
-        if typ == "aws:s3/bucket:Bucket":
-            bucket = inputs.get("bucket") or physical
-            rid = bucket
-            state.update(
-                bucket=bucket,
-                arn=f"arn:aws:s3:::{bucket}",
-                region=region,
-                bucketDomainName=f"{bucket}.s3.amazonaws.com",
-                bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
-            )
-        elif typ == "aws:rds/instance:Instance":
-            ident = inputs.get("identifier") or physical
-            rid = ident
-            address = f"{ident}.c{_short_hash(region, length=10)}.{region}.rds.amazonaws.com"
-            state.update(
-                identifier=ident,
-                arn=self._arn("rds", region, f"db:{ident}"),
-                address=address,
-                endpoint=f"{address}:3306",
-                port=3306,
-                resourceId=f"db-{_short_hash(ident, region, length=20).upper()}",
-            )
-            if inputs.get("manageMasterUserPassword"):
-                state["masterUserSecrets"] = [
-                    {
-                        "secretArn": self._arn(
-                            "secretsmanager", region, f"secret:rds!db-{_short_hash(ident)}-AbCdEf"
-                        ),
-                        "secretStatus": "active",
-                        "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
-                    }
-                ]
-        elif typ == "aws:kms/key:Key":
-            key_id = f"{_short_hash(name, region)}-{_short_hash(region, name, length=4)}-4abc-8def-{_short_hash(typ, name, length=12)}"
-            rid = key_id
-            state.update(keyId=key_id, arn=self._arn("kms", region, f"key/{key_id}"))
-        elif typ == "aws:kms/alias:Alias":
-            state.update(arn=self._arn("kms", region, inputs.get("name", name)))
-        elif typ == "aws:dynamodb/table:Table":
-            table = inputs.get("name") or physical
-            rid = table
-            arn = self._arn("dynamodb", region, f"table/{table}")
-            state.update(name=table, arn=arn, streamArn=f"{arn}/stream/2026-11-21T00:00:00.000")
-        elif typ == "aws:dynamodb/tableReplica:TableReplica":
-            global_arn = str(inputs.get("globalTableArn", ""))
-            table = global_arn.rsplit("/", 1)[-1]
-            rid = f"{table}:{region}"
-            state.update(arn=self._arn("dynamodb", region, f"table/{table}"))
-        elif module == "iam":
-            iam_name = inputs.get("name") or physical
-            path = {
-                "Role": "role",
-                "Policy": "policy",
-                "User": "user",
-                "InstanceProfile": "instance-profile",
-            }
-            rid = iam_name
-            state.update(
-                name=iam_name,
-                arn=self._arn(
-                    "iam", "", f"{path.get(kind, kind.lower())}/{iam_name}", global_=True
-                ),
-            )
-        elif typ == "aws:eks/cluster:Cluster":
-            cluster = inputs.get("name") or physical
-            rid = cluster
-            state.update(
-                name=cluster,
-                arn=self._arn("eks", region, f"cluster/{cluster}"),
-                endpoint=f"https://{_short_hash(cluster, region, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
-                certificateAuthority={
-                    "data": base64.b64encode(b"mock-ca-" + cluster.encode()).decode()
-                },
-                status="ACTIVE",
-                version=inputs.get("version", "1.31"),
-            )
-        elif typ == "aws:eks/nodeGroup:NodeGroup":
-            state.update(arn=self._arn("eks", region, f"nodegroup/{physical}"), status="ACTIVE")
-        elif typ == "aws:route53/healthCheck:HealthCheck":
-            rid = f"{_short_hash(name, length=8)}-{_short_hash(region, name, length=4)}-4{_short_hash(typ, length=3)}-a{_short_hash(name, typ, length=3)}-{_short_hash(name, region, typ, length=12)}"
-            state.update(arn=f"arn:aws:route53:::healthcheck/{rid}")
-        elif typ == "aws:route53/record:Record":
-            rid = f"{MOCK_HOSTED_ZONE_ID}_{inputs.get('name')}_{inputs.get('type')}_{inputs.get('setIdentifier', '')}"
-            state.update(fqdn=inputs.get("name"))
-        elif typ == "aws:lambda/function:Function":
-            fn = inputs.get("name") or physical
-            rid = fn
-            state.update(
-                name=fn,
-                arn=self._arn("lambda", region, f"function:{fn}"),
-                invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fn}",
-            )
-        elif typ == "aws:sns/topic:Topic":
-            topic = inputs.get("name") or physical
-            arn = self._arn("sns", region, topic)
-            rid = arn
-            state.update(name=topic, arn=arn)
-        elif typ == "aws:sqs/queue:Queue":
-            queue = inputs.get("name") or physical
-            rid = f"https://sqs.{region}.amazonaws.com/{self.account}/{queue}"
-            state.update(name=queue, arn=self._arn("sqs", region, queue), url=rid)
-        elif typ == "aws:secretsmanager/secret:Secret":
-            secret = inputs.get("name") or physical
-            arn = self._arn(
-                "secretsmanager", region, f"secret:{secret}-{_short_hash(secret, length=6)}"
-            )
-            rid = arn
-            state.update(name=secret, arn=arn)
-        elif typ == "aws:ecr/repository:Repository":
-            repo = inputs.get("name") or physical
-            rid = repo
-            state.update(
-                name=repo,
-                arn=self._arn("ecr", region, f"repository/{repo}"),
-                repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}",
-                registryId=self.account,
-            )
-        elif typ == "aws:acm/certificate:Certificate":
-            domain = str(inputs.get("domainName", ""))
-            arn = self._arn(
-                "acm",
-                region,
-                f"certificate/{_short_hash(domain, region, length=8)}-4abc-8def-{_short_hash(name, region, length=12)}",
-            )
-            rid = arn
-            # ACM's validation CNAME depends on the name and account, not the region.
-            token = _short_hash(domain, self.account, length=32)
-            state.update(
-                arn=arn,
-                status="PENDING_VALIDATION",
-                domainValidationOptions=[
-                    {
-                        "domainName": domain,
-                        "resourceRecordName": f"_{token}.{domain}.",
-                        "resourceRecordType": "CNAME",
-                        "resourceRecordValue": f"_{_short_hash(token, length=32)}.xlfgrmvvlj.acm-validations.aws.",
-                    }
-                ],
-            )
-        elif typ == "aws:acm/certificateValidation:CertificateValidation":
-            rid = str(inputs.get("certificateArn", physical))
-        elif typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
-            rid = f"a-{_short_hash(name, region, length=17)}"
-            state.update(
-                associationId=rid,
-                associationArn=self._arn(
-                    "eks", region, f"podidentityassociation/{inputs.get('clusterName')}/{rid}"
-                ),
-            )
-        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            alarm = inputs.get("name") or physical
-            state.update(arn=self._arn("cloudwatch", region, f"alarm:{alarm}"))
-        elif module == "ec2":
-            prefix = {
-                "Vpc": "vpc",
-                "Subnet": "subnet",
-                "InternetGateway": "igw",
-                "NatGateway": "nat",
-                "Eip": "eipalloc",
-                "RouteTable": "rtb",
-                "SecurityGroup": "sg",
-                "Route": "r",
-                "RouteTableAssociation": "rtbassoc",
-                "Instance": "i",
-            }.get(kind, kind.lower())
-            rid = f"{prefix}-{_short_hash(name, region, length=17)}"
-            state.update(arn=self._arn("ec2", region, f"{kind.lower()}/{rid}"))
-            if kind == "Eip":
-                state.update(
-                    publicIp="203.0.113." + str(int(_short_hash(name, length=2), 16) % 250 + 1)
-                )
+        build = _AWS_BY_TYPE.get(typ) or _AWS_BY_MODULE.get(module)
+        if build is not None:
+            rid = build(self, typ, name, inputs, region, physical, state)
         else:
+            rid = physical
             state.setdefault("arn", self._arn(module, region, f"{kind.lower()}/{physical}"))
         state.setdefault("id", rid)
         state.setdefault("tagsAll", inputs.get("tags", {}))
         return rid, state
+
+    # One builder per AWS type: its cloud-assigned id (returned) and computed attributes.
+    def _aws_s3_bucket(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        bucket = inputs.get("bucket") or physical
+        rid = bucket
+        state.update(
+            bucket=bucket,
+            arn=f"arn:aws:s3:::{bucket}",
+            region=region,
+            bucketDomainName=f"{bucket}.s3.amazonaws.com",
+            bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+        )
+        return rid
+
+    def _aws_rds_instance(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        ident = inputs.get("identifier") or physical
+        rid = ident
+        address = f"{ident}.c{_short_hash(region, length=10)}.{region}.rds.amazonaws.com"
+        state.update(
+            identifier=ident,
+            arn=self._arn("rds", region, f"db:{ident}"),
+            address=address,
+            endpoint=f"{address}:3306",
+            port=3306,
+            resourceId=f"db-{_short_hash(ident, region, length=20).upper()}",
+        )
+        if inputs.get("manageMasterUserPassword"):
+            state["masterUserSecrets"] = [
+                {
+                    "secretArn": self._arn(
+                        "secretsmanager", region, f"secret:rds!db-{_short_hash(ident)}-AbCdEf"
+                    ),
+                    "secretStatus": "active",
+                    "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                }
+            ]
+        return rid
+
+    def _aws_kms_key(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        key_id = f"{_short_hash(name, region)}-{_short_hash(region, name, length=4)}-4abc-8def-{_short_hash(typ, name, length=12)}"
+        rid = key_id
+        state.update(keyId=key_id, arn=self._arn("kms", region, f"key/{key_id}"))
+        return rid
+
+    def _aws_kms_alias(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = physical
+        state.update(arn=self._arn("kms", region, inputs.get("name", name)))
+        return rid
+
+    def _aws_dynamodb_table(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        table = inputs.get("name") or physical
+        rid = table
+        arn = self._arn("dynamodb", region, f"table/{table}")
+        state.update(name=table, arn=arn, streamArn=f"{arn}/stream/2026-11-21T00:00:00.000")
+        return rid
+
+    def _aws_dynamodb_table_replica(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        global_arn = str(inputs.get("globalTableArn", ""))
+        table = global_arn.rsplit("/", 1)[-1]
+        rid = f"{table}:{region}"
+        state.update(arn=self._arn("dynamodb", region, f"table/{table}"))
+        return rid
+
+    def _aws_iam(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        kind = typ.rsplit(":", 1)[-1]
+        iam_name = inputs.get("name") or physical
+        path = {
+            "Role": "role",
+            "Policy": "policy",
+            "User": "user",
+            "InstanceProfile": "instance-profile",
+        }
+        rid = iam_name
+        state.update(
+            name=iam_name,
+            arn=self._arn("iam", "", f"{path.get(kind, kind.lower())}/{iam_name}", global_=True),
+        )
+        return rid
+
+    def _aws_eks_cluster(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        cluster = inputs.get("name") or physical
+        rid = cluster
+        state.update(
+            name=cluster,
+            arn=self._arn("eks", region, f"cluster/{cluster}"),
+            endpoint=f"https://{_short_hash(cluster, region, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
+            certificateAuthority={
+                "data": base64.b64encode(b"mock-ca-" + cluster.encode()).decode()
+            },
+            status="ACTIVE",
+            version=inputs.get("version", "1.31"),
+        )
+        return rid
+
+    def _aws_eks_node_group(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = physical
+        state.update(arn=self._arn("eks", region, f"nodegroup/{physical}"), status="ACTIVE")
+        return rid
+
+    def _aws_route53_health_check(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = f"{_short_hash(name, length=8)}-{_short_hash(region, name, length=4)}-4{_short_hash(typ, length=3)}-a{_short_hash(name, typ, length=3)}-{_short_hash(name, region, typ, length=12)}"
+        state.update(arn=f"arn:aws:route53:::healthcheck/{rid}")
+        return rid
+
+    def _aws_route53_record(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = f"{MOCK_HOSTED_ZONE_ID}_{inputs.get('name')}_{inputs.get('type')}_{inputs.get('setIdentifier', '')}"
+        state.update(fqdn=inputs.get("name"))
+        return rid
+
+    def _aws_lambda_function(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        fn = inputs.get("name") or physical
+        rid = fn
+        state.update(
+            name=fn,
+            arn=self._arn("lambda", region, f"function:{fn}"),
+            invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fn}",
+        )
+        return rid
+
+    def _aws_sns_topic(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        topic = inputs.get("name") or physical
+        arn = self._arn("sns", region, topic)
+        rid = arn
+        state.update(name=topic, arn=arn)
+        return rid
+
+    def _aws_sqs_queue(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        queue = inputs.get("name") or physical
+        rid = f"https://sqs.{region}.amazonaws.com/{self.account}/{queue}"
+        state.update(name=queue, arn=self._arn("sqs", region, queue), url=rid)
+        return rid
+
+    def _aws_secretsmanager_secret(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        secret = inputs.get("name") or physical
+        arn = self._arn(
+            "secretsmanager", region, f"secret:{secret}-{_short_hash(secret, length=6)}"
+        )
+        rid = arn
+        state.update(name=secret, arn=arn)
+        return rid
+
+    def _aws_ecr_repository(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        repo = inputs.get("name") or physical
+        rid = repo
+        state.update(
+            name=repo,
+            arn=self._arn("ecr", region, f"repository/{repo}"),
+            repositoryUrl=f"{self.account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            registryId=self.account,
+        )
+        return rid
+
+    def _aws_acm_certificate(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        domain = str(inputs.get("domainName", ""))
+        arn = self._arn(
+            "acm",
+            region,
+            f"certificate/{_short_hash(domain, region, length=8)}-4abc-8def-{_short_hash(name, region, length=12)}",
+        )
+        rid = arn
+        # ACM's validation CNAME depends on the name and account, not the region.
+        token = _short_hash(domain, self.account, length=32)
+        state.update(
+            arn=arn,
+            status="PENDING_VALIDATION",
+            domainValidationOptions=[
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{token}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_short_hash(token, length=32)}.xlfgrmvvlj.acm-validations.aws.",
+                }
+            ],
+        )
+        return rid
+
+    def _aws_acm_certificate_validation(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = str(inputs.get("certificateArn", physical))
+        return rid
+
+    def _aws_eks_pod_identity_association(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = f"a-{_short_hash(name, region, length=17)}"
+        state.update(
+            associationId=rid,
+            associationArn=self._arn(
+                "eks", region, f"podidentityassociation/{inputs.get('clusterName')}/{rid}"
+            ),
+        )
+        return rid
+
+    def _aws_cloudwatch_metric_alarm(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        rid = physical
+        alarm = inputs.get("name") or physical
+        state.update(arn=self._arn("cloudwatch", region, f"alarm:{alarm}"))
+        return rid
+
+    def _aws_ec2(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        kind = typ.rsplit(":", 1)[-1]
+        prefix = {
+            "Vpc": "vpc",
+            "Subnet": "subnet",
+            "InternetGateway": "igw",
+            "NatGateway": "nat",
+            "Eip": "eipalloc",
+            "RouteTable": "rtb",
+            "SecurityGroup": "sg",
+            "Route": "r",
+            "RouteTableAssociation": "rtbassoc",
+            "Instance": "i",
+        }.get(kind, kind.lower())
+        rid = f"{prefix}-{_short_hash(name, region, length=17)}"
+        state.update(arn=self._arn("ec2", region, f"{kind.lower()}/{rid}"))
+        if kind == "Eip":
+            state.update(
+                publicIp="203.0.113." + str(int(_short_hash(name, length=2), 16) % 250 + 1)
+            )
+        return rid
 
     def _azure(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
         provider_ns = {
@@ -431,3 +521,31 @@ def region_from_kubeconfig(kubeconfig: Any) -> str | None:
     """Kubernetes providers carry their region only inside the kubeconfig's exec args."""
     match = _REGION_FLAG.search(str(kubeconfig))
     return match.group(1) if match else None
+
+
+_AwsBuilder = Callable[[DrstackMocks, str, str, dict, str, str, dict], str]
+_AWS_BY_TYPE: dict[str, _AwsBuilder] = {
+    "aws:s3/bucket:Bucket": DrstackMocks._aws_s3_bucket,
+    "aws:rds/instance:Instance": DrstackMocks._aws_rds_instance,
+    "aws:kms/key:Key": DrstackMocks._aws_kms_key,
+    "aws:kms/alias:Alias": DrstackMocks._aws_kms_alias,
+    "aws:dynamodb/table:Table": DrstackMocks._aws_dynamodb_table,
+    "aws:dynamodb/tableReplica:TableReplica": DrstackMocks._aws_dynamodb_table_replica,
+    "aws:eks/cluster:Cluster": DrstackMocks._aws_eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": DrstackMocks._aws_eks_node_group,
+    "aws:route53/healthCheck:HealthCheck": DrstackMocks._aws_route53_health_check,
+    "aws:route53/record:Record": DrstackMocks._aws_route53_record,
+    "aws:lambda/function:Function": DrstackMocks._aws_lambda_function,
+    "aws:sns/topic:Topic": DrstackMocks._aws_sns_topic,
+    "aws:sqs/queue:Queue": DrstackMocks._aws_sqs_queue,
+    "aws:secretsmanager/secret:Secret": DrstackMocks._aws_secretsmanager_secret,
+    "aws:ecr/repository:Repository": DrstackMocks._aws_ecr_repository,
+    "aws:acm/certificate:Certificate": DrstackMocks._aws_acm_certificate,
+    "aws:acm/certificateValidation:CertificateValidation": DrstackMocks._aws_acm_certificate_validation,
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": DrstackMocks._aws_eks_pod_identity_association,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": DrstackMocks._aws_cloudwatch_metric_alarm,
+}
+_AWS_BY_MODULE: dict[str, _AwsBuilder] = {
+    "iam": DrstackMocks._aws_iam,
+    "ec2": DrstackMocks._aws_ec2,
+}

@@ -34,6 +34,7 @@ from drctl.pilotlight.storage import open_container
 EXIT_BEHIND = 4  # the archive trails the source for too long: restart me, page someone
 
 
+# long: the typer signature declares one Annotated option per CLI flag
 def binlog_archive(
     source: Annotated[
         str,

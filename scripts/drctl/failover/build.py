@@ -99,19 +99,8 @@ def build_context(
     primary_region = outputs.optional(primary, "region")
     reverse_id = default_reverse_replica_id(outputs, options) if outputs.has(primary) else None
     reverse_rds = factory.client("rds", primary_region) if primary_region else None
-    database = RdsDatabase(
-        factory.client("rds", dr_region),
-        replica_id,
-        lag_reader or CloudWatchLagReader(factory.client("cloudwatch", dr_region), replica_id),
-        reverse_rds=reverse_rds,
-        reverse_instance_id=reverse_id,
-        reverse_create_kwargs=reverse_replica_params(outputs, primary),
-        reverse_lag_reader=(
-            CloudWatchLagReader(factory.client("cloudwatch", primary_region), reverse_id)
-            if primary_region and reverse_id
-            else None
-        ),
-        waiter_delay_seconds=options.waiter_delay_seconds,
+    database = _rds_database(
+        outputs, factory, options, replica_id, reverse_rds, reverse_id, lag_reader
     )
     # The switch, not the primary's probe: inverting a probe that is already failing
     # would make it healthy and send traffic back to a dead primary.
@@ -123,16 +112,6 @@ def build_context(
     if notifier is None and topic:
         notifier = SnsNotifier(factory.client("sns", dr_region), topic)
     app_url = outputs.optional(dr, "app_url")
-    primary_probe = (
-        PrimaryRegionProbe(
-            reverse_rds,
-            outputs.optional(primary, "rds_instance_id"),
-            outputs.optional(primary, "app_url"),
-            http_timeout_seconds=options.primary_timeout_seconds,
-        )
-        if outputs.has(primary)
-        else None
-    )
     max_lag = options.max_lag_seconds
     if max_lag is None:
         max_lag = float(outputs.optional(dr, "max_lag_seconds", DEFAULT_MAX_LAG_SECONDS))
@@ -163,8 +142,50 @@ def build_context(
         poll_seconds=options.poll_seconds,
         say=say,
         take_over_from=options.take_over_lock_from,
-        primary=primary_probe,
+        primary=_primary_probe(outputs, options, reverse_rds),
         primary_timeout_seconds=options.primary_timeout_seconds,
+    )
+
+
+def _rds_database(
+    outputs: StackOutputs,
+    factory: ClientFactory,
+    options: FailoverOptions,
+    replica_id: str,
+    reverse_rds: Any,
+    reverse_id: str | None,
+    lag_reader: LagReader | None,
+) -> RdsDatabase:
+    dr_region = outputs.get(options.dr_stack, "region")
+    primary_region = outputs.optional(options.primary_stack, "region")
+    return RdsDatabase(
+        factory.client("rds", dr_region),
+        replica_id,
+        lag_reader or CloudWatchLagReader(factory.client("cloudwatch", dr_region), replica_id),
+        reverse_rds=reverse_rds,
+        reverse_instance_id=reverse_id,
+        reverse_create_kwargs=reverse_replica_params(outputs, options.primary_stack),
+        reverse_lag_reader=(
+            CloudWatchLagReader(factory.client("cloudwatch", primary_region), reverse_id)
+            if primary_region and reverse_id
+            else None
+        ),
+        waiter_delay_seconds=options.waiter_delay_seconds,
+    )
+
+
+def _primary_probe(
+    outputs: StackOutputs, options: FailoverOptions, reverse_rds: Any
+) -> PrimaryRegionProbe | None:
+    """Looks at the primary region only after acting, with a short timeout."""
+    primary = options.primary_stack
+    if not outputs.has(primary):
+        return None
+    return PrimaryRegionProbe(
+        reverse_rds,
+        outputs.optional(primary, "rds_instance_id"),
+        outputs.optional(primary, "app_url"),
+        http_timeout_seconds=options.primary_timeout_seconds,
     )
 
 

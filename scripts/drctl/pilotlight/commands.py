@@ -233,6 +233,7 @@ def _print_catalog(blobs, as_json: bool, out) -> None:
     out.print(table)
 
 
+# long: the typer signature declares one Annotated option per CLI flag; the work is in helpers
 def restore(
     target: Annotated[
         str,
@@ -293,7 +294,6 @@ def restore(
 ) -> None:
     """Restore the newest backup that passes its checks; refuse corrupt or partial ones."""
     bound_malloc()
-    out, progress_console = support.consoles(as_json)
     target_dsn = _dsn(target, "--target")
     database = database or target_dsn.database
     if not database:
@@ -308,12 +308,11 @@ def restore(
         source=_dsn(source, "--source") if source else None,
     )
     where = _locate_container(outputs, container)
-    unchanged = "the target database was not changed"
     if to_time is not None or to_latest:
         from drctl.binlog.pitr_command import restore_to_point
 
         stop_at = to_time.replace(tzinfo=to_time.tzinfo or UTC) if to_time else None
-        with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+        with _bounded("restore", Deadline(timeout), _UNCHANGED) as deadline:
             blobs = _open(where, deadline, create=False)
             restore_to_point(
                 blobs,
@@ -326,20 +325,36 @@ def restore(
                 yes=yes,
             )
         return
-    with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+    _restore_dump(where, target_dsn, options, timeout, as_json, dry_run, yes)
+
+
+_UNCHANGED = "the target database was not changed"
+
+
+def _restore_dump(
+    where: tuple[str, str],
+    target_dsn: MySQLDsn,
+    options: RestoreOptions,
+    timeout: float,
+    as_json: bool,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    out, progress_console = support.consoles(as_json)
+    with _bounded("restore", Deadline(timeout), _UNCHANGED) as deadline:
         blobs = _open(where, deadline, create=False)
         tried = plan(blobs, options)
     if dry_run:
         report = {
             "dry_run": True,
             "target": target_dsn.redacted(),
-            "database": database,
+            "database": options.database,
             "would_try": [entry.summary() for entry in tried],
         }
         _print_result(report, as_json, out, "restore plan (dry run, target untouched)")
         return
     if not yes and not typer.confirm(
-        f"Replace database {database!r} on {target_dsn.redacted()} with {tried[0].name}?",
+        f"Replace database {options.database!r} on {target_dsn.redacted()} with {tried[0].name}?",
         default=False,
     ):
         support.fail("aborted by user", code=EXIT_FAILED)
@@ -350,14 +365,16 @@ def restore(
         )
 
     # A fresh deadline: the confirmation prompt waits for a person, not for a server.
-    with _bounded("restore", Deadline(timeout), unchanged) as deadline:
+    with _bounded("restore", Deadline(timeout), _UNCHANGED) as deadline:
         blobs = _open(where, deadline, create=False)
-        with byte_progress(progress_console, f"restore {database}", tried[0].size) as advance:
+        with byte_progress(
+            progress_console, f"restore {options.database}", tried[0].size
+        ) as advance:
             result = run_restore(
                 blobs, target_dsn, options, on_progress=advance, on_refusal=refused
             )
     data = result.as_dict()
-    _print_result(data, as_json, out, f"restored {result.backup['name']} into {database}")
+    _print_result(data, as_json, out, f"restored {result.backup['name']} into {options.database}")
     check = result.source_check
     if check and check.get("reachable") and not check.get("matches"):
         # Expected when the source kept taking writes after the snapshot; worth a look

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -58,55 +58,14 @@ def drill(
             "only --sandbox is supported: against real stacks, run `drctl failover` and "
             "`drctl failback` during a scheduled drill (seed 000 §5-6)"
         )
-    chosen = list(scenario or SCENARIOS)
-    unknown = [name for name in chosen if name not in SCENARIOS]
-    if unknown:
-        support.fail(f"--scenario {unknown[0]!r}: unknown; choose from {', '.join(SCENARIOS)}")
-    if "failback" in chosen and "region-failure" not in chosen:
-        chosen.append("region-failure")  # failback starts from the failed-over state
+    chosen = _chosen_scenarios(scenario)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     reports = report_dir or Path("drill-output") / stamp
     outputs = outputs_file or reports / "sandbox-outputs.json"
     if dry_run:
-        plan = {
-            "dry_run": True,
-            "starts": [
-                "moto server",
-                "Azurite (blob)",
-                "MariaDB primary + GTID replica",
-                "app as seoul",
-                "app as tokyo",
-                *(
-                    [
-                        "Prometheus + Alertmanager + blackbox_exporter + mysqld_exporter "
-                        "(detection; alert checks for lag and backup age)"
-                    ]
-                    if monitoring
-                    else []
-                ),
-            ],
-            "scenarios": [f"{name}: {TITLES[name]}" for name in SCENARIOS if name in chosen],
-            "runs": runs,
-            "report_dir": str(reports),
-            "outputs_file": str(outputs),
-            "not_covered": list(NOT_COVERED),
-        }
-        if as_json:
-            support.print_json(plan)
-        else:
-            for key, value in plan.items():
-                out.print(f"{key}: {escape(str(value))}", highlight=False)
+        _print_plan(out, as_json, _drill_plan(chosen, runs, reports, outputs, monitoring))
         return
-    if not mariadb_available():
-        support.fail("MariaDB is not installed: run `make services`")
-    if not azurite_available():
-        support.fail("Azurite (or node) is not installed: run `make services`")
-    if monitoring:
-        from drctl.sandbox.monitoring import monitoring_available
-
-        missing = monitoring_available()
-        if missing:
-            support.fail(f"{missing} is not installed: run `make services` (or --no-monitoring)")
+    _require_tools(monitoring)
     options = DrillOptions(
         report_dir=reports,
         outputs_path=outputs,
@@ -127,6 +86,65 @@ def drill(
         check.get("error") for check in result.alert_checks
     ):
         raise typer.Exit(1)
+
+
+def _chosen_scenarios(scenario: list[str] | None) -> list[str]:
+    chosen = list(scenario or SCENARIOS)
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown:
+        support.fail(f"--scenario {unknown[0]!r}: unknown; choose from {', '.join(SCENARIOS)}")
+    if "failback" in chosen and "region-failure" not in chosen:
+        chosen.append("region-failure")  # failback starts from the failed-over state
+    return chosen
+
+
+def _drill_plan(
+    chosen: list[str], runs: int, reports: Path, outputs: Path, monitoring: bool
+) -> dict[str, Any]:
+    return {
+        "dry_run": True,
+        "starts": [
+            "moto server",
+            "Azurite (blob)",
+            "MariaDB primary + GTID replica",
+            "app as seoul",
+            "app as tokyo",
+            *(
+                [
+                    "Prometheus + Alertmanager + blackbox_exporter + mysqld_exporter "
+                    "(detection; alert checks for lag and backup age)"
+                ]
+                if monitoring
+                else []
+            ),
+        ],
+        "scenarios": [f"{name}: {TITLES[name]}" for name in SCENARIOS if name in chosen],
+        "runs": runs,
+        "report_dir": str(reports),
+        "outputs_file": str(outputs),
+        "not_covered": list(NOT_COVERED),
+    }
+
+
+def _print_plan(out: Console, as_json: bool, plan: dict[str, Any]) -> None:
+    if as_json:
+        support.print_json(plan)
+        return
+    for key, value in plan.items():
+        out.print(f"{key}: {escape(str(value))}", highlight=False)
+
+
+def _require_tools(monitoring: bool) -> None:
+    if not mariadb_available():
+        support.fail("MariaDB is not installed: run `make services`")
+    if not azurite_available():
+        support.fail("Azurite (or node) is not installed: run `make services`")
+    if monitoring:
+        from drctl.sandbox.monitoring import monitoring_available
+
+        missing = monitoring_available()
+        if missing:
+            support.fail(f"{missing} is not installed: run `make services` (or --no-monitoring)")
 
 
 def _print_table(out: Console, result: DrillResult) -> None:

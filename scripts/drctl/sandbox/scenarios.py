@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from azure.storage.blob import ContainerClient
+
 from drctl.failover.runner import run_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import FailoverContext, failback_steps, failover_steps
@@ -496,14 +498,7 @@ def pilot_light(
     routing = FailoverRouting(
         env.dns_switch("azure-pilot"), lambda: env.apps.get("seoul"), lambda: env.apps.get("azure")
     )
-    backups = BackupLoop(
-        lambda: run_backup(
-            seoul_db.app_dsn(),
-            container,
-            BackupOptions(DATABASE, retention=timedelta(hours=1)),
-        ),
-        settings.backup_interval,
-    )
+    backups = _pilot_backups(seoul_db, container, settings)
     load = WriteLoad(routing)
     fault_at = 0.0
     pilot = PilotLightDatabase(
@@ -519,38 +514,15 @@ def pilot_light(
         else None
     )
 
-    def azure_app() -> AppProcess:
-        assert pilot.server is not None
-        app = AppProcess(env.supervisor, "azure", "dr", pilot.server.app_dsn(DATABASE))
-        env.apps["azure"] = app
-        return app
-
     lines: list[str] = []
-    ctx = FailoverContext(
-        database=pilot,
-        dns=env.dns_switch("azure-pilot"),
-        lock=env.lock(),
-        scaler=SandboxScaler({"azure-app": azure_app}),
-        health=AppHealthProbe(lambda: env.apps.get("azure"), "azure"),
-        dr_stack="azure-pilot",
-        strategy="pilot-light",
-        full_replicas={"azure-app": 1},
-        max_lag_seconds=300.0,  # the lag guard reads backup age against seed 001's RPO
-        promote_timeout_seconds=STEP_TIMEOUT,
-        scale_timeout_seconds=STEP_TIMEOUT,
-        health_timeout_seconds=STEP_TIMEOUT,
-        poll_seconds=0.1,
-        say=lines.append,
-    )
+    ctx = _pilot_context(env, pilot, lines)
     if archiver is not None:
         archiver.start()  # the Deployment next to the dump job, in Seoul too
     load.start()
     backups.start()
     try:
         _warm_up(load, settings.warmup_seconds)
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while len(backups.completed) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for_backups(backups, 2)
         time.sleep(settings.backup_interval / 2)  # fail mid-interval, as a region would
         fault_at = time.time()
         if archiver is not None:
@@ -581,6 +553,77 @@ def pilot_light(
         backups.stop()
         if archiver is not None:
             archiver.die()
+    notes, extra = _pilot_notes(
+        settings, archive, pilot, backups, container, archiver, load, fault_at
+    )
+    return ScenarioResult(
+        key,
+        settings.run,
+        rto,
+        round(detected - fault_at, 3),
+        loss,
+        _sorted(timeline),
+        notes=notes,
+        extra=extra,
+    )
+
+
+def _wait_for_backups(backups: BackupLoop, count: int) -> None:
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while len(backups.completed) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _pilot_backups(
+    seoul_db: MariaDBServer, container: ContainerClient, settings: ScenarioSettings
+) -> BackupLoop:
+    return BackupLoop(
+        lambda: run_backup(
+            seoul_db.app_dsn(),
+            container,
+            BackupOptions(DATABASE, retention=timedelta(hours=1)),
+        ),
+        settings.backup_interval,
+    )
+
+
+def _pilot_context(
+    env: SandboxEnvironment, pilot: PilotLightDatabase, lines: list[str]
+) -> FailoverContext:
+    def azure_app() -> AppProcess:
+        assert pilot.server is not None
+        app = AppProcess(env.supervisor, "azure", "dr", pilot.server.app_dsn(DATABASE))
+        env.apps["azure"] = app
+        return app
+
+    return FailoverContext(
+        database=pilot,
+        dns=env.dns_switch("azure-pilot"),
+        lock=env.lock(),
+        scaler=SandboxScaler({"azure-app": azure_app}),
+        health=AppHealthProbe(lambda: env.apps.get("azure"), "azure"),
+        dr_stack="azure-pilot",
+        strategy="pilot-light",
+        full_replicas={"azure-app": 1},
+        max_lag_seconds=300.0,  # the lag guard reads backup age against seed 001's RPO
+        promote_timeout_seconds=STEP_TIMEOUT,
+        scale_timeout_seconds=STEP_TIMEOUT,
+        health_timeout_seconds=STEP_TIMEOUT,
+        poll_seconds=0.1,
+        say=lines.append,
+    )
+
+
+def _pilot_notes(
+    settings: ScenarioSettings,
+    archive: bool,
+    pilot: PilotLightDatabase,
+    backups: BackupLoop,
+    container: ContainerClient,
+    archiver: ArchiverThread | None,
+    load: WriteLoad,
+    fault_at: float,
+) -> tuple[list[str], dict[str, Any]]:
     restored = pilot.result
     notes = [
         f"backups every {settings.backup_interval:g}s (seed 001: 300s), "
@@ -599,13 +642,4 @@ def pilot_light(
             f"binlog archived every {settings.binlog_flush_seconds:g}s (stack: 5s); lost "
             f"writes goal ≤ one flush interval of writes = {extra['lost_writes_goal']}"
         )
-    return ScenarioResult(
-        key,
-        settings.run,
-        rto,
-        round(detected - fault_at, 3),
-        loss,
-        _sorted(timeline),
-        notes=notes,
-        extra=extra,
-    )
+    return notes, extra
