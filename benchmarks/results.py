@@ -21,18 +21,18 @@ def _verdict(ok: bool) -> str:
     return "✅ met" if ok else "❌ not met"
 
 
-# long: pending split (issue 14), not yet refactored
 def data_section(data: dict[str, Any]) -> list[str]:
     big, small = data["big"], data["small"]
+    return [*_backup_lines(big, small), *_restore_lines(big), *_memory_lines(big, small)]
+
+
+def _backup_lines(big: dict[str, Any], small: dict[str, Any]) -> list[str]:
     size = big["dump_bytes"]
     ours = _rate(size, big["backup"]["seconds"]) or 0.0
     raw = _rate(size, big["raw_dump_seconds"]) or 0.0
     gzip = _rate(size, big["gzip_dump_seconds"]) or 0.0
     nosink = _rate(size, big.get("pipeline_no_upload_seconds")) or 0.0
-    restore = _rate(size, big["restore"]["seconds"]) or 0.0
-    raw_restore = _rate(size, big["raw_restore_seconds"]) or 0.0
-    rss_limit = 100.0
-    lines = [
+    return [
         f"Dataset: generated `orders` table, {big['rows']:,} rows, dump {size / 1e9:.2f} GB "
         f"(blob {big['blob_bytes'] / 1e6:.0f} MB with zstd-1, ratio "
         f"{size / big['blob_bytes']:.2f}×). Small dataset for the memory check: "
@@ -59,6 +59,14 @@ def data_section(data: dict[str, Any]) -> list[str]:
         f"- goal ≥ 4× the gzip-6 pipeline: {ours / gzip:.1f}× — {_verdict(ours / gzip >= 4)}",
         f"- without the local Azurite: {nosink / raw:.2f}× raw, {nosink / gzip:.1f}× gzip-6",
         "",
+    ]
+
+
+def _restore_lines(big: dict[str, Any]) -> list[str]:
+    size = big["dump_bytes"]
+    restore = _rate(size, big["restore"]["seconds"]) or 0.0
+    raw_restore = _rate(size, big["raw_restore_seconds"]) or 0.0
+    return [
         "### Restore throughput (big dataset)",
         "",
         "| pipeline | seconds | MB/s |",
@@ -73,6 +81,12 @@ def data_section(data: dict[str, Any]) -> list[str]:
         f"{big['verify_seconds']:.1f} s; restored table equals the source: "
         f"{big['verify_matches']}",
         "",
+    ]
+
+
+def _memory_lines(big: dict[str, Any], small: dict[str, Any]) -> list[str]:
+    rss_limit = 100.0
+    lines = [
         "### Peak memory (RSS)",
         "",
         "| command | dataset | drctl process | largest child |",
