@@ -32,7 +32,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-MYSQL_PORT = 3306
+from components.mysql_network import mysql_network
+
 ENGINE = "aurora-mysql"
 
 # Dated list (like stacks/rules/dated.py): what an Aurora global database accepts.
@@ -119,7 +120,15 @@ class AuroraGlobal(pulumi.ComponentResource):
             tags=args.tags,
             opts=aws_opts,
         )
-        subnets, security_group = self._network(name, args, aws_opts)
+        subnets, security_group = mysql_network(
+            name,
+            identifier=args.identifier,
+            subnet_ids=args.subnet_ids,
+            vpc_id=args.vpc_id,
+            client_cidr=args.client_cidr,
+            tags=args.tags,
+            opts=aws_opts,
+        )
         common = {
             "cluster_identifier": args.identifier,
             "engine": ENGINE,
@@ -163,34 +172,6 @@ class AuroraGlobal(pulumi.ComponentResource):
                 "global_cluster_id": self.global_cluster_id,
             }
         )
-
-    def _network(
-        self, name: str, args: AuroraGlobalArgs, opts: pulumi.ResourceOptions
-    ) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{args.identifier}-subnets",
-            subnet_ids=list(args.subnet_ids),
-            tags=args.tags,
-            opts=opts,
-        )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=f"{args.identifier}-mysql",
-            description=f"MySQL from inside the VPC to {args.identifier}",
-            vpc_id=args.vpc_id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp",
-                    from_port=MYSQL_PORT,
-                    to_port=MYSQL_PORT,
-                    cidr_blocks=[args.client_cidr],
-                )
-            ],
-            tags=args.tags,
-            opts=opts,
-        )
-        return subnets, security_group
 
     def _primary(
         self, name: str, args: AuroraGlobalArgs, opts: pulumi.ResourceOptions, common: dict

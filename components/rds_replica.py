@@ -27,9 +27,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.mysql_network import MYSQL_PORT, mysql_network
 from components.settings import RdsConfig
 
-MYSQL_PORT = 3306
 # RDS for MySQL: 8 to 41 printable ASCII characters, never "/", '"' or "@" (and we leave
 # out "'" and spaces, which break shell and DSN quoting).
 PASSWORD_LENGTH = 32
@@ -107,7 +107,15 @@ class RdsReplica(pulumi.ComponentResource):
             raise ValueError("a replica needs master_secret_arn (the secret's replica ARN)")
         aws_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         key = self._kms_key(name, args, aws_opts)
-        subnet_group, security_group = self._network(name, args, aws_opts)
+        subnet_group, security_group = mysql_network(
+            name,
+            identifier=args.identifier,
+            subnet_ids=args.subnet_ids,
+            vpc_id=args.vpc_id,
+            client_cidr=args.client_cidr,
+            tags=args.tags,
+            opts=aws_opts,
+        )
         common: dict[str, Any] = {
             "identifier": args.identifier,
             "instance_class": args.rds.instance_class,
@@ -170,34 +178,6 @@ class RdsReplica(pulumi.ComponentResource):
             opts=opts,
         )
         return key
-
-    def _network(
-        self, name: str, args: RdsReplicaArgs, opts: pulumi.ResourceOptions
-    ) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
-        subnet_group = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{args.identifier}-subnets",
-            subnet_ids=list(args.subnet_ids),
-            tags=args.tags,
-            opts=opts,
-        )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=f"{args.identifier}-mysql",
-            description=f"MySQL from inside the VPC to {args.identifier}",
-            vpc_id=args.vpc_id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp",
-                    from_port=MYSQL_PORT,
-                    to_port=MYSQL_PORT,
-                    cidr_blocks=[args.client_cidr],
-                )
-            ],
-            tags=args.tags,
-            opts=opts,
-        )
-        return subnet_group, security_group
 
     def _primary(
         self,
