@@ -1,6 +1,7 @@
 """A CloudWatch dashboard for the warm-standby DR site (seed 004's monitoring view).
 
-Widgets: the replica's ``ReplicaLag`` against its limit, the primary probe's and the
+Widgets: the replica's ``ReplicaLag`` (RDS) or the secondary cluster's
+``AuroraGlobalDBReplicationLag`` (Aurora, in milliseconds) against its limit, the primary probe's and the
 failover switch's ``HealthCheckStatus`` (Route 53 publishes them in us-east-1 only, so
 those widgets name that region), and the failover Lambda's invocations, errors and
 throttles. AWS publishes no metric for the age of the last good backup: that lives in
@@ -28,11 +29,14 @@ class DrDashboardArgs:
     provider: aws.Provider
     dr_region: str
     dashboard_name: str  # 1-255 characters of A-Z a-z 0-9 - _ (PutDashboard)
-    replica_instance_id: pulumi.Input[str]
     health_check_id: pulumi.Input[str]
     switch_health_check_id: pulumi.Input[str]
     function_name: pulumi.Input[str]
     max_lag_seconds: float
+    # "mysql": the RDS read replica's lag; "aurora-mysql": the secondary cluster's.
+    replica_instance_id: pulumi.Input[str] | None = None
+    db_engine: str = "mysql"
+    replica_cluster_id: pulumi.Input[str] | None = None
     runbook: str = "README.md#detection-and-alerting"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -57,6 +61,24 @@ def _metric_widget(
     }
 
 
+def _lag_widget(dr_region: str, replica: str, max_lag_seconds: float, engine: str) -> dict:
+    if engine == "aurora-mysql":
+        # Published on the secondary cluster, in its region, in milliseconds.
+        title, limit = "Global database lag (ms)", max_lag_seconds * 1000
+        metric = ["AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", replica]
+    else:
+        title, limit = "Replica lag (s)", max_lag_seconds
+        metric = ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica]
+    return _metric_widget(
+        title,
+        dr_region,
+        [[*metric, {"stat": "Maximum"}]],
+        0,
+        0,
+        annotations={"horizontal": [{"label": "max_lag_seconds", "value": limit}]},
+    )
+
+
 def dashboard_body(
     dr_region: str,
     replica: str,
@@ -65,16 +87,10 @@ def dashboard_body(
     function: str,
     max_lag_seconds: float,
     runbook: str,
+    engine: str = "mysql",
 ) -> str:
     widgets = [
-        _metric_widget(
-            "Replica lag (s)",
-            dr_region,
-            [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica, {"stat": "Maximum"}]],
-            0,
-            0,
-            annotations={"horizontal": [{"label": "max_lag_seconds", "value": max_lag_seconds}]},
-        ),
+        _lag_widget(dr_region, replica, max_lag_seconds, engine),
         _metric_widget(
             "Health checks (1 = healthy)",
             ROUTE53_METRICS_REGION,
@@ -130,14 +146,28 @@ class DrDashboard(pulumi.ComponentResource):
         self, name: str, args: DrDashboardArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("drstack:dr_dashboard:DrDashboard", name, None, opts)
+        replica = (
+            args.replica_cluster_id
+            if args.db_engine == "aurora-mysql"
+            else args.replica_instance_id
+        )
+        if replica is None:
+            raise ValueError(f"db_engine {args.db_engine!r} needs the standby's identifier")
         body = pulumi.Output.all(
-            args.replica_instance_id,
+            replica,
             args.health_check_id,
             args.switch_health_check_id,
             args.function_name,
         ).apply(
             lambda ids: dashboard_body(
-                args.dr_region, ids[0], ids[1], ids[2], ids[3], args.max_lag_seconds, args.runbook
+                args.dr_region,
+                ids[0],
+                ids[1],
+                ids[2],
+                ids[3],
+                args.max_lag_seconds,
+                args.runbook,
+                args.db_engine,
             )
         )
         dashboard = aws.cloudwatch.Dashboard(

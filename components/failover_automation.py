@@ -53,8 +53,15 @@ class FailoverAutomationArgs:
     # inverts to force DNS (see Route53Failover for why these are two checks).
     health_check_id: pulumi.Input[str]
     switch_health_check_id: pulumi.Input[str]
-    replica_instance_id: pulumi.Input[str]
-    replica_instance_arn: pulumi.Input[str]
+    # db_engine "mysql": the RDS read replica the failover promotes.
+    replica_instance_id: pulumi.Input[str] | None = None
+    replica_instance_arn: pulumi.Input[str] | None = None
+    # db_engine "aurora-mysql": the global database and the secondary cluster
+    # FailoverGlobalCluster promotes (by ARN, so Aurora finds it in its region).
+    db_engine: str = "mysql"
+    global_cluster_id: pulumi.Input[str] | None = None
+    replica_cluster_id: pulumi.Input[str] | None = None
+    replica_cluster_arn: pulumi.Input[str] | None = None
     app_url: pulumi.Input[str] = ""
     dr_stack: str = "tokyo"
     primary_stack: str = "seoul"
@@ -101,6 +108,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             raise ValueError(
                 "failure_threshold_seconds must be at least 60 (one Route 53 metric period)"
             )
+        _check_database(args)
         dr = pulumi.ResourceOptions(parent=self, provider=args.provider)
         metrics = pulumi.ResourceOptions(parent=self, provider=args.metrics_provider)
         function_name = f"{name}-failover"
@@ -248,17 +256,18 @@ class FailoverAutomation(pulumi.ComponentResource):
         notify_topic: aws.sns.Topic,
         dr: pulumi.ResourceOptions,
     ) -> aws.cloudwatch.MetricAlarm:
+        metric_name, dimensions, threshold = _lag_metric(args)
         lag_alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-lag-alarm",
             name=f"{name}-replica-lag",
             namespace="AWS/RDS",
-            metric_name="ReplicaLag",
-            dimensions={"DBInstanceIdentifier": args.replica_instance_id},
+            metric_name=metric_name,
+            dimensions=dimensions,
             statistic="Maximum",
             period=60,
             evaluation_periods=1,
             comparison_operator="GreaterThanThreshold",
-            threshold=args.max_lag_seconds,
+            threshold=threshold,
             treat_missing_data="breaching",
             # Seed 004: a lagging standby is worth a warning even without an outage.
             alarm_actions=[notify_topic.arn],
@@ -292,7 +301,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(
-                replica_arn=args.replica_instance_arn,
+                database=_database_statement(args),
                 health_check_id=args.health_check_id,
                 switch_health_check_id=args.switch_health_check_id,
                 lock_table_arn=lock_table.arn,
@@ -422,8 +431,67 @@ def _alarm_key_policy(account_id: str) -> str:
     )
 
 
+AURORA = "aurora-mysql"
+
+
+def _check_database(args: FailoverAutomationArgs) -> None:
+    if args.db_engine == AURORA:
+        needed: tuple[str, ...] = ("global_cluster_id", "replica_cluster_id", "replica_cluster_arn")
+    else:
+        needed = ("replica_instance_id", "replica_instance_arn")
+    missing = [name for name in needed if getattr(args, name) is None]
+    if missing:
+        raise ValueError(f"db_engine {args.db_engine!r} needs {', '.join(missing)}")
+
+
+def _lag_metric(args: FailoverAutomationArgs) -> tuple[str, dict[str, Any], float]:
+    """(metric, dimensions, threshold) of the standby's lag, published in the DR region."""
+    if args.db_engine == AURORA:
+        # Aurora MySQL publishes the global database's lag on the secondary cluster, in
+        # milliseconds (Aurora User Guide, "Cluster-level metrics for Amazon Aurora").
+        return (
+            "AuroraGlobalDBReplicationLag",
+            {"DBClusterIdentifier": args.replica_cluster_id},
+            args.max_lag_seconds * 1000,
+        )
+    return "ReplicaLag", {"DBInstanceIdentifier": args.replica_instance_id}, args.max_lag_seconds
+
+
+def global_cluster_arn(cluster_arn: str, global_cluster_id: str) -> str:
+    """A global cluster's ARN has no region (Service Authorization Reference, Amazon RDS
+    resource types: arn:${Partition}:rds::${Account}:global-cluster:${GlobalCluster});
+    the account and partition come from the secondary cluster's ARN."""
+    parts = cluster_arn.split(":")
+    return f"arn:{parts[1]}:rds::{parts[4]}:global-cluster:{global_cluster_id}"
+
+
+def _database_statement(args: FailoverAutomationArgs) -> pulumi.Output[dict[str, Any]]:
+    """What the failover may do to the database, on exactly its resources."""
+    if args.db_engine == AURORA:
+        return pulumi.Output.all(args.replica_cluster_arn, args.global_cluster_id).apply(
+            lambda v: {
+                "Sid": "FailOverTheGlobalDatabase",
+                "Effect": "Allow",
+                "Action": [
+                    "rds:FailoverGlobalCluster",
+                    "rds:DescribeGlobalClusters",
+                    "rds:DescribeDBClusters",
+                ],
+                "Resource": [global_cluster_arn(v[0], v[1]), v[0]],
+            }
+        )
+    return pulumi.Output.from_input(args.replica_instance_arn).apply(
+        lambda arn: {
+            "Sid": "PromoteTheReplica",
+            "Effect": "Allow",
+            "Action": ["rds:DescribeDBInstances", "rds:PromoteReadReplica"],
+            "Resource": [arn],
+        }
+    )
+
+
 def lambda_policy_document(
-    replica_arn: str,
+    database: dict[str, Any],
     health_check_id: str,
     switch_health_check_id: str,
     lock_table_arn: str,
@@ -437,12 +505,7 @@ def lambda_policy_document(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "PromoteTheReplica",
-                "Effect": "Allow",
-                "Action": ["rds:DescribeDBInstances", "rds:PromoteReadReplica"],
-                "Resource": [replica_arn],
-            },
+            database,
             {
                 "Sid": "ReadHealthChecks",
                 "Effect": "Allow",
@@ -508,11 +571,11 @@ def _function_environment(
     """What the handler reads: ids and thresholds only, never a secret."""
     return {
         "variables": {
+            **_database_environment(args),
             "DR_STACK": args.dr_stack,
             "DR_REGION": args.dr_region,
             "PRIMARY_STACK": args.primary_stack,
             "PRIMARY_REGION": args.primary_region,
-            "REPLICA_INSTANCE_ID": args.replica_instance_id,
             "HEALTH_CHECK_ID": args.health_check_id,
             "FAILOVER_SWITCH_ID": args.switch_health_check_id,
             "LOCK_TABLE_NAME": lock_table.name,
@@ -524,3 +587,15 @@ def _function_environment(
             "AUTO_PROMOTE": "true" if args.auto_promote else "false",
         }
     }
+
+
+def _database_environment(args: FailoverAutomationArgs) -> dict[str, pulumi.Input[str]]:
+    if args.db_engine == AURORA:
+        assert args.global_cluster_id is not None and args.replica_cluster_arn is not None
+        return {
+            "DB_ENGINE": AURORA,
+            "GLOBAL_CLUSTER_ID": args.global_cluster_id,
+            "REPLICA_CLUSTER_ARN": args.replica_cluster_arn,
+        }
+    assert args.replica_instance_id is not None
+    return {"DB_ENGINE": "mysql", "REPLICA_INSTANCE_ID": args.replica_instance_id}

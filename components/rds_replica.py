@@ -17,51 +17,33 @@ DR region, which stays readable while the primary region is dark.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
-from components.mysql_network import MYSQL_PORT, mysql_network
+from components.db_credentials import (
+    PASSWORD_LENGTH,
+    PASSWORD_SPECIALS,
+    CredentialSpec,
+    master_password,
+    replica_secret_arn,
+    storage_key,
+    store_master_credential,
+)
+from components.mysql_network import mysql_network
 from components.settings import RdsConfig
 
-# RDS for MySQL: 8 to 41 printable ASCII characters, never "/", '"' or "@" (and we leave
-# out "'" and spaces, which break shell and DSN quoting).
-PASSWORD_LENGTH = 32
-PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?.,^~"
-
-
-def replica_secret_arn(secret_arn: str, region: str) -> str:
-    """The ARN of a secret's replica in ``region``: Secrets Manager keeps the name and
-    the random suffix, only the region field changes. Computed, never looked up, so a
-    DR stack needs no call to the primary region to know it."""
-    parts = secret_arn.split(":")
-    if len(parts) < 7 or parts[2] != "secretsmanager":
-        raise ValueError(f"not a Secrets Manager secret ARN: {secret_arn!r}")
-    parts[3] = region
-    return ":".join(parts)
-
-
-def _arn_in_region(region: str, secret_arn: str) -> str:
-    return replica_secret_arn(secret_arn, region)
-
-
-def _credential_json(rds: RdsConfig, password: str) -> str:
-    """The secret's value, in the shape RDS-managed secrets use (apps read either)."""
-    return json.dumps(
-        {
-            "engine": "mysql",
-            "username": rds.master_username,
-            "password": password,
-            "port": MYSQL_PORT,
-            "dbname": rds.db_name,
-        }
-    )
+# Re-exported: imported from here before components/db_credentials.py existed.
+__all__ = [
+    "PASSWORD_LENGTH",
+    "PASSWORD_SPECIALS",
+    "RdsReplica",
+    "RdsReplicaArgs",
+    "replica_secret_arn",
+]
 
 
 @dataclass(kw_only=True)
@@ -163,21 +145,13 @@ class RdsReplica(pulumi.ComponentResource):
     def _kms_key(
         self, name: str, args: RdsReplicaArgs, opts: pulumi.ResourceOptions
     ) -> aws.kms.Key:
-        key = aws.kms.Key(
-            f"{name}-kms",
-            description=f"RDS storage and credential encryption for {args.identifier}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+        return storage_key(
+            name,
+            identifier=args.identifier,
+            what="RDS storage and credential encryption",
             tags=args.tags,
             opts=opts,
         )
-        aws.kms.Alias(
-            f"{name}-kms-alias",
-            name=f"alias/{args.identifier}",
-            target_key_id=key.key_id,
-            opts=opts,
-        )
-        return key
 
     def _primary(
         self,
@@ -191,17 +165,15 @@ class RdsReplica(pulumi.ComponentResource):
         # A new password_version generates a new password; RDS applies it with
         # ModifyDBInstance. Replication uses RDS's own replication user, not the master
         # user, so a rotation never breaks the cross-region replica.
-        password = random.RandomPassword(
-            f"{name}-master-password",
-            length=PASSWORD_LENGTH,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            min_lower=1,
-            min_upper=1,
-            min_numeric=1,
-            keepers={"password_version": str(rds.password_version)},
-            opts=pulumi.ResourceOptions(parent=self),
+        spec = CredentialSpec(
+            identifier=args.identifier,
+            username=rds.master_username,
+            db_name=rds.db_name,
+            password_version=rds.password_version,
+            replica_providers=args.secret_replica_providers,
+            tags=args.tags,
         )
+        password = master_password(name, spec, self)
         instance = aws.rds.Instance(
             f"{name}-instance",
             engine="mysql",
@@ -209,60 +181,17 @@ class RdsReplica(pulumi.ComponentResource):
             allocated_storage=rds.allocated_storage,
             db_name=rds.db_name,
             username=rds.master_username,
-            password=password.result,
+            password=password,
             multi_az=rds.multi_az,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.identifier}-final",
             opts=opts,
             **common,
         )
-        secret = self._credential_secret(name, args, key, opts)
-        aws.secretsmanager.SecretVersion(
-            f"{name}-master-credential",
-            secret_id=secret.id,
-            # RandomPassword.result is a secret output, and so is anything applied to it.
-            secret_string=password.result.apply(lambda value: _credential_json(rds, value)),
-            opts=opts,
-        )
-        self.master_secret_arn = secret.arn
-        self.master_secret_replica_arns = {
-            region: secret.arn.apply(functools.partial(_arn_in_region, region))
-            for region in args.secret_replica_providers
-        }
+        credential = store_master_credential(name, spec, password, key, opts)
+        self.master_secret_arn = credential.secret.arn
+        self.master_secret_replica_arns = credential.replica_arns
         return instance
-
-    def _credential_secret(
-        self,
-        name: str,
-        args: RdsReplicaArgs,
-        key: aws.kms.Key,
-        opts: pulumi.ResourceOptions,
-    ) -> aws.secretsmanager.Secret:
-        # Each replica is encrypted with a CMK in its own region (KMS keys never leave
-        # their region); the replica is readable even when the primary region is dark.
-        replicas = []
-        for region, provider in args.secret_replica_providers.items():
-            replica_key = aws.kms.Key(
-                f"{name}-secret-kms-{region}",
-                description=f"Replica of the {args.identifier} master credential in {region}",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, provider=provider),
-            )
-            replicas.append(
-                aws.secretsmanager.SecretReplicaArgs(region=region, kms_key_id=replica_key.arn)
-            )
-        return aws.secretsmanager.Secret(
-            f"{name}-master-secret",
-            name=f"{args.identifier}/master-credential",
-            description=f"Master credential of {args.identifier} (generated by drstack)",
-            kms_key_id=key.arn,
-            replicas=replicas,
-            recovery_window_in_days=30,
-            tags=args.tags,
-            opts=opts,
-        )
 
     def _replica(
         self,

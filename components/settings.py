@@ -62,6 +62,17 @@ class RdsConfig:
     # Primary only: regions that get a replica of the master-credential secret (the DR
     # regions that must read it while the primary region is dark).
     secret_replica_regions: tuple[str, ...] = ()
+    # "mysql": an RDS for MySQL instance and its cross-region read replica.
+    # "aurora-mysql": an Aurora MySQL global database (primary cluster here, secondary
+    # cluster in the warm standby); engine_version/instance_class above are then unused.
+    engine: str = "mysql"
+    # Aurora MySQL 3.10 (MySQL 8.0.42), the long-term-support line (Aurora MySQL release
+    # notes, checked 2026-11-29); both clusters of the global database run it.
+    aurora_engine_version: str = "8.0.mysql_aurora.3.10.3"
+    # A global database needs a memory-optimized class (db.r*/db.x2g), never db.t*.
+    aurora_instance_class: str = "db.r6g.large"
+    # "" = "<name_prefix>-global" (StackConfig.aurora_global_cluster_id).
+    global_cluster_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

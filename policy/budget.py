@@ -398,7 +398,7 @@ def _dns_terms(cfg: StackConfig, v: _Values) -> list[Term]:
 def _warm_standby(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]:
     rto = [
         *_dns_terms(cfg, v),
-        v.term("rds_promotion", "promote", v("rds_promotion"), source=v.source("rds_promotion")),
+        _promotion_term(cfg, v),
         v.term("eks_scale_up", "scale-up", v("eks_scale_up"), source=v.source("eks_scale_up")),
     ]
     if cfg.standby_scale == "full":
@@ -414,6 +414,15 @@ def _warm_standby(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]
         )
     ]
     return rto, rpo
+
+
+def _promotion_term(cfg: StackConfig, v: _Values) -> Term:
+    """The unplanned promotion of the configured engine (rds.engine)."""
+    if cfg.rds.engine == "aurora-mysql":
+        # FailoverGlobalCluster with AllowDataLoss: Aurora's managed failover.
+        name = "aurora_global_failover"
+        return v.term(name, "Aurora failover", v(name), source=v.source(name))
+    return v.term("rds_promotion", "promote", v("rds_promotion"), source=v.source("rds_promotion"))
 
 
 def database_size_gb(cfg: StackConfig, v: _Values) -> float:

@@ -27,20 +27,15 @@ PLAN_A_RTO_SECONDS = 300.0  # seed 001 "Plan A vs Plan B": RTO 5분
 PLAN_A_RPO_SECONDS = 60.0  # RPO 1분
 ENGINES = ("mysql", "aurora-mysql")
 MODES = ("unplanned", "planned")
-_PROMOTE_KEYS = ("rds_promotion",)
 
 
 def _aurora_term(v: _Values, name: str, label: str) -> Term:
     return v.term(name, label, v(name), source=v.source(name))
 
 
-def _unplanned(cfg: StackConfig, base: Budget, engine: str) -> Budget:
-    if engine == "mysql":
-        return base
-    v = _Values(cfg.budget)
-    failover = _aurora_term(v, "aurora_global_failover", "Aurora failover")
-    rto = tuple(failover if t.key in _PROMOTE_KEYS else t for t in base.rto_terms)
-    return replace(base, rto_terms=rto)
+def _with_engine(cfg: StackConfig, engine: str) -> StackConfig:
+    """The same stack on another engine (a what-if row); compute_budget reads rds.engine."""
+    return replace(cfg, rds=replace(cfg.rds, engine=engine))
 
 
 def _planned(cfg: StackConfig, base: Budget, engine: str) -> Budget:
@@ -72,12 +67,16 @@ def _planned(cfg: StackConfig, base: Budget, engine: str) -> Budget:
 def mode_budget(cfg: StackConfig, mode: str = "unplanned", engine: str = "mysql") -> Budget | None:
     """The worst case of one (engine, mode) for this configuration; None when the stack
     has no such path (a primary, or the pilot light, which has no replica to switch to)."""
-    base = compute_budget(cfg)
-    if base is None or mode not in MODES or engine not in ENGINES:
+    if mode not in MODES or engine not in ENGINES:
         return None
     if cfg.strategy != "warm-standby":
-        return base if (mode, engine) == ("unplanned", "mysql") else None
-    return _unplanned(cfg, base, engine) if mode == "unplanned" else _planned(cfg, base, engine)
+        # The pilot light restores dumps: one path, whatever the primary's engine.
+        return compute_budget(cfg) if mode == "unplanned" else None
+    # compute_budget is the unplanned failover of the engine it is given.
+    base = compute_budget(_with_engine(cfg, engine))
+    if base is None:
+        return None
+    return base if mode == "unplanned" else _planned(cfg, base, engine)
 
 
 @dataclass(frozen=True)
@@ -117,8 +116,10 @@ class PlanARow:
         }
 
 
-def plan_a_rows(cfg: StackConfig, engine: str = "mysql") -> list[PlanARow]:
-    """Every (engine, mode) this stack could run, checked against Plan A (seed 001)."""
+def plan_a_rows(cfg: StackConfig, engine: str | None = None) -> list[PlanARow]:
+    """Every (engine, mode) this stack could run, checked against Plan A (seed 001);
+    ``engine`` (default: the stack's rds.engine) marks the configured rows."""
+    engine = engine or cfg.rds.engine
     rows = []
     for candidate in ENGINES:
         for mode in MODES:

@@ -292,6 +292,15 @@ def _backed_up(name: str, job_texts: list[str]) -> bool:
     return any(name in text for text in job_texts)
 
 
+def _aurora_secondary_attached(args: StackValidationArgs, outputs: Mapping[str, Any]) -> bool:
+    """An Aurora secondary cluster in the primary's global database is its DR copy."""
+    global_id = outputs.get("aurora_global_cluster_id")
+    return bool(global_id) and any(
+        cluster.props.get("globalClusterIdentifier") == global_id
+        for cluster in _of(args.resources, "aws:rds/cluster:Cluster")
+    )
+
+
 def _check_database_copy(
     args: StackValidationArgs,
     ctx: PolicyContext,
@@ -312,6 +321,7 @@ def _check_database_copy(
         and (src == rds_arn or str(src).rsplit(":", 1)[-1] == rds_ident)
         for db in rdss
     )
+    copy = copy or _aurora_secondary_attached(args, outputs)
     if cfg.promote_replica:
         copy = copy or any(_res_region(db) != cfg.primary_region for db in rdss)
     if cfg.strategy == "pilot-light":
@@ -319,7 +329,9 @@ def _check_database_copy(
         # off the failover path); policy pilot-light-backup-stack-has-job checks it there.
         copy = copy or has_jobs or bool(cfg.backup.job_stack)
     if not copy:
-        what = "read replica" if cfg.strategy == "warm-standby" else "scheduled backup job"
+        what = "scheduled backup job"
+        if cfg.strategy == "warm-standby":
+            what = "read replica" if cfg.rds.engine == "mysql" else "secondary Aurora cluster"
         report(
             f"primary database {rds_ident} has no DR copy in stack {cfg.stack} (expected a "
             f"{what} targeting it)",

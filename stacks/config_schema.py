@@ -25,6 +25,7 @@ Strategy = Literal["warm-standby", "pilot-light"]
 ROLES: tuple[str, ...] = ("primary", "dr")
 STRATEGIES: tuple[str, ...] = ("warm-standby", "pilot-light")
 STANDBY_SCALES: tuple[str, ...] = ("reduced", "full")
+DB_ENGINES: tuple[str, ...] = ("mysql", "aurora-mysql")
 BACKUP_FORMATS: tuple[str, ...] = ("zstd", "gzip")
 
 # --------------------------------------------------------------------------- typed config
@@ -124,6 +125,11 @@ class StackConfig:
     @property
     def is_primary(self) -> bool:
         return self.role == "primary"
+
+    @property
+    def aurora_global_cluster_id(self) -> str:
+        """The Aurora global cluster both stacks name: rds.global_cluster_id, else derived."""
+        return self.rds.global_cluster_id or f"{self.name_prefix}-global"
 
     @property
     def base_tags(self) -> dict[str, str]:

@@ -17,6 +17,7 @@ from components.settings import (
 )
 from stacks.config_schema import (
     BACKUP_FORMATS,
+    DB_ENGINES,
     ROLES,
     STANDBY_SCALES,
     STRATEGIES,
@@ -307,6 +308,14 @@ def _rds(key: str, raw: Any) -> RdsConfig:
                 ),
                 "password_version": _int_in(1, 100000),
                 "secret_replica_regions": _regions,
+                "engine": _one_of(DB_ENGINES),
+                "aurora_engine_version": _text(
+                    re.compile(r"^\S+$"), "an Aurora MySQL version such as 8.0.mysql_aurora.3.10.3"
+                ),
+                "aurora_instance_class": _text(
+                    re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$"), "e.g. db.r6g.large"
+                ),
+                "global_cluster_id": _text(re.compile(r"^\S+$"), "e.g. portforge-global"),
             },
         )
     )

@@ -23,3 +23,21 @@ def checked_primary_region(primary: pulumi.StackReference, cfg: StackConfig) -> 
         return str(region)
 
     return primary.require_output("region").apply(check)
+
+
+def checked_db_engine(primary: pulumi.StackReference, cfg: StackConfig) -> pulumi.Output[str]:
+    """The primary's database engine, refused when ``drstack:rds.engine`` says otherwise: a
+    read replica cannot follow an Aurora cluster, nor an Aurora secondary an RDS instance."""
+
+    def check(engine: Any) -> str:
+        # A primary deployed before db_engine was exported runs RDS for MySQL.
+        engine = engine or "mysql"
+        if engine != cfg.rds.engine:
+            raise ConfigError(
+                f"{NAMESPACE}:rds.engine = {cfg.rds.engine!r} is invalid: the primary stack "
+                f"{cfg.primary_stack} runs {engine}; set rds.engine: {engine} (both stacks "
+                "must use the same engine)"
+            )
+        return str(engine)
+
+    return primary.get_output("db_engine").apply(check)

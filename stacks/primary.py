@@ -11,9 +11,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
-from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.secure_bucket import protect_bucket
 from stacks.config import StackConfig
+from stacks.database import primary_database
 from stacks.shared import (  # re-exported: imported from here before stacks/shared.py
     SOVEREIGNTY_TAG,
     data_tags,
@@ -72,24 +72,8 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
     provider = region_provider(cfg.region, cfg.region, cfg)
     opts = pulumi.ResourceOptions(provider=provider)
     eks = region_cluster(cfg, "primary", provider, f"{cfg.name_prefix}-cluster")
-    rds = RdsReplica(
-        "primary-db",
-        RdsReplicaArgs(
-            provider=provider,
-            mode="primary",
-            rds=cfg.rds,
-            identifier=cfg.rds.identifier,
-            vpc_id=eks.vpc_id,
-            subnet_ids=eks.private_subnet_ids,
-            client_cidr=cfg.vpc_cidr,
-            secret_replica_providers={
-                region: region_provider(f"{region}-secret-replica", region, cfg)
-                for region in cfg.rds.secret_replica_regions
-            },
-            tags=data_tags(cfg, cfg.rds.identifier),
-        ),
-    )
-    eks.deploy_workloads(rds.address, rds.master_secret_arn)
+    db = primary_database(cfg, provider, eks)
+    eks.deploy_workloads(db.address, db.master_secret_arn)
     tables = {
         table: DynamoGlobalTable(
             f"table-{table}",
@@ -109,18 +93,8 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         "app_hostname": eks.app_hostname,
         "app_url": eks.app_url,
         "app_tls": eks.app_tls,
-        "rds_instance_id": rds.instance_id,
-        "rds_instance_arn": rds.instance_arn,
-        "rds_address": rds.address,
-        "rds_master_secret_arn": rds.master_secret_arn,
-        # Region -> ARN of the credential secret's replica: what a DR stack wires its app
-        # to, without any call to this region.
-        "rds_master_secret_replica_arns": rds.master_secret_replica_arns,
-        # What `drctl failback` needs to create the reverse replica here: a key, subnet
-        # group and security group in this region (the DR region's cannot be used).
-        "rds_kms_key_arn": rds.kms_key_arn,
-        "rds_subnet_group_name": rds.subnet_group_name,
-        "rds_security_group_ids": [rds.security_group_id],
+        # db_engine, the endpoint, the credential secret and its replicas (stacks/database.py).
+        **db.outputs,
         "dynamodb_table_names": [t.table_name for t in tables.values()],
         "dynamodb_table_arns": {name: t.table_arn for name, t in tables.items()},
         "bucket_names": {role: b.bucket for role, b in buckets.items()},
@@ -128,7 +102,7 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         # so they need not read this region to check it.
         "versioned_bucket_names": [v.bucket for _, v in protected.values()],
         "ecr_repository_names": [r.name for r in repositories.values()],
-        "secret_arns": [rds.master_secret_arn],
+        "secret_arns": [db.master_secret_arn],
         "sovereign_data": list(cfg.sovereign_data),
         "vpc_id": eks.vpc_id,
         "private_subnet_ids": eks.private_subnet_ids,

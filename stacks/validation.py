@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from components.aurora_rules import aurora_class_refusal, aurora_version_refusal
 from stacks.rules import dated, formats, names, reserved, tags
 from stacks.rules.dated import DatedList
 
@@ -30,6 +31,9 @@ DRSTACK_RESOURCE_TAGS = 4
 # synthesized stack.
 DR_BUCKET_SUFFIX = "-dr"
 RDS_REPLICA_SUFFIX = "-dr-rds-replica"
+# The Aurora secondary cluster (stacks/database.py) and the instance suffix both sides use.
+AURORA_SECONDARY_SUFFIX = "-dr-aurora"
+AURORA_INSTANCE_SUFFIX = "-1"
 AZURE_NAME_HASH_LENGTH = 6
 
 
@@ -46,6 +50,8 @@ class Refusal:
 def refusals(cfg: StackConfig) -> Iterator[Refusal]:
     yield from _names(cfg)
     yield from _database(cfg)
+    if _builds_aws_cluster(cfg) and cfg.rds.engine == "aurora-mysql":
+        yield from _aurora(cfg)
     yield from _tags(cfg)
     yield from _images(cfg)
     yield from _certificate(cfg)
@@ -87,8 +93,9 @@ def _names(cfg: StackConfig) -> Iterator[Refusal]:
 
 
 def _warm_standby_names(cfg: StackConfig) -> Iterator[Refusal]:
-    replica = f"{cfg.name_prefix}{RDS_REPLICA_SUFFIX}"
-    yield from _derived("name_prefix", cfg.name_prefix, replica, names.rds_identifier(replica))
+    if cfg.rds.engine == "mysql":  # Aurora's secondary cluster: _aurora_cluster_names
+        replica = f"{cfg.name_prefix}{RDS_REPLICA_SUFFIX}"
+        yield from _derived("name_prefix", cfg.name_prefix, replica, names.rds_identifier(replica))
     for role, bucket in cfg.buckets.items():
         if role in cfg.sovereign_data or bucket in cfg.sovereign_data:
             continue  # no DR copy for data that stays in its region
@@ -133,6 +140,47 @@ def _database(cfg: StackConfig) -> Iterator[Refusal]:
             rds.master_username,
             names.mysql_name(rds.master_username, 16, mysql_words, "an RDS for MySQL master user"),
         )
+
+
+def _aurora(cfg: StackConfig) -> Iterator[Refusal]:
+    """What an Aurora MySQL global database refuses at `up` (components/aurora_global.py)."""
+    rds = cfg.rds
+    yield from _refuse(
+        "rds.aurora_instance_class",
+        rds.aurora_instance_class,
+        aurora_class_refusal(rds.aurora_instance_class),
+    )
+    yield from _refuse(
+        "rds.aurora_engine_version",
+        rds.aurora_engine_version,
+        aurora_version_refusal(rds.aurora_engine_version),
+    )
+    global_id = cfg.aurora_global_cluster_id
+    key = "rds.global_cluster_id" if rds.global_cluster_id else "name_prefix"
+    problem = names.rds_identifier(global_id)
+    if key == "name_prefix":
+        yield from _derived(key, cfg.name_prefix, global_id, problem)
+    else:
+        yield from _refuse(key, global_id, problem)
+    if rds.backup_retention_days < 1:
+        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Backups.html
+        yield Refusal(
+            "rds.backup_retention_days",
+            rds.backup_retention_days,
+            "Aurora keeps automated backups for 1 to 35 days; it cannot turn them off",
+        )
+    yield from _aurora_cluster_names(cfg)
+
+
+def _aurora_cluster_names(cfg: StackConfig) -> Iterator[Refusal]:
+    if cfg.role == "primary":
+        instance = f"{cfg.rds.identifier}{AURORA_INSTANCE_SUFFIX}"
+        yield from _derived(
+            "rds.identifier", cfg.rds.identifier, instance, names.rds_identifier(instance)
+        )
+        return
+    secondary = f"{cfg.name_prefix}{AURORA_SECONDARY_SUFFIX}{AURORA_INSTANCE_SUFFIX}"
+    yield from _derived("name_prefix", cfg.name_prefix, secondary, names.rds_identifier(secondary))
 
 
 # --------------------------------------------------------------------------- tags
@@ -218,6 +266,15 @@ def _dated_values(cfg: StackConfig) -> list[tuple[str, str, DatedList]]:
     return [
         ("eks.version", cfg.eks.version, dated.EKS_STANDARD_SUPPORT),
         ("eks.instance_type", cfg.eks.instance_type, dated.ec2_instance_types()),
+        *_rds_dated_values(cfg),
+    ]
+
+
+def _rds_dated_values(cfg: StackConfig) -> list[tuple[str, str, DatedList]]:
+    # With Aurora the RDS for MySQL version and class are not used (aurora_* are).
+    if cfg.rds.engine == "aurora-mysql":
+        return []
+    return [
         ("rds.engine_version", cfg.rds.engine_version, dated.RDS_MYSQL_VERSIONS),
         ("rds.instance_class", cfg.rds.instance_class, dated.RDS_MYSQL_INSTANCE_CLASSES),
     ]

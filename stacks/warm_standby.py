@@ -18,11 +18,11 @@ from components.dr_dashboard import DrDashboard, DrDashboardArgs
 from components.dynamo_global_table import DynamoGlobalTable, DynamoGlobalTableArgs
 from components.eks_region import EksRegion
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
-from components.rds_replica import RdsReplica, RdsReplicaArgs
 from components.route53_failover import Route53Failover, Route53FailoverArgs
 from components.s3_cross_region import S3CrossRegion, S3CrossRegionArgs
 from stacks.config import NAMESPACE, ConfigError, StackConfig
 from stacks.cross_stack import checked_primary_region
+from stacks.database import Database, standby_database
 from stacks.shared import data_tags, region_cluster, region_provider, static_region_provider
 
 # Route 53 health-check metrics exist only in us-east-1.
@@ -76,7 +76,9 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     metrics = region_provider(ROUTE53_METRICS_REGION, ROUTE53_METRICS_REGION, cfg)
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=dr))
     eks = region_cluster(cfg, "dr", dr, f"{cfg.name_prefix}-dr-cluster")
-    replica = _replica(cfg, primary, dr, eks)
+    # The credential secret's replica in this region: readable with the primary dark.
+    secret_arn = output_item(primary, "rds_master_secret_replica_arns", cfg.region)
+    replica = standby_database(cfg, primary, dr, eks, secret_arn)
     # The replica keeps its endpoint when promoted, and the secret's replica lives here:
     # after a failover the Tokyo app writes to the promoted database without a redeploy.
     eks.deploy_workloads(replica.address, replica.master_secret_arn)
@@ -88,28 +90,6 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     if cfg.dns.manage_records:
         outputs.update(_dns_failover(cfg, primary, dr, metrics, eks, replica))
     return outputs
-
-
-def _replica(
-    cfg: StackConfig, primary: pulumi.StackReference, dr: aws.Provider, eks: EksRegion
-) -> RdsReplica:
-    return RdsReplica(
-        "dr-db",
-        RdsReplicaArgs(
-            provider=dr,
-            mode="replica",
-            rds=cfg.rds,
-            identifier=f"{cfg.name_prefix}-dr-rds-replica",
-            vpc_id=eks.vpc_id,
-            subnet_ids=eks.private_subnet_ids,
-            client_cidr=cfg.vpc_cidr,
-            source_arn=primary.get_output("rds_instance_arn"),
-            # The credential secret's replica in this region: readable with Seoul dark.
-            master_secret_arn=output_item(primary, "rds_master_secret_replica_arns", cfg.region),
-            promoted=cfg.promote_replica,
-            tags=cfg.base_tags,
-        ),
-    )
 
 
 def _replicated_tables(
@@ -226,7 +206,7 @@ def _standby_outputs(
     cfg: StackConfig,
     primary: pulumi.StackReference,
     eks: EksRegion,
-    replica: RdsReplica,
+    replica: Database,
     tables: dict[str, DynamoGlobalTable],
     s3: S3CrossRegion,
     secrets: list[aws.secretsmanager.Secret],
@@ -240,11 +220,8 @@ def _standby_outputs(
         "app_hostname": eks.app_hostname,
         "app_url": eks.app_url,
         "app_tls": eks.app_tls,
-        "replica_instance_id": replica.instance_id,
-        "replica_instance_arn": replica.instance_arn,
-        "replica_kms_key_arn": replica.kms_key_arn,
-        "replica_address": replica.address,
-        "replica_master_secret_arn": replica.master_secret_arn,
+        # db_engine and the standby database's ids, endpoint and secret (stacks/database.py).
+        **replica.outputs,
         "dynamodb_table_names": [t.table_name for t in tables.values()],
         "dr_bucket_names": s3.dr_bucket_names,
         "secret_arns": [s.arn for s in secrets],
@@ -267,7 +244,7 @@ def _dns_failover(
     dr: aws.Provider,
     metrics: aws.Provider,
     eks: EksRegion,
-    replica: RdsReplica,
+    replica: Database,
 ) -> dict[str, Any]:
     assert cfg.primary_stack and cfg.primary_region  # guaranteed by parse_config
     zone = aws.route53.get_zone_output(name=cfg.dns.zone, opts=pulumi.InvokeOptions(provider=dr))
@@ -300,8 +277,6 @@ def _dns_failover(
             primary_region=cfg.primary_region,
             health_check_id=failover.health_check_id,
             switch_health_check_id=failover.switch_health_check_id,
-            replica_instance_id=replica.instance_id,
-            replica_instance_arn=replica.instance_arn,
             app_url=pulumi.Output.concat("https://", cfg.dns.fqdn),
             dr_stack=cfg.stack,
             primary_stack=cfg.primary_stack,
@@ -309,6 +284,7 @@ def _dns_failover(
             max_lag_seconds=cfg.rds.max_lag_seconds,
             auto_promote=cfg.automation.auto_promote,
             tags=cfg.base_tags,
+            **replica.automation,
         ),
     )
     dashboard = DrDashboard(
@@ -317,11 +293,11 @@ def _dns_failover(
             provider=dr,
             dr_region=cfg.region,
             dashboard_name=f"{cfg.name_prefix}-{cfg.stack}-dr",
-            replica_instance_id=replica.instance_id,
             health_check_id=failover.health_check_id,
             switch_health_check_id=failover.switch_health_check_id,
             function_name=automation.function_name,
             max_lag_seconds=cfg.rds.max_lag_seconds,
+            **replica.dashboard,
         ),
     )
     return dict(

@@ -156,6 +156,32 @@ class DrstackMocks(pulumi.runtime.Mocks):
             ]
         return rid
 
+    def _aws_rds_cluster(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        # The id of an Aurora cluster is its identifier; writer and reader endpoints differ.
+        ident = inputs.get("clusterIdentifier") or physical
+        suffix = f"c{_short_hash(region, length=10)}.{region}.rds.amazonaws.com"
+        state.update(
+            clusterIdentifier=ident,
+            arn=self._arn("rds", region, f"cluster:{ident}"),
+            endpoint=f"{ident}.cluster-{suffix}",
+            readerEndpoint=f"{ident}.cluster-ro-{suffix}",
+            port=3306,
+            clusterResourceId=f"cluster-{_short_hash(ident, region, length=20).upper()}",
+        )
+        return str(ident)
+
+    def _aws_rds_global_cluster(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        # A global cluster's ARN has no region.
+        ident = inputs.get("globalClusterIdentifier") or physical
+        state.update(
+            globalClusterIdentifier=ident, arn=self._arn("rds", "", f"global-cluster:{ident}")
+        )
+        return str(ident)
+
     def _aws_kms_key(
         self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
     ) -> str:
@@ -527,6 +553,8 @@ _AwsBuilder = Callable[[DrstackMocks, str, str, dict, str, str, dict], str]
 _AWS_BY_TYPE: dict[str, _AwsBuilder] = {
     "aws:s3/bucket:Bucket": DrstackMocks._aws_s3_bucket,
     "aws:rds/instance:Instance": DrstackMocks._aws_rds_instance,
+    "aws:rds/cluster:Cluster": DrstackMocks._aws_rds_cluster,
+    "aws:rds/globalCluster:GlobalCluster": DrstackMocks._aws_rds_global_cluster,
     "aws:kms/key:Key": DrstackMocks._aws_kms_key,
     "aws:kms/alias:Alias": DrstackMocks._aws_kms_alias,
     "aws:dynamodb/table:Table": DrstackMocks._aws_dynamodb_table,

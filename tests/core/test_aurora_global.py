@@ -1,5 +1,5 @@
-"""AuroraGlobal (not yet wired into the stacks): both sides under Pulumi mocks, and the
-dated refusal of combinations an Aurora global database does not support."""
+"""AuroraGlobal alone: both sides under Pulumi mocks, and the dated refusal of
+combinations an Aurora global database does not support."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ def _synth(role: str, **overrides: Any) -> list[ResourceRecord]:
     def program() -> None:
         region = "ap-northeast-2" if role == "primary" else "ap-northeast-1"
         provider = aws.Provider("p", region=region)
-        password = pulumi.Output.secret("generated-elsewhere")
         values: dict[str, Any] = {
             "provider": provider,
             "role": role,
@@ -37,7 +36,14 @@ def _synth(role: str, **overrides: Any) -> list[ResourceRecord]:
             "vpc_id": "vpc-1",
             "subnet_ids": ["subnet-1", "subnet-2"],
             "client_cidr": "10.1.0.0/16",
-            "master_password": password if role == "primary" else None,
+            "secret_replica_providers": (
+                {"ap-northeast-1": aws.Provider("dr", region="ap-northeast-1")}
+                if role == "primary"
+                else {}
+            ),
+            "master_secret_arn": None
+            if role == "primary"
+            else "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:x/master-credential-AbCdEf",
         }
         args = AuroraGlobalArgs(**{**values, **overrides})
         AuroraGlobal("db", args)
@@ -62,14 +68,20 @@ def test_primary_owns_the_global_cluster_encrypted_protected_backed_up() -> None
     assert i["deletionProtection"] is True and i["backupRetentionPeriod"] == 7
     assert i["skipFinalSnapshot"] is False
     assert "manageMasterUserPassword" not in i and i["masterUsername"] == "admin"
-    shown = cluster.display_inputs["masterPassword"]
-    assert shown != "generated-elsewhere"  # a secret, masked wherever inputs are shown
+    assert cluster.display_inputs["masterPassword"] == "[secret]"  # masked wherever shown
+    # The password is the program's own, stored in a secret replicated to the DR region.
+    password = _one(records, "random:index/randomPassword:RandomPassword")
+    assert password.inputs["length"] >= 16
+    secret = _one(records, "aws:secretsmanager/secret:Secret")
+    assert [r["region"] for r in secret.inputs["replicas"]] == ["ap-northeast-1"]
+    assert _one(records, "aws:secretsmanager/secretVersion:SecretVersion")
     assert (
         _one(records, "aws:rds/clusterInstance:ClusterInstance").inputs["publiclyAccessible"]
         is False
     )
     assert cluster.region == "ap-northeast-2"
-    assert _one(records, "aws:kms/key:Key").region == "ap-northeast-2"
+    storage_key = [r for r in records if r.name == "db-kms"]
+    assert [k.region for k in storage_key] == ["ap-northeast-2"]
 
 
 def test_secondary_attaches_by_identifier_with_its_own_key_and_no_credentials() -> None:

@@ -34,9 +34,14 @@ STATIC_FLAGS = (
 )
 
 # Each DR stack's standby config, and the failover steps an operator applies in order.
-BASE: dict[str, tuple[str, ...]] = {"tokyo": (), "azure-pilot": PREPARED}
+BASE: dict[str, tuple[str, ...]] = {"tokyo": (), "tokyo-aurora": (), "azure-pilot": PREPARED}
 STEPS: dict[str, list[tuple[str, ...]]] = {
     "tokyo": [
+        ("force_failover=true",),
+        ("force_failover=true", "promote_replica=true"),
+    ],
+    # The Aurora secondary: the same toggles, the global database attached by id only.
+    "tokyo-aurora": [
         ("force_failover=true",),
         ("force_failover=true", "promote_replica=true"),
     ],
