@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite
 AZURITE_VERSION := 3.35.0
-STACKS := seoul tokyo azure-pilot azure-pilot-backup
-DR_STACKS := tokyo azure-pilot
+STACKS := seoul tokyo azure-pilot azure-pilot-backup seoul-aurora tokyo-aurora
+DR_STACKS := tokyo azure-pilot tokyo-aurora
 # Debian packages for detection (observability/) and the architecture diagrams.
 MONITORING_PACKAGES := prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-mysqld-exporter graphviz
 MONITORING_BINARIES := prometheus promtool prometheus-alertmanager prometheus-blackbox-exporter prometheus-mysqld-exporter dot

@@ -71,7 +71,7 @@ def mode_budget(cfg: StackConfig, mode: str = "unplanned", engine: str = "mysql"
         return None
     if cfg.strategy != "warm-standby":
         # The pilot light restores dumps: one path, whatever the primary's engine.
-        return compute_budget(cfg) if mode == "unplanned" else None
+        return compute_budget(cfg) if (mode, engine) == ("unplanned", "mysql") else None
     # compute_budget is the unplanned failover of the engine it is given.
     base = compute_budget(_with_engine(cfg, engine))
     if base is None:

@@ -115,6 +115,8 @@ def _aurora_primary(
         "aurora_global_cluster_id": aurora.global_cluster_id,
         "aurora_cluster_id": aurora.cluster_id,
         "aurora_cluster_arn": aurora.cluster_arn,
+        # What the secondary must match (policy aurora-engine-versions-equal).
+        "aurora_engine_version": rds.aurora_engine_version,
         "rds_address": aurora.endpoint,
         "rds_master_secret_arn": aurora.master_secret_arn,
         "rds_master_secret_replica_arns": aurora.master_secret_replica_arns,

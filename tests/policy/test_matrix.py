@@ -20,7 +20,7 @@ from drctl.synth import PROJECT_DIR
 from stacks.config import ConfigError, _allowed_keys
 from tests.policy.conftest import run_policies, synth
 
-SHIPPED = ("seoul", "tokyo", "azure-pilot")
+SHIPPED = ("seoul", "tokyo", "azure-pilot", "seoul-aurora", "tokyo-aurora")
 TOGGLES = ("force_failover", "promote_replica", "emergency", "enable_petclinic")
 
 

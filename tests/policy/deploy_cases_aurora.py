@@ -1,0 +1,94 @@
+"""Bad cases of policy/deploy_aurora.py: each policy is seen to fire on the Aurora example
+stacks (Pulumi.seoul-aurora.yaml, Pulumi.tokyo-aurora.yaml), and passes on them as shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from policy.deploy_aurora import T_CLUSTER, T_CLUSTER_INSTANCE, T_GLOBAL_CLUSTER
+from tests.policy.conftest import caught, mutate, run_policies, synth
+
+TOKYO_KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+SEOUL_KEY = TOKYO_KEY.replace("ap-northeast-1", "ap-northeast-2")
+
+
+def case_class_and_version() -> None:
+    name = "aurora-global-class-and-version-supported"
+    s = synth("seoul-aurora")
+    rs, _ = mutate(s, T_CLUSTER_INSTANCE, "", lambda i: i.update(instanceClass="db.t4g.medium"))
+    caught(name, run_policies(s, rs), "memory-optimized", "db.t4g.medium")
+    rs, _ = mutate(
+        s, T_GLOBAL_CLUSTER, "", lambda i: i.update(engineVersion="5.7.mysql_aurora.2.12.6")
+    )
+    caught(name, run_policies(s, rs), "3.01.0 or later")
+
+
+def case_secondary_key() -> None:
+    name = "aurora-secondary-own-region-key"
+    t = synth("tokyo-aurora")
+    rs, _ = mutate(t, T_CLUSTER, "", lambda i: i.update(kmsKeyId=SEOUL_KEY))
+    caught(name, run_policies(t, rs), "KMS key in ap-northeast-2", "runs in ap-northeast-1")
+    rs, _ = mutate(t, T_CLUSTER, "", lambda i: i.pop("kmsKeyId"))
+    caught(name, run_policies(t, rs), "has no kmsKeyId")
+    rs, _ = mutate(t, T_CLUSTER, "", lambda i: i.update(storageEncrypted=False))
+    caught(name, run_policies(t, rs), "is not storageEncrypted")
+
+
+def case_replication_source_ignored() -> None:
+    t = synth("tokyo-aurora")
+    cluster = t.one(T_CLUSTER)
+    bad = replace(cluster, ignore_changes=[])
+    rs = [bad if r.urn == cluster.urn else r for r in t.resources]
+    caught(
+        "aurora-secondary-ignores-replication-source",
+        run_policies(t, rs),
+        "does not ignore replicationSourceIdentifier",
+    )
+
+
+def case_protected_and_backed_up() -> None:
+    name = "aurora-clusters-protected-and-backed-up"
+    t = synth("tokyo-aurora")
+    rs, _ = mutate(t, T_CLUSTER, "", lambda i: i.update(deletionProtection=False))
+    caught(name, run_policies(t, rs), "has no deletionProtection")
+    s = synth("seoul-aurora")
+    rs, _ = mutate(s, T_CLUSTER, "", lambda i: i.update(backupRetentionPeriod=0))
+    caught(name, run_policies(s, rs), "keeps no automated backups")
+    rs, _ = mutate(s, T_CLUSTER, "", lambda i: i.update(skipFinalSnapshot=True))
+    caught(name, run_policies(s, rs), "skips its final snapshot")
+    rs, _ = mutate(s, T_GLOBAL_CLUSTER, "", lambda i: i.update(deletionProtection=False))
+    caught(name, run_policies(s, rs), "has no deletionProtection")
+
+
+def case_no_managed_password() -> None:
+    s = synth("seoul-aurora")
+
+    def managed(inputs: dict) -> None:
+        inputs.pop("masterPassword", None)
+        inputs["manageMasterUserPassword"] = True
+
+    rs, _ = mutate(s, T_CLUSTER, "", managed)
+    caught("aurora-no-managed-master-password", run_policies(s, rs), "global database")
+
+
+def case_versions_equal() -> None:
+    name = "aurora-engine-versions-equal"
+    s = synth("seoul-aurora")
+    rs, _ = mutate(
+        s, T_CLUSTER_INSTANCE, "", lambda i: i.update(engineVersion="8.0.mysql_aurora.3.08.2")
+    )
+    caught(name, run_policies(s, rs), "different engine versions")
+    # The DR stack against the primary's exported version.
+    t = synth("tokyo-aurora", "rds.aurora_engine_version=8.0.mysql_aurora.3.08.2")
+    caught(name, run_policies(t), "runs 8.0.mysql_aurora.3.08.2, the primary cluster")
+
+
+CASES: dict[str, Callable[[], None]] = {
+    "aurora-global-class-and-version-supported": case_class_and_version,
+    "aurora-secondary-own-region-key": case_secondary_key,
+    "aurora-secondary-ignores-replication-source": case_replication_source_ignored,
+    "aurora-clusters-protected-and-backed-up": case_protected_and_backed_up,
+    "aurora-no-managed-master-password": case_no_managed_password,
+    "aurora-engine-versions-equal": case_versions_equal,
+}
