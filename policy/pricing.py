@@ -40,6 +40,43 @@ ASSUMED_USAGE: dict[str, tuple[float, str]] = {
     "backup_blob_gb": (100.0, "GB in a backup storage account (seed 001: Blob Storage 100 GB)"),
     "other_blob_gb": (1.0, "GB in any other storage account"),
     "eks_node_disk_gb": (20.0, "GB gp3 root volume per EKS node (managed node group default)"),
+    "aurora_io_million": (100.0, "million I/O requests a month on the primary Aurora cluster"),
+    "aurora_write_io_million": (
+        50.0,
+        "million write I/Os a month on the primary Aurora cluster, replicated to each secondary",
+    ),
+}
+
+# Aurora MySQL (Aurora Standard configuration) per region. None of these is in the
+# AWS documentation drstack can read offline, so each is an assumption with its source,
+# printed by `drctl cost`; refresh them from the AWS Price List API
+# (https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonRDS/current/index.json).
+AURORA_PRICES_AS_OF = "2026-11-29"
+AURORA_ASSUMPTIONS: dict[str, tuple[float, str]] = {
+    "instance_factor": (
+        1.16,
+        "Aurora MySQL instance hours = this region's RDS for MySQL price of the same class "
+        "x 1.16, the us-east-1 ratio of Aurora MySQL db.r6g.large ($0.26/h) to RDS for MySQL "
+        "db.r6g.large ($0.225/h) on https://aws.amazon.com/rds/aurora/pricing/ and "
+        "https://aws.amazon.com/rds/mysql/pricing/ (a ratio, not a regional list price)",
+    ),
+    "storage_gb_month": (
+        0.12,
+        "Aurora Standard storage, USD per GB-month in Seoul and Tokyo (assumed: us-east-1 "
+        "lists $0.10; Asia Pacific regions list more)",
+    ),
+    "io_per_million": (
+        0.24,
+        "Aurora Standard I/O, USD per million requests: the Tokyo rate (AWS Aurora pricing "
+        "page, Tokyo, as quoted at https://zatoima.github.io/en/aws-aurora-cost-io-input-output.html); "
+        "assumed the same in Seoul",
+    ),
+    "replicated_write_io_per_million": (
+        0.24,
+        "Aurora global database replicated write I/O, USD per million, billed in EACH "
+        "secondary region (https://aws.amazon.com/rds/aurora/pricing/, Global Database); "
+        "assumed equal to the secondary region's I/O rate, as in us-east-1 ($0.20 both)",
+    ),
 }
 
 # End of EKS standard support per Kubernetes version (EKS version calendar,
@@ -213,6 +250,8 @@ FREE_PREFIXES = (
     "aws:ec2/securityGroup",
     "aws:ec2/launchTemplate:",
     "aws:rds/subnetGroup:",
+    # The global cluster itself: its clusters and instances are what is billed.
+    "aws:rds/globalCluster:",
     "aws:kms/alias:",
     "aws:s3/bucketVersioning",
     "aws:s3/bucketServerSideEncryption",
@@ -372,6 +411,8 @@ def _price_aws(rec: RecordLike, cfg: StackConfig, region: str) -> tuple[float, s
             monthly,
             f"RDS MySQL {role} {cls}{' Multi-AZ' if copies == 2 else ''} + {storage:g} GB",
         )
+    if t in ("aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"):
+        return _price_aurora(rec, cfg, p)
     if t in ("aws:dynamodb/table:Table", "aws:dynamodb/tableReplica:TableReplica"):
         gb = _usage("dynamodb_gb_per_table")
         return gb * p["dynamodb_gb_month"], f"DynamoDB on-demand, {gb:g} GB stored (requests extra)"
@@ -400,6 +441,44 @@ def _price_aws(rec: RecordLike, cfg: StackConfig, region: str) -> tuple[float, s
         monthly = p[f"r53_hc_{kind}_month"] + features * p[f"r53_hc_feature_{kind}_month"]
         return monthly, f"Route 53 health check ({kind} endpoint, {features} optional features)"
     return None
+
+
+def _aurora(key: str) -> float:
+    return AURORA_ASSUMPTIONS[key][0]
+
+
+def aurora_cluster_monthly(gb: float, io_million: float, replicated_million: float) -> float:
+    """One Aurora Standard cluster a month: storage, its I/O, and (a secondary) the
+    replicated write I/O of the global database."""
+    return (
+        gb * _aurora("storage_gb_month")
+        + io_million * _aurora("io_per_million")
+        + replicated_million * _aurora("replicated_write_io_per_million")
+    )
+
+
+def _price_aurora(rec: RecordLike, cfg: StackConfig, p: Mapping[str, Any]) -> tuple[float, str]:
+    i = rec.inputs
+    if rec.type == "aws:rds/clusterInstance:ClusterInstance":
+        cls = str(i.get("instanceClass") or cfg.rds.aurora_instance_class)
+        hourly = p["rds_mysql_h"][cls] * _aurora("instance_factor")
+        return _h(hourly), f"Aurora MySQL instance {cls} (assumed price, see drctl cost)"
+    gb = float(cfg.rds.allocated_storage)
+    # A secondary (no master user of its own) serves no writes: it is billed the
+    # replicated write I/Os instead of the primary's own I/O.
+    secondary = bool(i.get("globalClusterIdentifier")) and not i.get("masterUsername")
+    if secondary:
+        writes = _usage("aurora_write_io_million")
+        return (
+            aurora_cluster_monthly(gb, 0.0, writes),
+            f"Aurora secondary: {gb:g} GB (rds.allocated_storage) + {writes:g}M replicated "
+            "write I/Os (assumed)",
+        )
+    io = _usage("aurora_io_million")
+    return (
+        aurora_cluster_monthly(gb, io, 0.0),
+        f"Aurora storage {gb:g} GB (rds.allocated_storage) + {io:g}M I/Os (assumed)",
+    )
 
 
 def _price_azure(rec: RecordLike, cfg: StackConfig) -> tuple[float, str, str] | None:

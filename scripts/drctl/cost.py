@@ -24,7 +24,15 @@ from rich.table import Table
 
 from drctl.preview import cached_synthesize
 from drctl.synth import PROJECT_DIR, load_stack_file, primary_stack_file
-from policy.pricing import HOURS_PER_MONTH, PRICES_AS_OF, Cost, estimate
+from policy.pricing import (
+    ASSUMED_USAGE,
+    AURORA_ASSUMPTIONS,
+    AURORA_PRICES_AS_OF,
+    HOURS_PER_MONTH,
+    PRICES_AS_OF,
+    Cost,
+    estimate,
+)
 from stacks.config import ConfigError
 
 # Offline stand-ins for the values seed 001 says to set once, ahead of any disaster
@@ -131,19 +139,53 @@ def full_standby_cost(dr_stack: str, hours: float, drills_per_month: float) -> P
     return plan_cost("A full", dr_stack, hours, drills_per_month, overrides)
 
 
+def aurora_standby_cost(dr_stack: str, hours: float, drills_per_month: float) -> PlanCost | None:
+    """Plan A on an Aurora global database with a full standby (the example stack
+    ``tokyo-aurora`` and its primary), or None when that stack file is not there."""
+    if not (PROJECT_DIR / f"Pulumi.{dr_stack}.yaml").exists():
+        return None
+    return plan_cost("A Aurora full", dr_stack, hours, drills_per_month)
+
+
+def aurora_assumption_lines() -> list[str]:
+    """The Aurora prices and volumes `drctl cost` assumes, each with its source."""
+    lines = [f"Aurora prices are assumptions (as of {AURORA_PRICES_AS_OF}), with their sources:"]
+    lines += [
+        f"  {key} = {value:g}: {source}" for key, (value, source) in AURORA_ASSUMPTIONS.items()
+    ]
+    lines += [
+        f"  {key} = {ASSUMED_USAGE[key][0]:g}: {ASSUMED_USAGE[key][1]} (assumed volume)"
+        for key in ("aurora_io_million", "aurora_write_io_million")
+    ]
+    return lines
+
+
 def _usd(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def render(a: PlanCost, b: PlanCost, console: Console, full: PlanCost | None = None) -> None:
+def render(
+    a: PlanCost,
+    b: PlanCost,
+    console: Console,
+    full: PlanCost | None = None,
+    aurora: PlanCost | None = None,
+) -> None:
     table = Table(
         title=f"Plan A vs Plan B (USD, on-demand list prices as of {PRICES_AS_OF}; computed "
         "from the synthesized stacks)"
     )
     table.add_column("item")
-    table.add_column(f"Plan A ({a.primary.stack} + {a.dr.stack})", justify="right")
+    table.add_column(
+        f"Plan A (RDS replica, reduced: {a.primary.stack} + {a.dr.stack})", justify="right"
+    )
     if full is not None:
         table.add_column("Plan A, full standby", justify="right")
+    if aurora is not None:
+        table.add_column(
+            f"Plan A, Aurora, full standby ({aurora.primary.stack} + {aurora.dr.stack})",
+            justify="right",
+        )
     table.add_column(f"Plan B ({b.primary.stack} + {b.dr.stack})", justify="right")
     table.add_column("saving (A − B)", justify="right")
     hours = f"{a.hours:g}"
@@ -161,16 +203,16 @@ def render(a: PlanCost, b: PlanCost, console: Console, full: PlanCost | None = N
 
     items = [
         "normal-time monthly",
-        f"  of which {a.primary.stack} (both plans)",
+        "  of which the primary stack",
         "  of which the DR stack",
         f"one {hours}-hour emergency",
         f"monthly with {drills} drill(s)",
         "per year",
     ]
-    full_values = figures(full) if full is not None else [None] * len(items)
-    for item, va, vf, vb in zip(items, figures(a), full_values, figures(b), strict=True):
-        middle = [] if vf is None else [_usd(vf)]
-        table.add_row(item, _usd(va), *middle, _usd(vb), _usd(va - vb))
+    optional = [p for p in (full, aurora) if p is not None]
+    middle = [figures(p) for p in optional]
+    for row, (item, va, vb) in enumerate(zip(items, figures(a), figures(b), strict=True)):
+        table.add_row(item, _usd(va), *(_usd(m[row]) for m in middle), _usd(vb), _usd(va - vb))
     console.print(table)
     if a.yearly > 0:
         console.print(f"yearly saving of Plan B: {(a.yearly - b.yearly) / a.yearly:.0%}")
@@ -180,7 +222,16 @@ def render(a: PlanCost, b: PlanCost, console: Console, full: PlanCost | None = N
             f"+{_usd(full.dr.monthly_usd - a.dr.monthly_usd)} per month; it takes the "
             "scale-up term out of the RTO budget (drctl preview)"
         )
-    unpriced = sorted({line.type for p in (a, b) for c in (p.primary, p.dr) for line in c.unpriced})
+    if aurora is not None:
+        console.print(
+            f"Aurora full standby: {_usd(aurora.normal_monthly)} per month against "
+            f"{_usd(a.normal_monthly)} for the RDS replica at reduced scale; it meets seed 001's "
+            "Plan A (RTO 5 min / RPO 1 min, drctl preview)"
+        )
+        for line in aurora_assumption_lines():
+            console.print(line, highlight=False)
+    plans = [a, b, *optional]
+    unpriced = sorted({line.type for p in plans for c in (p.primary, p.dr) for line in c.unpriced})
     if unpriced:
         console.print(f"[yellow]not priced (counted as $0):[/] {', '.join(unpriced)}")
 
@@ -192,12 +243,16 @@ def register(app: typer.Typer) -> None:
         plan_b: Annotated[str, typer.Option(help="Pilot-light DR stack (Plan B).")] = "azure-pilot",
         hours: Annotated[float, typer.Option(help="Length of one emergency/drill, hours.")] = 4.0,
         drills_per_month: Annotated[float, typer.Option(help="Drills per month.")] = 1.0,
+        plan_a_aurora: Annotated[
+            str, typer.Option(help="Warm-standby DR stack on Aurora (Plan A, Aurora).")
+        ] = "tokyo-aurora",
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Seed 001's Plan A vs Plan B cost table: monthly, one emergency, per year."""
         try:
             a = plan_cost("A", plan_a, hours, drills_per_month)
             full = full_standby_cost(plan_a, hours, drills_per_month)
+            aurora = aurora_standby_cost(plan_a_aurora, hours, drills_per_month)
             b = plan_cost("B", plan_b, hours, drills_per_month)
         except ConfigError as exc:
             from rich.markup import escape
@@ -214,9 +269,16 @@ def register(app: typer.Typer) -> None:
                 "prices_as_of": PRICES_AS_OF,
                 "plan_a": a.as_json(),
                 "plan_a_full_standby": full.as_json(),
+                "plan_a_aurora_full_standby": aurora.as_json() if aurora else None,
+                "aurora_price_assumptions": {
+                    "as_of": AURORA_PRICES_AS_OF,
+                    **{
+                        k: {"value": v, "source": src} for k, (v, src) in AURORA_ASSUMPTIONS.items()
+                    },
+                },
                 "plan_b": b.as_json(),
                 "yearly_saving_usd": round(a.yearly - b.yearly, 2),
             }
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
             return
-        render(a, b, Console(soft_wrap=True), full)
+        render(a, b, Console(soft_wrap=True), full, aurora)
