@@ -72,6 +72,8 @@ class AuroraGlobalArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     client_cidr: str
     backup_retention_days: int = 7
+    # 2 = a writer and a reader in another AZ: Aurora fails over inside the region.
+    instance_count: int = 1
     # Primary only.
     db_name: str = "portforge"
     master_username: str = "admin"
@@ -105,6 +107,8 @@ class AuroraGlobal(pulumi.ComponentResource):
         refusal = aurora_global_refusal(args.instance_class, args.engine_version)
         if refusal:
             raise ValueError(f"{args.identifier}: {refusal}")
+        if args.instance_count not in (1, 2):
+            raise ValueError(f"{args.identifier}: instance_count is 1 or 2")
         if args.role == "secondary" and args.master_secret_arn is None:
             raise ValueError(f"{args.identifier}: a secondary needs master_secret_arn")
         aws_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -145,7 +149,8 @@ class AuroraGlobal(pulumi.ComponentResource):
         else:
             cluster = self._secondary(name, args, aws_opts, common)
             self.master_secret_arn = pulumi.Output.from_input(args.master_secret_arn).apply(str)
-        self._instance(name, args, cluster, subnets, aws_opts)
+        for number in range(1, args.instance_count + 1):
+            self._instance(name, args, cluster, subnets, aws_opts, number)
         self.cluster_id = cluster.id
         self.cluster_arn = cluster.arn
         self.endpoint = cluster.endpoint
@@ -167,10 +172,14 @@ class AuroraGlobal(pulumi.ComponentResource):
         cluster: aws.rds.Cluster,
         subnets: aws.rds.SubnetGroup,
         opts: pulumi.ResourceOptions,
+        number: int,
     ) -> aws.rds.ClusterInstance:
+        # The first keeps its historical name; a second is a reader Aurora fails over to
+        # inside the region (in another AZ of the subnet group).
+        suffix = "" if number == 1 else f"-{number}"
         return aws.rds.ClusterInstance(
-            f"{name}-instance",
-            identifier=f"{args.identifier}-1",
+            f"{name}-instance{suffix}",
+            identifier=f"{args.identifier}-{number}",
             cluster_identifier=cluster.id,
             engine=aws.rds.EngineType.AURORA_MYSQL,
             engine_version=args.engine_version,

@@ -8,8 +8,10 @@ Gotchas this component exists to get right:
   (CloudWatch cannot use it), so both topics (health alarm in us-east-1, notifications
   + lag alarm in the DR region) have their own KMS key granting CloudWatch.
 * Metric reads (``GetMetricStatistics``) cannot be scoped to a resource; the Lambda reads
-  replica lag from a ReplicaLag alarm (``DescribeAlarms`` on one alarm ARN) instead, so
-  the role has no ``*`` resource at all.
+  replica lag from a lag alarm (``DescribeAlarms`` on one alarm ARN) instead, so the role
+  has no ``*`` resource at all. The alarm watches ``ReplicaLag`` (seconds) of the RDS
+  replica, or ``AuroraGlobalDBReplicationLag`` (milliseconds) of the Aurora secondary
+  cluster, both published in the DR region.
 * No reserved concurrency: AWS refuses a reservation that leaves the account fewer than
   100 unreserved executions, and new accounts start with a quota as low as 10; the
   DynamoDB lock already serialises failover runs.

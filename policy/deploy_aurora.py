@@ -178,6 +178,29 @@ def _versions_equal(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
+HIGH_AVAILABILITY_DOC = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html"
+
+
+def _promoted_secondary_has_a_reader(args: StackValidationArgs, report: ReportViolation) -> None:
+    ctx = current_context()
+    if ctx.config is None or not ctx.config.promote_replica:
+        args.not_applicable("only a DR stack whose standby was promoted")
+        return
+    instances = _of(args.resources, T_CLUSTER_INSTANCE)
+    for cluster in _of(args.resources, T_CLUSTER):
+        if not (_is_aurora(cluster.props) and _is_secondary(cluster.props)):
+            continue
+        ident = cluster.props.get("clusterIdentifier")
+        mine = [i for i in instances if i.props.get("clusterIdentifier") == ident]
+        if len(mine) < 2:
+            report(
+                f"promoted cluster {cluster.name} has {len(mine)} instance(s): it is the "
+                "production primary now, and without a reader in a second AZ an instance "
+                "failure is an outage",
+                cluster.urn,
+            )
+
+
 POLICIES = [
     _resource_policy(
         "aurora-global-class-and-version-supported",
@@ -225,6 +248,15 @@ POLICIES = [
         _no_managed_password,
         "Generate the password (pulumi_random) and keep it in a replicated secret "
         "(components/db_credentials.py).",
+    ),
+    _stack_policy(
+        "aurora-promoted-secondary-has-a-reader",
+        "A promoted Aurora secondary (promote_replica) has a reader instance in a second "
+        "AZ, as a promoted RDS replica goes Multi-AZ (CKV_AWS_157; Aurora User Guide, high "
+        f"availability: {HIGH_AVAILABILITY_DOC})",
+        _promoted_secondary_has_a_reader,
+        "Keep AuroraGlobalArgs.instance_count at 2 for a promoted secondary "
+        "(stacks/database.py does so when promote_replica is true).",
     ),
     _stack_policy(
         "aurora-engine-versions-equal",

@@ -101,6 +101,7 @@ def _aurora_primary(
             subnet_ids=eks.private_subnet_ids,
             client_cidr=cfg.vpc_cidr,
             backup_retention_days=rds.backup_retention_days,
+            instance_count=2 if rds.multi_az else 1,
             db_name=rds.db_name,
             master_username=rds.master_username,
             password_version=rds.password_version,
@@ -228,6 +229,9 @@ def _aurora_secondary(
             subnet_ids=eks.private_subnet_ids,
             client_cidr=cfg.vpc_cidr,
             backup_retention_days=rds.backup_retention_days,
+            # Once promoted it is the production primary: a reader in a second AZ, as
+            # the RDS path goes Multi-AZ (CKV_AWS_157).
+            instance_count=2 if (rds.multi_az or cfg.promote_replica) else 1,
             master_secret_arn=secret_arn,
             promoted=cfg.promote_replica,
             tags=cfg.base_tags,

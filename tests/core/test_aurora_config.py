@@ -124,3 +124,10 @@ def test_good_aurora_values_near_the_limits_are_accepted(overrides: tuple[str, .
 def test_aurora_keys_do_not_bind_a_mysql_stack() -> None:
     cfg = parsed("seoul", "rds.aurora_instance_class=db.t3.medium")
     assert cfg.rds.engine == "mysql"
+
+
+@pytest.mark.parametrize("stack", ["seoul-aurora", "tokyo-aurora"])
+def test_the_aurora_example_stacks_are_accepted(stack: str) -> None:
+    cfg = parsed(stack)
+    assert cfg.rds.engine == "aurora-mysql"
+    assert cfg.aurora_global_cluster_id == "portforge-global"

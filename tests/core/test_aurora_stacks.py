@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import gc
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from components.failover_automation import (
+    FailoverAutomationArgs,
+    _check_database,
+    global_cluster_arn,
+)
 from drctl.cli import app
 from drctl.synth import ResourceRecord, Synthesis
 from tests.core.conftest import synth
@@ -167,6 +173,22 @@ def test_every_toggle_synthesizes_with_the_secondary_kept(toggles: tuple[str, ..
     assert cluster.ignore_changes == expected
     assert cluster.inputs["deletionProtection"] is True
     assert {r.region for r in syn.resources if r.custom and r.type.startswith("aws:rds")} == {TOKYO}
+    # Promoted, it is the production primary: a reader in a second AZ joins the writer.
+    instances = syn.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert sorted(i.inputs["identifier"] for i in instances) == [
+        f"portforge-dr-aurora-{n}" for n in range(1, 3 if promoted else 2)
+    ]
+
+
+def test_a_multi_az_primary_gets_a_reader_instance(seoul_aurora: Synthesis) -> None:
+    assert seoul_aurora.config.rds.multi_az is True
+    ids = sorted(
+        i.inputs["identifier"]
+        for i in seoul_aurora.of_type("aws:rds/clusterInstance:ClusterInstance")
+    )
+    assert ids == ["portforge-rds-1", "portforge-rds-2"]
+    single = synth("seoul-aurora", "rds.multi_az=false")
+    assert len(single.of_type("aws:rds/clusterInstance:ClusterInstance")) == 1
 
 
 def test_a_dr_stack_refuses_a_primary_on_another_engine() -> None:
@@ -182,3 +204,25 @@ def test_a_dr_stack_refuses_a_primary_on_another_engine() -> None:
         assert result.exit_code == 2, result.output
         assert "drstack:rds.engine" in result.output and f"runs {theirs}" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_global_cluster_arn_has_no_region_and_keeps_account_and_partition() -> None:
+    arn = global_cluster_arn("arn:aws-cn:rds:cn-north-1:111122223333:cluster:x", "g")
+    assert arn == "arn:aws-cn:rds::111122223333:global-cluster:g"
+
+
+def test_failover_automation_refuses_an_engine_without_its_identifiers() -> None:
+    args = FailoverAutomationArgs(
+        provider=None,  # type: ignore[arg-type]  # refused before any resource
+        metrics_provider=None,  # type: ignore[arg-type]
+        dr_region=TOKYO,
+        primary_region=SEOUL,
+        health_check_id="hc",
+        switch_health_check_id="sw",
+        db_engine="aurora-mysql",
+        replica_cluster_arn="arn:aws:rds:ap-northeast-1:1:cluster:x",
+    )
+    with pytest.raises(ValueError, match="global_cluster_id, replica_cluster_id"):
+        _check_database(args)
+    with pytest.raises(ValueError, match="replica_instance_id, replica_instance_arn"):
+        _check_database(replace(args, db_engine="mysql"))

@@ -16,7 +16,9 @@ SEOUL_KEY = TOKYO_KEY.replace("ap-northeast-1", "ap-northeast-2")
 def case_class_and_version() -> None:
     name = "aurora-global-class-and-version-supported"
     s = synth("seoul-aurora")
-    rs, _ = mutate(s, T_CLUSTER_INSTANCE, "", lambda i: i.update(instanceClass="db.t4g.medium"))
+    rs, _ = mutate(
+        s, T_CLUSTER_INSTANCE, "instance-2", lambda i: i.update(instanceClass="db.t4g.medium")
+    )
     caught(name, run_policies(s, rs), "memory-optimized", "db.t4g.medium")
     rs, _ = mutate(
         s, T_GLOBAL_CLUSTER, "", lambda i: i.update(engineVersion="5.7.mysql_aurora.2.12.6")
@@ -76,7 +78,10 @@ def case_versions_equal() -> None:
     name = "aurora-engine-versions-equal"
     s = synth("seoul-aurora")
     rs, _ = mutate(
-        s, T_CLUSTER_INSTANCE, "", lambda i: i.update(engineVersion="8.0.mysql_aurora.3.08.2")
+        s,
+        T_CLUSTER_INSTANCE,
+        "instance-2",
+        lambda i: i.update(engineVersion="8.0.mysql_aurora.3.08.2"),
     )
     caught(name, run_policies(s, rs), "different engine versions")
     # The DR stack against the primary's exported version.
@@ -84,7 +89,20 @@ def case_versions_equal() -> None:
     caught(name, run_policies(t), "runs 8.0.mysql_aurora.3.08.2, the primary cluster")
 
 
+def case_promoted_secondary_has_a_reader() -> None:
+    p = synth("tokyo-aurora", "force_failover=true", "promote_replica=true")
+    reader = [r for r in p.of_type(T_CLUSTER_INSTANCE) if r.name.endswith("-instance-2")]
+    assert len(reader) == 1
+    rs = [r for r in p.resources if r.urn != reader[0].urn]
+    caught(
+        "aurora-promoted-secondary-has-a-reader",
+        run_policies(p, rs),
+        "has 1 instance(s)",
+    )
+
+
 CASES: dict[str, Callable[[], None]] = {
+    "aurora-promoted-secondary-has-a-reader": case_promoted_secondary_has_a_reader,
     "aurora-global-class-and-version-supported": case_class_and_version,
     "aurora-secondary-own-region-key": case_secondary_key,
     "aurora-secondary-ignores-replication-source": case_replication_source_ignored,
