@@ -24,6 +24,7 @@ from components.failover_automation import (
 )
 from drctl.cli import app
 from drctl.synth import ResourceRecord, Synthesis
+from stacks.validation import AURORA_INSTANCE_SUFFIX, AURORA_SECONDARY_SUFFIX
 from tests.core.conftest import synth
 
 SEOUL, TOKYO = "ap-northeast-2", "ap-northeast-1"
@@ -102,7 +103,12 @@ def test_tokyo_secondary_joins_the_global_database_by_id_with_its_own_key(
     assert cluster.ignore_changes == ["replicationSourceIdentifier"]
     assert out["db_engine"] == "aurora-mysql"
     assert out["aurora_global_cluster_id"] == "portforge-global"
-    assert out["replica_cluster_id"] == inputs["clusterIdentifier"] == "portforge-dr-aurora"
+    # The names stacks/validation.py checks are the ones the stack derives.
+    assert (
+        out["replica_cluster_id"]
+        == inputs["clusterIdentifier"]
+        == (f"{tokyo_aurora.config.name_prefix}{AURORA_SECONDARY_SUFFIX}")
+    )
     assert out["replica_cluster_arn"].endswith(":cluster:portforge-dr-aurora")
     # The writer endpoint: inactive until promotion, then the one that takes writes.
     assert out["replica_address"].startswith("portforge-dr-aurora.cluster-")
@@ -186,7 +192,7 @@ def test_a_multi_az_primary_gets_a_reader_instance(seoul_aurora: Synthesis) -> N
         i.inputs["identifier"]
         for i in seoul_aurora.of_type("aws:rds/clusterInstance:ClusterInstance")
     )
-    assert ids == ["portforge-rds-1", "portforge-rds-2"]
+    assert ids == [f"portforge-rds{AURORA_INSTANCE_SUFFIX}", "portforge-rds-2"]
     single = synth("seoul-aurora", "rds.multi_az=false")
     assert len(single.of_type("aws:rds/clusterInstance:ClusterInstance")) == 1
 
