@@ -4,13 +4,14 @@ Primary side (``seoul``): a KMS key, the global cluster, the primary cluster and
 writer instance. Secondary side (``tokyo``, the DR stack): its own KMS key (a key never
 leaves its region), a secondary cluster attached to the global cluster by identifier
 (read from the primary through the StackReference, never looked up in the primary
-region) and one instance. Both: backups, deletion protection, encryption, no public
-access, final snapshots.
+region) and one instance. ``instance_count`` 2 adds a reader (Aurora's in-region failover
+target). Both: backups, deletion protection, encryption, no public access, final
+snapshots.
 
 Credentials: the primary generates the master password and keeps it in drstack's own
 replicated secret, exactly as the RDS path does (components/db_credentials.py); the
-secondary takes the ARN of that secret's replica in its own region. ``manage_master_user_password`` is
-never used (RDS-managed secrets live in one region only, and the DR side must read the
+secondary takes the ARN of that secret's replica in its own region.
+``manage_master_user_password`` is never used (RDS-managed secrets live in one region only, and the DR side must read the
 credential while the primary region is dark).
 
 Gotchas:
