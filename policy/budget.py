@@ -408,7 +408,7 @@ def _warm_standby(cfg: StackConfig, v: _Values) -> tuple[list[Term], list[Term]]
     rpo = [
         v.term(
             "replica_lag",
-            "replica lag",
+            "global database lag" if cfg.rds.engine == "aurora-mysql" else "replica lag",
             float(cfg.rds.max_lag_seconds),
             source="config rds.max_lag_seconds",
         )

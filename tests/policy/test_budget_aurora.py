@@ -47,6 +47,7 @@ def test_drctl_preview_of_the_aurora_example_prints_the_budget_and_plan_a_met() 
     result = CliRunner().invoke(app, ["preview", "--stack", "tokyo-aurora"])
     assert result.exit_code == 0, result.output
     assert "Aurora failover 60s = 150s ≤ objective 300s ✓" in result.output
+    assert "RPO: global database lag 5s = 5s ≤ objective 60s ✓" in result.output
     assert "aurora-mysql, unplanned: RTO" in result.output
     assert "→ meets Plan A ✓" in result.output
     data = json.loads(
