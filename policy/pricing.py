@@ -58,7 +58,8 @@ AURORA_ASSUMPTIONS: dict[str, tuple[float, str]] = {
         "Aurora MySQL instance hours = this region's RDS for MySQL price of the same class "
         "x 1.16, the us-east-1 ratio of Aurora MySQL db.r6g.large ($0.26/h) to RDS for MySQL "
         "db.r6g.large ($0.225/h) on https://aws.amazon.com/rds/aurora/pricing/ and "
-        "https://aws.amazon.com/rds/mysql/pricing/ (a ratio, not a regional list price)",
+        "https://aws.amazon.com/rds/mysql/pricing/ as recalled, not verifiable offline (a "
+        "ratio, not a regional list price)",
     ),
     "storage_gb_month": (
         0.12,
