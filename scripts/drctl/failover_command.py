@@ -12,7 +12,13 @@ from rich.markup import escape
 from drctl import command_support as support
 from drctl import deadline
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
-from drctl.failover.planned import MODE_PLANNED, MODES, SwitchoverRefusedError, planned_steps
+from drctl.failover.planned import (
+    MODE_PLANNED,
+    MODES,
+    SwitchoverRefusedError,
+    fences_itself,
+    planned_steps,
+)
 from drctl.failover.protocols import Scaler
 from drctl.failover.runner import StepFailed, run_steps
 from drctl.failover.state import (
@@ -173,7 +179,7 @@ def _execute_in_time(
     except (OutputsError, ValueError) as exc:
         support.fail(str(exc))
     planned = options.extra.get("mode") == MODE_PLANNED
-    if planned and context.fence is None:
+    if planned and context.fence is None and not fences_itself(context):
         support.fail(
             "--mode planned: no write fence for the primary database on this path (the RDS "
             "adapter cannot yet prove GTID catch-up); use the sandbox drill or --mode unplanned",

@@ -26,16 +26,13 @@ from pydantic import (
     ValidationError,
 )
 
+from drctl.engines import AURORA_MYSQL, DB_ENGINES, db_engine
 from drctl.stack_outputs import OutputsError, StackOutputs
 
 PRIMARY, DR = "primary", "dr"
 WARM_STANDBY, PILOT_LIGHT = "warm-standby", "pilot-light"
 STRATEGIES = (WARM_STANDBY, PILOT_LIGHT)
 SECRET_KEYS = frozenset({"kubeconfig"})
-# `rds.engine`: the DB engine a stack exports as `db_engine`; outputs files written before
-# the Aurora mode have no such key and are plain MySQL.
-MYSQL, AURORA_MYSQL = "mysql", "aurora-mysql"
-DB_ENGINES = (MYSQL, AURORA_MYSQL)
 
 
 def _aws_region(value: str) -> str:
@@ -206,11 +203,6 @@ REQUIRED_AURORA: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "report": {DR: ()},
 }
-
-
-def db_engine(values: Mapping[str, Any]) -> str:
-    """A stack's DB engine; outputs that predate `db_engine` are plain MySQL."""
-    return str(values.get("db_engine") or MYSQL)
 
 
 def required_keys(command: str, role: str, values: Mapping[str, Any]) -> tuple[str, ...]:
