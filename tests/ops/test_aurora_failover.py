@@ -401,3 +401,19 @@ def test_lambda_settings_name_the_missing_aurora_variable(aurora: AuroraWorld) -
     with pytest.raises(SettingsError, match="DB_ENGINE = 'postgres'"):
         Settings.from_env({"DB_ENGINE": "postgres"})
     assert SWITCHOVER != FAILOVER
+
+
+def test_failback_message_on_aurora_says_same_clusters(dr_world: DrWorld, tmp_path: Any) -> None:
+    from drctl.failover.build import FailoverOptions, build_context
+    from drctl.failover.state import RunState
+    from drctl.failover.steps import print_failback_config
+
+    build_aurora_world(dr_world, writer="tokyo")
+    said: list[str] = []
+    ctx = build_context(
+        StackOutputs(dr_world.outputs, "t"), dr_world.factory, FailoverOptions(), say=said.append
+    )
+    state = RunState.create(tmp_path / "runs", "failback-tokyo", "failback")
+    print_failback_config(ctx, state)
+    assert "'drstack-seoul-aurora' is the writer of the global database again" in said[0]
+    assert "pulumi import" not in said[0]
