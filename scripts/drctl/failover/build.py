@@ -21,6 +21,7 @@ from drctl.failover.notify import SnsNotifier
 from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.protocols import Database, Notifier, Scaler
 from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
+from drctl.failover.rds_fence import RdsParameterGroupFence
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.failover.steps import FailoverContext, known_strategy
 from drctl.stack_outputs import StackOutputs
@@ -44,6 +45,9 @@ class FailoverOptions:
     poll_seconds: float = 5.0
     # The primary region is only looked at after failover acted, for at most this long.
     primary_timeout_seconds: float = 5.0
+    # Planned mode on RDS: ReplicaLag is a 1-minute metric, so proving zero lag for a
+    # whole period after the fence takes 1-3 minutes.
+    drain_timeout_seconds: float = 300.0
     take_over_lock_from: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +152,29 @@ def build_context(
         take_over_from=options.take_over_lock_from,
         primary=_primary_probe(outputs, options, reverse_rds),
         primary_timeout_seconds=options.primary_timeout_seconds,
+        fence=_write_fence(outputs, factory, options, reverse_rds),
+        drain_timeout_seconds=options.drain_timeout_seconds,
+    )
+
+
+def _write_fence(
+    outputs: StackOutputs, factory: ClientFactory, options: FailoverOptions, primary_rds: Any
+) -> RdsParameterGroupFence | None:
+    """Planned mode on RDS only: Aurora's switchover fences itself, and the unplanned
+    path never touches the primary region."""
+    dr, primary = options.dr_stack, options.primary_stack
+    if options.extra.get("mode") != "planned" or is_aurora(outputs, dr) or primary_rds is None:
+        return None
+    primary_id = outputs.optional(primary, "rds_instance_id")
+    if not primary_id:
+        return None
+    replica_id = outputs.get(dr, "replica_instance_id")
+    return RdsParameterGroupFence(
+        primary_rds,
+        primary_id,
+        factory.client("cloudwatch", outputs.get(dr, "region")),
+        replica_id,
+        poll_seconds=options.poll_seconds,
     )
 
 

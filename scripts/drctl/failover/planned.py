@@ -59,6 +59,9 @@ def planned_preflight(ctx: FailoverContext, state: RunState) -> str:
         raise PreflightError(
             "planned mode needs a write fence for the primary database; none is configured"
         )
+    check = getattr(ctx.fence, "check", None)
+    if check is not None:
+        check()  # e.g. a primary on a default parameter group cannot be fenced: refuse
     detail = preflight(ctx, state)
     if ctx.database.is_promoted() and not state.is_done(PROMOTE_DATABASE):
         raise PreflightError(
