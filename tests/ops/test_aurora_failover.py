@@ -417,3 +417,11 @@ def test_failback_message_on_aurora_says_same_clusters(dr_world: DrWorld, tmp_pa
     print_failback_config(ctx, state)
     assert "'drstack-seoul-aurora' is the writer of the global database again" in said[0]
     assert "pulumi import" not in said[0]
+
+
+def test_exporter_reads_the_aurora_lag_in_tokyo(aurora: AuroraWorld) -> None:
+    from drctl.exporter_command import _lag_reader
+
+    aurora.set_lag_ms(750)
+    reader = _lag_reader(StackOutputs(aurora.world.outputs, "t"), "tokyo")
+    assert reader is not None and reader() == pytest.approx(0.75)
