@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl import deadline
+from drctl.failover.aurora import SwitchoverBlockedError
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
 from drctl.failover.planned import (
     MODE_PLANNED,
@@ -50,6 +51,7 @@ _REFUSALS = (
     NotCaughtUpError,
     SwitchoverRefusedError,
     FenceUnavailableError,
+    SwitchoverBlockedError,
 )
 
 

@@ -425,3 +425,57 @@ def test_exporter_reads_the_aurora_lag_in_tokyo(aurora: AuroraWorld) -> None:
     aurora.set_lag_ms(750)
     reader = _lag_reader(StackOutputs(aurora.world.outputs, "t"), "tokyo")
     assert reader is not None and reader() == pytest.approx(0.75)
+
+
+def test_switchover_blockers_read_from_the_documented_describe_shape() -> None:
+    from drctl.failover.aurora import switchover_blockers
+
+    tokyo = "arn:aws:rds:ap-northeast-1:123456789012:cluster:drstack-tokyo-aurora"
+    seoul = "arn:aws:rds:ap-northeast-2:123456789012:cluster:drstack-seoul-aurora"
+    healthy = {
+        "Status": "available",
+        "GlobalClusterMembers": [
+            {"DBClusterArn": seoul, "IsWriter": True, "SynchronizationStatus": "connected"},
+            {"DBClusterArn": tokyo, "IsWriter": False, "SynchronizationStatus": "connected"},
+        ],
+    }
+    assert switchover_blockers(healthy, tokyo) == []
+    resyncing = {
+        **healthy,
+        "Status": "modifying",
+        "FailoverState": {"Status": "pending"},
+        "GlobalClusterMembers": [
+            healthy["GlobalClusterMembers"][0],
+            {"DBClusterArn": tokyo, "SynchronizationStatus": "pending-resync"},
+        ],
+    }
+    assert switchover_blockers(resyncing, tokyo) == [
+        "global cluster status is 'modifying', not 'available'",
+        "a failover/switchover is already pending",
+        "drstack-tokyo-aurora synchronization is 'pending-resync', not 'connected'",
+    ]
+    assert switchover_blockers(healthy, tokyo.replace("tokyo", "osaka")) == [
+        "drstack-osaka-aurora is not a member"
+    ]
+
+
+def test_planned_preflight_refuses_what_aws_would_refuse(
+    aurora: AuroraWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's global cluster is always 'available': a detached target is the blocker
+    moto can show (RemoveFromGlobalCluster is implemented in the creating region)."""
+    world = aurora.world
+    outputs = json.loads(world.outputs_path.read_text())
+    outputs["tokyo"]["replica_cluster_arn"] = aurora.tokyo_arn.replace("tokyo-aurora", "gone")
+    world.outputs_path.write_text(json.dumps(outputs))
+    calls = record_calls(world, TOKYO, SEOUL)
+    result = run_cli(world, "failover", "--mode", "planned")
+    assert result.exit_code == failover_command.EXIT_REFUSED, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "refusing the switchover of drstack-global to drstack-gone: drstack-gone is not a member"
+        in text
+    )
+    assert {name for _, name in calls} == {"DescribeGlobalClusters"}
+    lock = DynamoDbLock(world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock")
+    assert lock.holder() is None

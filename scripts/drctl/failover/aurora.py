@@ -96,6 +96,31 @@ class AuroraLagReader:
         return float(points[-1]["Maximum"]) / 1000.0 if points else None
 
 
+class SwitchoverBlockedError(RuntimeError):
+    """The global database is not in a state AWS switches over from; nothing was changed."""
+
+
+def switchover_blockers(described: dict[str, Any], target_arn: str) -> list[str]:
+    """Why SwitchoverGlobalCluster would be refused now, read from DescribeGlobalClusters:
+    it needs an available global cluster, no operation in flight, and every secondary
+    connected (Aurora syncs them all before the roles change)."""
+    blockers = []
+    if described.get("Status") != "available":
+        blockers.append(f"global cluster status is {described.get('Status')!r}, not 'available'")
+    in_flight = (described.get("FailoverState") or {}).get("Status")
+    if in_flight:
+        blockers.append(f"a failover/switchover is already {in_flight}")
+    members = described.get("GlobalClusterMembers", [])
+    if not any(m.get("DBClusterArn") == target_arn for m in members):
+        blockers.append(f"{cluster_id_of(target_arn)} is not a member")
+    for member in members:
+        status = member.get("SynchronizationStatus")
+        if status not in (None, "connected"):
+            name = cluster_id_of(str(member.get("DBClusterArn")))
+            blockers.append(f"{name} synchronization is {status!r}, not 'connected'")
+    return blockers
+
+
 def cluster_id_of(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
@@ -151,6 +176,16 @@ class AuroraGlobalDatabase:
 
     def replica_lag_seconds(self) -> float | None:
         return self._lag_reader()
+
+    def check_switchover(self) -> None:
+        """Planned mode's preflight: refuse before the lock when AWS would refuse."""
+        blockers = switchover_blockers(self.describe_global(), self._arn)
+        if blockers:
+            raise SwitchoverBlockedError(
+                f"refusing the switchover of {self._global_id} to {self.identifier}: "
+                + "; ".join(blockers)
+                + ". Nothing was changed; use --mode unplanned if the primary is down."
+            )
 
     def is_promoted(self) -> bool:
         described = self.describe_global()

@@ -62,6 +62,9 @@ def planned_preflight(ctx: FailoverContext, state: RunState) -> str:
     check = getattr(ctx.fence, "check", None)
     if check is not None:
         check()  # e.g. a primary on a default parameter group cannot be fenced: refuse
+    switchover_check = getattr(ctx.database, "check_switchover", None)
+    if fences_itself(ctx) and switchover_check is not None:
+        switchover_check()  # Aurora: refuse what SwitchoverGlobalCluster would refuse
     detail = preflight(ctx, state)
     if ctx.database.is_promoted() and not state.is_done(PROMOTE_DATABASE):
         raise PreflightError(
