@@ -171,7 +171,7 @@ def test_waiter_succeeds_on_the_writer_and_times_out_on_a_reader(aurora: AuroraW
     """The acceptors against moto's real DescribeGlobalClusters output."""
     world = aurora.world
     seoul_side = AuroraGlobalDatabase(
-        world.client("rds", TOKYO), GLOBAL_ID, aurora.seoul_arn, lambda: None,
+        world.client("rds", SEOUL), GLOBAL_ID, aurora.seoul_arn, lambda: None,
         waiter_delay_seconds=1,
     )  # fmt: skip
     seoul_side.wait_promoted(1)  # Seoul is the writer: success on the first attempt
@@ -186,7 +186,19 @@ def test_waiter_fails_fast_when_aws_cancels_the_operation() -> None:
     success, cancelled = waiter.acceptors
     member = {"DBClusterArn": arn, "IsWriter": True}
     done = {"GlobalClusters": [{"Status": "available", "GlobalClusterMembers": [member]}]}
-    busy = {"GlobalClusters": [{"Status": "failing-over", "GlobalClusterMembers": [member]}]}
+    # The old primary's region is dark: the global cluster need not be 'available'.
+    dark_old_primary = {
+        "GlobalClusters": [{"Status": "modifying", "GlobalClusterMembers": [member]}]
+    }
+    busy = {
+        "GlobalClusters": [
+            {
+                "Status": "failing-over",
+                "GlobalClusterMembers": [member],
+                "FailoverState": {"Status": "failing-over", "ToDbClusterArn": arn},
+            }
+        ]
+    }
     rolled_back = {
         "GlobalClusters": [
             {
@@ -196,7 +208,8 @@ def test_waiter_fails_fast_when_aws_cancels_the_operation() -> None:
             }
         ]
     }
-    assert success.matcher_func(done) and not success.matcher_func(busy)
+    assert success.matcher_func(done) and success.matcher_func(dark_old_primary)
+    assert not success.matcher_func(busy)
     assert cancelled.matcher_func(rolled_back) and not cancelled.matcher_func(done)
 
 
@@ -207,7 +220,7 @@ def test_an_already_promoted_cluster_makes_no_call(dr_world: DrWorld) -> None:
     assert database.is_promoted() is True
     database.promote()
     database.wait_promoted(1)
-    assert {name for _, name in calls} == {"DescribeGlobalClusters"}
+    assert {name for _, name in calls} == {"DescribeGlobalClusters", "DescribeDBClusters"}
 
 
 def test_unplanned_sends_failover_with_data_loss_to_tokyo_and_reports_moto_refusal(

@@ -38,10 +38,13 @@ LAG_METRIC = "AuroraGlobalDBReplicationLag"
 
 
 def promoted_waiter_model(target_arn: str) -> WaiterModel:
-    """Waits on DescribeGlobalClusters until ``target_arn`` is the writer member of an
-    available global cluster. (The stock waiters know nothing of global clusters.)"""
+    """Waits on DescribeGlobalClusters until ``target_arn`` is the writer member and no
+    operation is in flight. (The stock waiters know nothing of global clusters.) The
+    global cluster's own Status is not required to be 'available': after a failover with
+    the old primary's region dark it may stay otherwise until that region recovers."""
+    settled = "!(FailoverState.Status=='pending' || FailoverState.Status=='failing-over')"
     writer = (
-        "length(GlobalClusters[?Status=='available'].GlobalClusterMembers[] | "
+        f"length(GlobalClusters[?{settled}].GlobalClusterMembers[] | "
         f"[?DBClusterArn=='{target_arn}' && IsWriter]) == `1`"
     )
     return WaiterModel(
@@ -189,9 +192,8 @@ class AuroraGlobalDatabase:
 
     def is_promoted(self) -> bool:
         described = self.describe_global()
-        return described.get("Status") == "available" and bool(
-            self.member(described).get("IsWriter")
-        )
+        in_flight = (described.get("FailoverState") or {}).get("Status") in _IN_FLIGHT
+        return not in_flight and bool(self.member(described).get("IsWriter"))
 
     def promote(self) -> None:
         described = self.describe_global()
@@ -220,9 +222,12 @@ class AuroraGlobalDatabase:
         waiter = create_waiter_with_client(
             "GlobalClusterWriterIs", promoted_waiter_model(self._arn), self._rds
         )
-        waiter.wait(
-            GlobalClusterIdentifier=self._global_id,
-            WaiterConfig={"Delay": self._delay, "MaxAttempts": attempts},
+        config = {"Delay": self._delay, "MaxAttempts": attempts}
+        waiter.wait(GlobalClusterIdentifier=self._global_id, WaiterConfig=config)
+        # The writer flag moves with the role; serving writes needs the cluster itself
+        # available too (read in its own region).
+        self._rds.get_waiter("db_cluster_available").wait(
+            DBClusterIdentifier=self.identifier, WaiterConfig=config
         )
 
     # --- failback: a switchover back to the primary-region cluster -------------
