@@ -309,6 +309,7 @@ def _cap_step_timeouts(options: FailoverOptions, seconds: float) -> None:
         "health_timeout_seconds",
         "sync_timeout_seconds",
         "scale_timeout_seconds",
+        "drain_timeout_seconds",
     ):
         setattr(options, name, min(getattr(options, name), seconds))
 

@@ -163,3 +163,9 @@ def test_unplanned_never_builds_the_fence(fenceable: DrWorld) -> None:
         load_outputs_file(fenceable.outputs_path), fenceable.factory, FailoverOptions()
     )
     assert ctx.fence is None
+
+
+def test_the_drain_wait_never_outlasts_the_run_deadline() -> None:
+    options = FailoverOptions(drain_timeout_seconds=300.0)
+    failover_command._cap_step_timeouts(options, 45.0)
+    assert options.drain_timeout_seconds == 45.0
