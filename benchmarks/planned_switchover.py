@@ -4,13 +4,17 @@
 
 Each run is the drill's ``planned-switchover`` scenario on a fresh MariaDB pair under
 the drill's write load. Writes ``benchmarks/planned_switchover.md`` (median and worst
-RTO, lost writes per run). The goal: 0 acknowledged writes lost in every run.
+RTO, lost writes per run, the machine and the date), a section file that
+``benchmarks/results.md`` includes: ``make bench`` regenerates results.md without
+erasing it. The goal: 0 acknowledged writes lost in every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,12 +54,20 @@ def run(runs: int, workdir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def summary(rows: list[dict[str, Any]]) -> str:
+def summary(rows: list[dict[str, Any]], machine: dict[str, str] | None = None) -> str:
     rtos = [r["rto_seconds"] for r in rows if r["rto_seconds"] is not None]
     lost = [r["lost_writes"] for r in rows]
+    command = shlex.join(["python", "-m", "benchmarks.planned_switchover", *sys.argv[1:]])
     lines = [
-        f"# Planned switchover ({len(rows)} runs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"## Planned switchover ({len(rows)} runs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
+        f"Measured with `{command}` (sandbox MariaDB pair, drill write load).",
+        "",
+        *(
+            ["Machine: " + "; ".join(f"{k}: {v}" for k, v in machine.items()), ""]
+            if machine
+            else []
+        ),
         f"- RTO (fence → first write on Tokyo): median {statistics.median(rtos):.3f}s, "
         f"worst {max(rtos):.3f}s"
         if rtos
@@ -71,6 +83,13 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"| {r['run']} | {r['rto_seconds']} | {r['acknowledged_writes']} | {r['lost_writes']} |"
         for r in rows
     ]
+    lines += [
+        "",
+        "RTO here is the sandbox's: MariaDB fences (read_only) and promotes in milliseconds "
+        "on loopback. On AWS the planned path adds the parameter-group apply, one or more "
+        "1-minute ReplicaLag periods after the fence, the RDS promotion and DNS (the budget "
+        "model's planned terms); Aurora's SwitchoverGlobalCluster is not measured here.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +99,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="drstack-planned-") as tmp:
         rows = run(max(1, args.runs), Path(tmp))
-    text = summary(rows)
+    from benchmarks.run import machine_info
+
+    text = summary(rows, machine_info())
     (ROOT / "planned_switchover.md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -167,6 +167,20 @@ def drill_section(drill: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Benchmarks run on their own (``python -m benchmarks.<name>``) write a section file next
+# to results.md; every regeneration of results.md includes it instead of erasing it.
+SECTION_FILES = ("planned_switchover.md",)
+
+
+def included_sections(directory: Path) -> list[str]:
+    lines: list[str] = []
+    for name in SECTION_FILES:
+        section = directory / name
+        if section.is_file():
+            lines += [*section.read_text(encoding="utf-8").rstrip("\n").splitlines(), ""]
+    return lines
+
+
 def write_results(path: Path, results: dict[str, Any]) -> None:
     lines = [
         "# drstack benchmarks — measured results",
@@ -187,5 +201,6 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         lines += ["## Pilot-light backup and restore", "", *data_section(results["data"])]
     if "drill" in results:
         lines += ["## Sandbox drill", "", *drill_section(results["drill"])]
+    lines += included_sections(path.parent)
     lines += [f"Total benchmark time: {results['total_minutes']:.1f} min.", ""]
     path.write_text("\n".join(lines), encoding="utf-8")

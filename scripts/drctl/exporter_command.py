@@ -12,6 +12,7 @@ from prometheus_client import generate_latest, start_http_server
 
 from drctl import command_support as support
 from drctl.exporter import ExporterSources, make_registry
+from drctl.failover.rds import LagReader
 from drctl.failover.state import DEFAULT_STATE_DIR
 from drctl.stack_outputs import OutputsError, StackOutputs
 
@@ -30,16 +31,29 @@ def _sources(outputs: StackOutputs, stack: str, state_dir: Path) -> ExporterSour
         except StorageConfigError as exc:
             support.fail(str(exc))
         sources.container = open_container(connection_string, name)
-    replica = outputs.optional(stack, "replica_instance_id")
-    if replica:
-        from drctl.failover.rds import CloudWatchLagReader
-
-        # The DR region's CloudWatch only: the exporter keeps working with Seoul dark.
-        cloudwatch = support.make_client_factory().client(
-            "cloudwatch", outputs.get(stack, "region")
-        )
-        sources.lag_reader = CloudWatchLagReader(cloudwatch, str(replica))
+    sources.lag_reader = _lag_reader(outputs, stack)
     return sources
+
+
+def _lag_reader(outputs: StackOutputs, stack: str) -> LagReader | None:
+    """ReplicaLag of the RDS replica, or AuroraGlobalDBReplicationLag of the secondary
+    cluster (rds.engine aurora-mysql); the DR region's CloudWatch only, so the exporter
+    keeps working with Seoul dark."""
+    from drctl.engines import AURORA_MYSQL, db_engine
+
+    aurora = db_engine(outputs.stack(stack)) == AURORA_MYSQL
+    key = "replica_cluster_id" if aurora else "replica_instance_id"
+    replica = outputs.optional(stack, key)
+    if not replica:
+        return None
+    cloudwatch = support.make_client_factory().client("cloudwatch", outputs.get(stack, "region"))
+    if aurora:
+        from drctl.failover.aurora import AuroraLagReader
+
+        return AuroraLagReader(cloudwatch, str(replica))
+    from drctl.failover.rds import CloudWatchLagReader
+
+    return CloudWatchLagReader(cloudwatch, str(replica))
 
 
 def exporter(

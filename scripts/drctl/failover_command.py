@@ -11,9 +11,17 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl import deadline
+from drctl.failover.aurora import SwitchoverBlockedError
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
-from drctl.failover.planned import MODE_PLANNED, MODES, SwitchoverRefusedError, planned_steps
+from drctl.failover.planned import (
+    MODE_PLANNED,
+    MODES,
+    SwitchoverRefusedError,
+    fences_itself,
+    planned_steps,
+)
 from drctl.failover.protocols import Scaler
+from drctl.failover.rds_fence import FenceUnavailableError
 from drctl.failover.runner import StepFailed, run_steps
 from drctl.failover.state import (
     DEFAULT_STATE_DIR,
@@ -37,7 +45,14 @@ from drctl.stack_outputs import OutputsError, StackOutputs
 EXIT_FAILED = 1
 EXIT_REFUSED = 3
 EXIT_GAVE_UP = 4  # an endpoint did not answer within --timeout
-_REFUSALS = (LagGuardError, LockHeldError, NotCaughtUpError, SwitchoverRefusedError)
+_REFUSALS = (
+    LagGuardError,
+    LockHeldError,
+    NotCaughtUpError,
+    SwitchoverRefusedError,
+    FenceUnavailableError,
+    SwitchoverBlockedError,
+)
 
 
 def make_scaler(outputs: StackOutputs, options: FailoverOptions) -> Scaler | None:
@@ -173,10 +188,10 @@ def _execute_in_time(
     except (OutputsError, ValueError) as exc:
         support.fail(str(exc))
     planned = options.extra.get("mode") == MODE_PLANNED
-    if planned and context.fence is None:
+    if planned and context.fence is None and not fences_itself(context):
         support.fail(
-            "--mode planned: no write fence for the primary database on this path (the RDS "
-            "adapter cannot yet prove GTID catch-up); use the sandbox drill or --mode unplanned",
+            f"--mode planned: no write fence for the primary database: {primary}.rds_instance_id "
+            "and region are needed to fence it; use --mode unplanned",
             code=EXIT_REFUSED,
         )
     if not resume:
@@ -294,6 +309,7 @@ def _cap_step_timeouts(options: FailoverOptions, seconds: float) -> None:
         "health_timeout_seconds",
         "sync_timeout_seconds",
         "scale_timeout_seconds",
+        "drain_timeout_seconds",
     ):
         setattr(options, name, min(getattr(options, name), seconds))
 
@@ -348,6 +364,10 @@ def _register_failover(app: typer.Typer) -> None:
                 "planned: fence the primary, wait for zero lag, promote, move DNS (RPO 0).",
             ),
         ] = "unplanned",
+        drain_timeout: Annotated[
+            float,
+            typer.Option(help="Planned: seconds the replica may take to apply every write."),
+        ] = 300.0,
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -359,6 +379,7 @@ def _register_failover(app: typer.Typer) -> None:
             health_timeout_seconds=health_timeout,
             primary_timeout_seconds=primary_timeout,
             take_over_lock_from=take_over_lock,
+            drain_timeout_seconds=drain_timeout,
         )
         _execute(
             "failover",

@@ -10,6 +10,10 @@ Runs with only boto3 (Lambda runtime): nothing here imports typer, rich or kuber
 Environment: DR_STACK, DR_REGION, PRIMARY_STACK, PRIMARY_REGION, REPLICA_INSTANCE_ID,
 HEALTH_CHECK_ID, LOCK_TABLE_NAME, NOTIFY_TOPIC_ARN, APP_URL, LAG_ALARM_NAME,
 FAILURE_THRESHOLD_SECONDS, MAX_LAG_SECONDS, AUTO_PROMOTE.
+With ``DB_ENGINE=aurora-mysql``: GLOBAL_CLUSTER_ID and REPLICA_CLUSTER_ARN instead of
+REPLICA_INSTANCE_ID; the promotion is FailoverGlobalCluster with AllowDataLoss (the
+Lambda is always unplanned) and LAG_ALARM_NAME watches AuroraGlobalDBReplicationLag,
+which is in milliseconds.
 """
 
 from __future__ import annotations
@@ -66,6 +70,13 @@ class Settings:
     failure_threshold_seconds: float
     max_lag_seconds: float
     auto_promote: bool
+    db_engine: str = "mysql"
+    global_cluster_id: str = ""
+    replica_cluster_arn: str = ""
+
+    @property
+    def aurora(self) -> bool:
+        return self.db_engine == "aurora-mysql"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -74,12 +85,21 @@ class Settings:
                 raise SettingsError(f"Lambda environment variable {key} is not set")
             return env[key]
 
+        engine = env.get("DB_ENGINE") or "mysql"
+        if engine not in ("mysql", "aurora-mysql"):
+            raise SettingsError(
+                f"Lambda environment variable DB_ENGINE = {engine!r}: expected mysql or aurora-mysql"
+            )
+        aurora = engine == "aurora-mysql"
         return cls(
             dr_stack=env.get("DR_STACK", "tokyo"),
             dr_region=need("DR_REGION"),
             primary_stack=env.get("PRIMARY_STACK", "seoul"),
             primary_region=env.get("PRIMARY_REGION", ""),
-            replica_instance_id=need("REPLICA_INSTANCE_ID"),
+            replica_instance_id="" if aurora else need("REPLICA_INSTANCE_ID"),
+            db_engine=engine,
+            global_cluster_id=need("GLOBAL_CLUSTER_ID") if aurora else "",
+            replica_cluster_arn=need("REPLICA_CLUSTER_ARN") if aurora else "",
             health_check_id=need("HEALTH_CHECK_ID"),
             failover_switch_id=need("FAILOVER_SWITCH_ID"),
             lock_table_name=need("LOCK_TABLE_NAME"),
@@ -92,10 +112,19 @@ class Settings:
             auto_promote=env.get("AUTO_PROMOTE", "false").strip().lower() == "true",
         )
 
+    def _database_outputs(self) -> dict[str, Any]:
+        if self.aurora:
+            return {
+                "db_engine": self.db_engine,
+                "aurora_global_cluster_id": self.global_cluster_id,
+                "replica_cluster_arn": self.replica_cluster_arn,
+            }
+        return {"replica_instance_id": self.replica_instance_id}
+
     def as_outputs(self) -> StackOutputs:
         dr = {
             "region": self.dr_region,
-            "replica_instance_id": self.replica_instance_id,
+            **self._database_outputs(),
             "health_check_id": self.health_check_id,
             "failover_switch_id": self.failover_switch_id,
             "lock_table_name": self.lock_table_name,
@@ -141,7 +170,10 @@ def handle(
             continue
         count, interval = consecutive_failures(alarm)
         lag_reader = AlarmLagReader(
-            factory.client("cloudwatch", settings.dr_region), settings.lag_alarm_name
+            factory.client("cloudwatch", settings.dr_region),
+            settings.lag_alarm_name,
+            # AuroraGlobalDBReplicationLag is published in milliseconds
+            scale=0.001 if settings.aurora else 1.0,
         )
         decision = decide(
             GuardInput(

@@ -10,8 +10,9 @@ declares must have the declared type. Secret values (the kubeconfig) are never s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     ValidationError,
 )
 
+from drctl.engines import AURORA_MYSQL, DB_ENGINES, db_engine
 from drctl.stack_outputs import OutputsError, StackOutputs
 
 PRIMARY, DR = "primary", "dr"
@@ -64,6 +66,21 @@ def _kubeconfig(value: Any) -> Any:
     return value
 
 
+_RDS_CLUSTER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][A-Za-z0-9-]*$"
+)
+
+
+def _cluster_arn(value: str) -> str:
+    # FailoverGlobalCluster wants the target as an ARN "so that Aurora can locate the
+    # cluster in its Region" (API reference): a bare name is refused here, not by AWS.
+    if not _RDS_CLUSTER_ARN.match(value):
+        raise ValueError(
+            "expected an RDS cluster ARN such as arn:aws:rds:ap-northeast-1:123456789012:cluster:NAME"
+        )
+    return value
+
+
 def _names(value: Any) -> Any:
     as_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
     as_map = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
@@ -79,6 +96,8 @@ Kubeconfig = Annotated[Any, AfterValidator(_kubeconfig)]
 Seconds = Annotated[StrictFloat, Field(ge=0)]
 Replicas = Annotated[StrictInt, Field(ge=0)]
 Names = Annotated[Any, AfterValidator(_names)]
+ClusterArn = Annotated[StrictStr, AfterValidator(_cluster_arn)]
+Engine = Literal["mysql", "aurora-mysql"]
 
 
 class _Outputs(BaseModel):
@@ -103,6 +122,15 @@ class PrimaryOutputs(_Outputs):
     kubeconfig: Kubeconfig | None = None
     deployments: dict[StrictStr, Replicas] | None = None
     image_tags: dict[StrictStr, StrictStr] | None = None
+    db_engine: Engine | None = None
+    # rds.engine: aurora-mysql (the primary cluster of the global database)
+    aurora_global_cluster_id: StrictStr | None = None
+    aurora_cluster_id: StrictStr | None = None
+    aurora_cluster_arn: ClusterArn | None = None
+    rds_address: StrictStr | None = None
+    rds_master_secret_arn: StrictStr | None = None
+    rds_master_secret_replica_arns: Names | None = None
+    rds_kms_key_arn: StrictStr | None = None
 
 
 class WarmStandbyOutputs(_Outputs):
@@ -127,6 +155,14 @@ class WarmStandbyOutputs(_Outputs):
     image_tags: dict[StrictStr, StrictStr] | None = None
     max_lag_seconds: Seconds | None = None
     objectives: Objectives | None = None
+    db_engine: Engine | None = None
+    # rds.engine: aurora-mysql (the secondary cluster of the global database)
+    aurora_global_cluster_id: StrictStr | None = None
+    replica_cluster_id: StrictStr | None = None
+    replica_cluster_arn: ClusterArn | None = None
+    replica_address: StrictStr | None = None
+    replica_master_secret_arn: StrictStr | None = None
+    replica_kms_key_arn: StrictStr | None = None
 
 
 class PilotLightOutputs(_Outputs):
@@ -155,6 +191,26 @@ REQUIRED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "report": {DR: ()},
 }
+# The same commands on an Aurora global database: the DR side is named by the global
+# cluster and the secondary cluster's ARN, failback switches over to the primary cluster.
+_AURORA_DR = ("region", "aurora_global_cluster_id", "replica_cluster_arn")
+REQUIRED_AURORA: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "status": {DR: ("region", "aurora_global_cluster_id", "replica_cluster_id"), PRIMARY: ()},
+    "failover": {DR: (*_AURORA_DR, "failover_switch_id", "lock_table_name")},
+    "failback": {
+        DR: (*_AURORA_DR, "failover_switch_id", "lock_table_name"),
+        PRIMARY: ("region", "aurora_cluster_arn"),
+    },
+    "report": {DR: ()},
+}
+
+
+def required_keys(command: str, role: str, values: Mapping[str, Any]) -> tuple[str, ...]:
+    engine = db_engine(values)
+    if engine not in DB_ENGINES:
+        return ()  # the model reports the unknown engine; guessing its keys would add noise
+    table = REQUIRED_AURORA if engine == AURORA_MYSQL else REQUIRED
+    return table.get(command, {}).get(role, ())
 
 
 def strategy_of(values: Mapping[str, Any]) -> str:
@@ -208,16 +264,35 @@ def stack_problems(
     return problems
 
 
+def _engine_mismatch(outputs: StackOutputs, roles: Mapping[str, str]) -> list[str]:
+    """Both sides of one database must agree on the engine (a stale outputs file of one
+    stack after `rds.engine` changed would send the failover to the wrong API). A pilot
+    light restores into its own database, whatever the primary's engine."""
+    engines = {
+        stack: db_engine(outputs.stack(stack))
+        for stack, role in roles.items()
+        if outputs.has(stack)
+        and db_engine(outputs.stack(stack)) in DB_ENGINES
+        and (role == PRIMARY or strategy_of(outputs.stack(stack)) == WARM_STANDBY)
+    }
+    if len(set(engines.values())) <= 1:
+        return []
+    shown = ", ".join(f"{stack}.db_engine = {engine}" for stack, engine in engines.items())
+    return [f"db_engine: the stacks disagree ({shown}); re-export the stale stack's outputs"]
+
+
 def validate_outputs(outputs: StackOutputs, command: str, roles: Mapping[str, str]) -> None:
     """Raise one ``OutputsError`` listing every problem, one line each."""
     problems: list[str] = []
     for stack, role in roles.items():
-        required = REQUIRED.get(command, {}).get(role, ())
+        values = outputs.stack(stack) if outputs.has(stack) else {}
+        required = required_keys(command, role, values)
         if not outputs.has(stack):
             if required:
                 problems.append(f"{stack}: no outputs for this stack (this command needs it)")
             continue
-        problems += stack_problems(stack, role, outputs.stack(stack), required)
+        problems += stack_problems(stack, role, values, required)
+    problems += _engine_mismatch(outputs, roles)
     if problems:
         raise OutputsError(
             f"{outputs.source}: {len(problems)} problem(s), nothing was changed:\n  "

@@ -153,7 +153,47 @@ def check_kubernetes(ctx: StatusContext) -> list[CheckResult]:
     ]
 
 
+def _lag_problem(ctx: StatusContext, lag: float | None, metric: str) -> tuple[str, str | None]:
+    if lag is None:
+        return "lag unknown", f"no {metric} datapoints in the last 10 min"
+    text = f"lag {lag:.1f}s (limit {ctx.max_lag_seconds:.0f}s)"
+    return text, (text if lag > ctx.max_lag_seconds else None)
+
+
+def check_aurora_secondary(ctx: StatusContext) -> list[CheckResult]:
+    """rds.engine aurora-mysql: the DR cluster is a reader member of an available global
+    cluster, and its AuroraGlobalDBReplicationLag is within the limit (all in DR)."""
+    from drctl.failover.aurora import LAG_METRIC, AuroraLagReader
+
+    cluster_id = ctx.outputs.get(ctx.dr_stack, "replica_cluster_id")
+    global_id = ctx.outputs.get(ctx.dr_stack, "aurora_global_cluster_id")
+    rds = ctx.client("rds", ctx.dr_region)
+    described = rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0]
+    members = {
+        str(m["DBClusterArn"]).rsplit(":", 1)[-1]: m for m in described["GlobalClusterMembers"]
+    }
+    problems = []
+    if described.get("Status") != "available":
+        problems.append(f"global cluster {global_id} status {described.get('Status')}")
+    member = members.get(cluster_id)
+    if member is None:
+        problems.append(f"not a member of global cluster {global_id} (detached?)")
+    elif member.get("IsWriter"):
+        problems.append("it is the writer (failed over?)")
+    lag = AuroraLagReader(ctx.client("cloudwatch", ctx.dr_region), cluster_id)()
+    lag_text, lag_problem = _lag_problem(ctx, lag, LAG_METRIC)
+    problems += [lag_problem] if lag_problem else []
+    detail = f"{cluster_id}: secondary of {global_id}, {lag_text}"
+    if problems:
+        return [CheckResult("rds replica", FAIL, "; ".join([cluster_id, *problems]))]
+    return [CheckResult("rds replica", OK, detail)]
+
+
 def check_rds_replica(ctx: StatusContext) -> list[CheckResult]:
+    from drctl.engines import AURORA_MYSQL, db_engine
+
+    if db_engine(ctx.outputs.stack(ctx.dr_stack)) == AURORA_MYSQL:
+        return check_aurora_secondary(ctx)
     replica_id = ctx.outputs.get(ctx.dr_stack, "replica_instance_id")
     rds = ctx.client("rds", ctx.dr_region)
     instance = rds.describe_db_instances(DBInstanceIdentifier=replica_id)["DBInstances"][0]

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from drctl import failover_command
+from drctl.failover.lock import DynamoDbLock
 from drctl.failover.planned import planned_steps
 from drctl.failover.steps import failover_steps
 
-from .conftest import DrWorld, make_ops_app
+from .conftest import TOKYO, DrWorld, make_ops_app
 
 app = make_ops_app()
 pytestmark = pytest.mark.usefixtures("moto_promotion_clears_source")
@@ -53,12 +55,33 @@ def test_unknown_mode_is_named(cli: CliRunner, dr_world: DrWorld) -> None:
 def test_planned_without_a_fence_is_refused_and_changes_nothing(
     cli: CliRunner, dr_world: DrWorld
 ) -> None:
+    """No primary to fence (no outputs of the primary stack): refused before any step."""
     dr_world.set_lag(0.0)
+    outputs = json.loads(dr_world.outputs_path.read_text())
+    outputs.pop("seoul")
+    dr_world.outputs_path.write_text(json.dumps(outputs))
     result = run_cli(cli, dr_world, "failover", "--mode", "planned")
     assert result.exit_code == failover_command.EXIT_REFUSED, result.output
     assert "no write fence" in " ".join(result.output.split())
     assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
     assert not dr_world.switch_config().get("Inverted")
+
+
+def test_planned_on_a_default_parameter_group_is_refused_and_changes_nothing(
+    cli: CliRunner, dr_world: DrWorld
+) -> None:
+    """The primary of the world (like today's IaC) has the default parameter group,
+    which RDS does not let anyone modify: the fence cannot work, and says why."""
+    dr_world.set_lag(0.0)
+    result = run_cli(cli, dr_world, "failover", "--mode", "planned")
+    assert result.exit_code == failover_command.EXIT_REFUSED, result.output
+    text = " ".join(result.output.split())
+    assert "uses the default DB parameter group default.mysql" in text
+    assert "the IaC must attach one" in text
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert not dr_world.switch_config().get("Inverted")
+    lock = DynamoDbLock(dr_world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock")
+    assert lock.holder() is None
 
 
 class _Fence:

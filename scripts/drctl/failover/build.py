@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drctl.aws import ClientFactory
+from drctl.engines import AURORA_MYSQL, db_engine
+from drctl.failover.aurora import (
+    FAILOVER,
+    SWITCHOVER,
+    AuroraGlobalDatabase,
+    AuroraLagReader,
+    cluster_id_of,
+)
 from drctl.failover.health import HttpHealthProbe
 from drctl.failover.lock import DynamoDbLock
 from drctl.failover.notify import SnsNotifier
 from drctl.failover.primary_probe import PrimaryRegionProbe
-from drctl.failover.protocols import Notifier, Scaler
+from drctl.failover.protocols import Database, Notifier, Scaler
 from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
+from drctl.failover.rds_fence import RdsParameterGroupFence
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.failover.steps import FailoverContext, known_strategy
 from drctl.stack_outputs import StackOutputs
@@ -36,6 +45,9 @@ class FailoverOptions:
     poll_seconds: float = 5.0
     # The primary region is only looked at after failover acted, for at most this long.
     primary_timeout_seconds: float = 5.0
+    # Planned mode on RDS: ReplicaLag is a 1-minute metric, so proving zero lag for a
+    # whole period after the fence takes 1-3 minutes.
+    drain_timeout_seconds: float = 300.0
     take_over_lock_from: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,13 +107,9 @@ def build_context(
     # First: an unknown strategy must stop the run before any client or step exists.
     strategy = known_strategy(str(outputs.optional(dr, "strategy", "warm-standby")), dr)
     dr_region = outputs.get(dr, "region")
-    replica_id = outputs.get(dr, "replica_instance_id")
     primary_region = outputs.optional(primary, "region")
-    reverse_id = default_reverse_replica_id(outputs, options) if outputs.has(primary) else None
     reverse_rds = factory.client("rds", primary_region) if primary_region else None
-    database = _rds_database(
-        outputs, factory, options, replica_id, reverse_rds, reverse_id, lag_reader
-    )
+    database = _database(outputs, factory, options, reverse_rds, lag_reader)
     # The switch, not the primary's probe: inverting a probe that is already failing
     # would make it healthy and send traffic back to a dead primary.
     dns = Route53DnsSwitch(
@@ -144,6 +152,88 @@ def build_context(
         take_over_from=options.take_over_lock_from,
         primary=_primary_probe(outputs, options, reverse_rds),
         primary_timeout_seconds=options.primary_timeout_seconds,
+        fence=_write_fence(outputs, factory, options, reverse_rds),
+        drain_timeout_seconds=options.drain_timeout_seconds,
+    )
+
+
+def _write_fence(
+    outputs: StackOutputs, factory: ClientFactory, options: FailoverOptions, primary_rds: Any
+) -> RdsParameterGroupFence | None:
+    """Planned mode on RDS only: Aurora's switchover fences itself, and the unplanned
+    path never touches the primary region."""
+    dr, primary = options.dr_stack, options.primary_stack
+    if options.extra.get("mode") != "planned" or is_aurora(outputs, dr) or primary_rds is None:
+        return None
+    primary_id = outputs.optional(primary, "rds_instance_id")
+    if not primary_id:
+        return None
+    replica_id = outputs.get(dr, "replica_instance_id")
+    return RdsParameterGroupFence(
+        primary_rds,
+        primary_id,
+        factory.client("cloudwatch", outputs.get(dr, "region")),
+        replica_id,
+        poll_seconds=options.poll_seconds,
+    )
+
+
+def is_aurora(outputs: StackOutputs, stack: str) -> bool:
+    return outputs.has(stack) and db_engine(outputs.stack(stack)) == AURORA_MYSQL
+
+
+def _database(
+    outputs: StackOutputs,
+    factory: ClientFactory,
+    options: FailoverOptions,
+    reverse_rds: Any,
+    lag_reader: LagReader | None,
+) -> Database:
+    """The DR database adapter the stack's ``db_engine`` calls for."""
+    if is_aurora(outputs, options.dr_stack):
+        return aurora_database(outputs, factory, options, lag_reader)
+    replica_id = outputs.get(options.dr_stack, "replica_instance_id")
+    reverse_id = (
+        default_reverse_replica_id(outputs, options) if outputs.has(options.primary_stack) else None
+    )
+    return _rds_database(outputs, factory, options, replica_id, reverse_rds, reverse_id, lag_reader)
+
+
+def aurora_database(
+    outputs: StackOutputs,
+    factory: ClientFactory,
+    options: FailoverOptions,
+    lag_reader: LagReader | None = None,
+) -> AuroraGlobalDatabase:
+    """Every failover call goes to the DR region's endpoint; only failback's reverse
+    side (the primary-region cluster) uses the primary region's."""
+    dr, primary = options.dr_stack, options.primary_stack
+    dr_region = outputs.get(dr, "region")
+    global_id = outputs.get(dr, "aurora_global_cluster_id")
+    arn = outputs.get(dr, "replica_cluster_arn")
+    planned = options.extra.get("mode") == "planned"
+    reverse = None
+    primary_arn = outputs.optional(primary, "aurora_cluster_arn")
+    primary_region = outputs.optional(primary, "region")
+    if primary_arn and primary_region:
+        reverse = AuroraGlobalDatabase(
+            factory.client("rds", primary_region),
+            global_id,
+            primary_arn,
+            AuroraLagReader(
+                factory.client("cloudwatch", primary_region), cluster_id_of(primary_arn)
+            ),
+            action=SWITCHOVER,  # failback is always planned
+            waiter_delay_seconds=options.waiter_delay_seconds,
+        )
+    return AuroraGlobalDatabase(
+        factory.client("rds", dr_region),
+        global_id,
+        arn,
+        lag_reader or AuroraLagReader(factory.client("cloudwatch", dr_region), cluster_id_of(arn)),
+        action=SWITCHOVER if planned else FAILOVER,
+        reverse=reverse,
+        waiter_delay_seconds=options.waiter_delay_seconds,
     )
 
 
@@ -183,10 +273,26 @@ def _primary_probe(
         return None
     return PrimaryRegionProbe(
         reverse_rds,
-        outputs.optional(primary, "rds_instance_id"),
+        None if is_aurora(outputs, primary) else outputs.optional(primary, "rds_instance_id"),
         outputs.optional(primary, "app_url"),
         http_timeout_seconds=options.primary_timeout_seconds,
     )
+
+
+def _database_facts(outputs: StackOutputs, options: FailoverOptions) -> dict[str, Any]:
+    dr = options.dr_stack
+    if not is_aurora(outputs, dr):
+        return {"replica": outputs.optional(dr, "replica_instance_id", "?")}
+    planned = options.extra.get("mode") == "planned"
+    return {
+        "global cluster": outputs.optional(dr, "aurora_global_cluster_id", "?"),
+        "secondary cluster": outputs.optional(dr, "replica_cluster_arn", "?"),
+        "aurora call": (
+            "SwitchoverGlobalCluster (RPO 0)"
+            if planned
+            else "FailoverGlobalCluster AllowDataLoss=true (RPO = lag at failover)"
+        ),
+    }
 
 
 def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> list[str]:
@@ -196,14 +302,16 @@ def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> li
     dr, primary = options.dr_stack, options.primary_stack
     facts = {
         "DR region": outputs.optional(dr, "region", "?"),
-        "replica": outputs.optional(dr, "replica_instance_id", "?"),
+        **_database_facts(outputs, options),
         "health check": outputs.optional(dr, "health_check_id", "?"),
         "failover switch": outputs.optional(dr, "failover_switch_id", "?"),
         "lock table": outputs.optional(dr, "lock_table_name", "?"),
         "app url": outputs.optional(dr, "app_url", "?"),
         "deployments": outputs.optional(dr, "deployments", {}),
     }
-    if kind == "failback" and outputs.has(primary):
+    if kind == "failback" and is_aurora(outputs, dr):
+        facts["switch over back to"] = outputs.optional(primary, "aurora_cluster_arn", "?")
+    elif kind == "failback" and outputs.has(primary):
         facts["reverse replica"] = default_reverse_replica_id(outputs, options)
     from drctl.failover.planned import MODE_PLANNED, planned_steps
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from drctl.failover.runner import Step
+from drctl.failover.runner import SkipStep, Step
 from drctl.failover.state import RunState
 from drctl.failover.steps import (
     FINAL_STEP,
@@ -47,12 +47,24 @@ class SwitchoverRefusedError(RuntimeError):
     """The replica did not apply everything in time: RPO 0 cannot be promised."""
 
 
+def fences_itself(ctx: FailoverContext) -> bool:
+    """Aurora's SwitchoverGlobalCluster stops writes and syncs every secondary before
+    the roles change: drctl adds no fence of its own there."""
+    return bool(getattr(ctx.database, "fences_itself", False))
+
+
 def planned_preflight(ctx: FailoverContext, state: RunState) -> str:
     state.timeline.meta["mode"] = MODE_PLANNED
-    if ctx.fence is None:
+    if ctx.fence is None and not fences_itself(ctx):
         raise PreflightError(
             "planned mode needs a write fence for the primary database; none is configured"
         )
+    check = getattr(ctx.fence, "check", None)
+    if check is not None:
+        check()  # e.g. a primary on a default parameter group cannot be fenced: refuse
+    switchover_check = getattr(ctx.database, "check_switchover", None)
+    if fences_itself(ctx) and switchover_check is not None:
+        switchover_check()  # Aurora: refuse what SwitchoverGlobalCluster would refuse
     detail = preflight(ctx, state)
     if ctx.database.is_promoted() and not state.is_done(PROMOTE_DATABASE):
         raise PreflightError(
@@ -61,8 +73,13 @@ def planned_preflight(ctx: FailoverContext, state: RunState) -> str:
     return detail
 
 
+_MANAGED = "Aurora's switchover fences writes and syncs every secondary itself (RPO 0)"
+
+
 def fence_writes(ctx: FailoverContext, state: RunState) -> str:
     _still_holding_lock(ctx)
+    if fences_itself(ctx):
+        raise SkipStep(_MANAGED)
     assert ctx.fence is not None
     ctx.fence.fence()
     state.data.setdefault("fenced_at", time.time())
@@ -70,6 +87,11 @@ def fence_writes(ctx: FailoverContext, state: RunState) -> str:
 
 
 def wait_drained(ctx: FailoverContext, state: RunState) -> str:
+    if fences_itself(ctx):
+        # The bound holds once the switchover completes; a refused one changes nothing.
+        state.data["lag_at_promotion_seconds"] = 0.0
+        state.data["data_loss_bound_seconds"] = 0.0
+        raise SkipStep(_MANAGED)
     if ctx.database.is_promoted():
         return "already promoted after the drain"
     fence = ctx.fence

@@ -91,9 +91,10 @@ class AlarmLagReader:
     while metric reads cannot be scoped at all (they need ``Resource: *``).
     """
 
-    def __init__(self, cloudwatch: Any, alarm_name: str) -> None:
+    def __init__(self, cloudwatch: Any, alarm_name: str, scale: float = 1.0) -> None:
         self._cloudwatch = cloudwatch
         self._alarm_name = alarm_name
+        self._scale = scale  # to seconds: 0.001 for a metric in milliseconds
 
     def __call__(self) -> float | None:
         alarms = self._cloudwatch.describe_alarms(AlarmNames=[self._alarm_name])["MetricAlarms"]
@@ -101,7 +102,7 @@ class AlarmLagReader:
             return None
         data = json.loads(alarms[0]["StateReasonData"])
         points = data.get("recentDatapoints") or []
-        return float(max(points)) if points else None
+        return float(max(points)) * self._scale if points else None
 
 
 class RdsDatabase:

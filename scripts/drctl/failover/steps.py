@@ -523,12 +523,20 @@ def failback_config_commands(dr_stack: str, strategy: str = "warm-standby") -> l
 def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
     commands = failback_config_commands(ctx.dr_stack, ctx.strategy)
     reverse = ctx.database.reverse_replica().identifier
+    # Aurora switches the roles back inside the global database: same clusters, nothing
+    # to rebuild or import. An RDS failback leaves a new primary instance behind.
+    same_clusters = getattr(ctx.database, "fences_itself", False)
+    where = (
+        f"\n'{reverse}' is the writer of the global database again (same clusters)."
+        if same_clusters
+        else f"\nThe primary database is now '{reverse}': import it into the "
+        f"{ctx.primary_stack} stack (pulumi import) or point rds_instance_id at it."
+    )
     ctx.say(
         "Failback done. Reset the toggles; the next `pulumi up -s "
-        f"{ctx.dr_stack}` rebuilds the DR read replica from the primary:\n  "
+        f"{ctx.dr_stack}` makes the DR database a replica of the primary again:\n  "
         + "\n  ".join(commands)
-        + f"\nThe primary database is now '{reverse}': import it into the "
-        f"{ctx.primary_stack} stack (pulumi import) or point rds_instance_id at it."
+        + where
     )
     _release_lock(ctx, state)
     _notify(ctx, f"drstack failback to {ctx.primary_stack} completed", "\n".join(commands))

@@ -1,0 +1,29 @@
+"""results.md keeps the sections of benchmarks that run on their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.planned_switchover import summary
+from benchmarks.results import write_results
+
+RESULTS = {"command": "make bench", "machine": {"cores": "2"}, "total_minutes": 1.0}
+
+
+def test_regenerating_results_keeps_the_planned_switchover_section(tmp_path: Path) -> None:
+    rows = [
+        {"run": 1, "rto_seconds": 0.8, "acknowledged_writes": 30, "lost_writes": 0},
+        {"run": 2, "rto_seconds": 1.2, "acknowledged_writes": 31, "lost_writes": 0},
+    ]
+    (tmp_path / "planned_switchover.md").write_text(summary(rows, {"cores": "2"}))
+    write_results(tmp_path / "results.md", RESULTS)
+    text = (tmp_path / "results.md").read_text()
+    assert "## Planned switchover (2 runs," in text
+    assert "median 1.000s, worst 1.200s" in text
+    assert "lost acknowledged writes: total 0, worst run 0" in text
+    assert text.index("## Planned switchover") < text.index("Total benchmark time")
+
+
+def test_without_a_section_file_nothing_is_added(tmp_path: Path) -> None:
+    write_results(tmp_path / "results.md", RESULTS)
+    assert "Planned switchover" not in (tmp_path / "results.md").read_text()
