@@ -21,6 +21,10 @@ SPOOL_DIR = "/spool"
 # The spool holds the binlog file being written until it rotates; RDS MySQL rotates at
 # max_binlog_size (128 MiB by default), so 1 GiB leaves room for a backlog.
 SPOOL_LIMIT = "1Gi"
+# RDS keeps no binlog by default (`binlog retention hours` NULL) and no parameter group or
+# API sets it: only CALL mysql.rds_set_configuration as the master user, which the
+# archiver does at start. A day covers an archiver outage; RDS allows at most 168 h.
+BINLOG_RETENTION_HOURS = 24
 
 
 def archiver_command(*, container: str, flush_seconds: int) -> list[str]:
@@ -39,6 +43,9 @@ def archiver_command(*, container: str, flush_seconds: int) -> list[str]:
         str(flush_seconds),
         "--spool-dir",
         SPOOL_DIR,
+        "--binlog-retention-hours",
+        str(BINLOG_RETENTION_HOURS),
+        "--set-binlog-retention",
     ]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from drctl.binlog.client import stream_argv
 from drctl.binlog.events import Event, complete_events, first_event_bytes
 from drctl.binlog.retention import prune_segments
+from drctl.binlog.retention_hours import DEFAULT_HOURS, RetentionCheck, ensure_retention
 from drctl.binlog.segments import (
     ResumePoint,
     Segment,
@@ -68,6 +69,9 @@ class ArchiverOptions:
     status_seconds: float = 30.0  # how often the status blob (for the exporter) is written
     prune_seconds: float = 600.0  # how often segments no kept dump needs are deleted
     start_file: str = ""  # first binlog when nothing is archived yet (default: oldest)
+    # RDS MySQL: the source's `binlog retention hours` must cover an archiver outage.
+    retention_hours: int = DEFAULT_HOURS
+    set_retention: bool = False  # raise it (master user) instead of only warning
 
 
 @dataclass
@@ -102,6 +106,7 @@ class BinlogArchiver:
         self._last_check = float("-inf")
         self._last_status = float("-inf")
         self._last_prune = float("-inf")
+        self.retention: RetentionCheck | None = None
 
     # -- set-up -------------------------------------------------------------------
 
@@ -121,11 +126,22 @@ class BinlogArchiver:
                 flavour = ServerFlavour.from_version(str(cur.fetchone()[0]))
                 cur.execute("SHOW BINARY LOGS")
                 rows = cur.fetchall()
+                if flavour is ServerFlavour.MYSQL:
+                    self.retention = self._check_retention(cur)
         finally:
             conn.close()
         if not rows:
             raise ArchiverFailed(f"{self.source.endpoint()} has no binary log (log_bin is off)")
         return flavour, str(rows[0][0])
+
+    def _check_retention(self, cur: Any) -> RetentionCheck:
+        options = self.options
+        try:
+            return ensure_retention(cur, options.retention_hours, set_it=options.set_retention)
+        except Exception as exc:  # not RDS, or an account that may not CALL it
+            message = f"could not check binlog retention hours: {str(exc).splitlines()[0]}"
+            log.warning(message)
+            return RetentionCheck(None, options.retention_hours, message=message)
 
     # -- the loop -----------------------------------------------------------------
 
