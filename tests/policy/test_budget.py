@@ -90,7 +90,7 @@ def test_shipped_pilot_light_promises_seed_001s_five_minutes_with_the_binlog_arc
     cfg = synth("azure-pilot").config
     budget = compute_budget(cfg)
     assert budget is not None and cfg.backup.binlog_archive
-    assert [t.key for t in budget.rpo_terms][0] == "binlog_flush"
+    assert budget.rpo_terms[0].key == "binlog_flush"
     assert budget.rpo_seconds <= cfg.objectives.rpo_seconds <= 300
 
 
