@@ -72,6 +72,9 @@ class ArchiverOptions:
     # RDS MySQL: the source's `binlog retention hours` must cover an archiver outage.
     retention_hours: int = DEFAULT_HOURS
     set_retention: bool = False  # raise it (master user) instead of only warning
+    # Touched while the loop runs: the Deployment's liveness probe restarts an archiver
+    # whose loop is stuck (a hung call), which exiting on an error would not cover.
+    heartbeat_file: Path | None = None
 
 
 @dataclass
@@ -167,6 +170,7 @@ class BinlogArchiver:
             )
             try:
                 while not should_stop():
+                    self._beat()
                     self.step()
                     if client.poll() is not None:
                         self.flush()  # what it wrote before it stopped is still good
@@ -180,6 +184,11 @@ class BinlogArchiver:
                     if client.poll() is None:
                         client.kill()
                         client.wait()
+
+    def _beat(self) -> None:
+        if self.options.heartbeat_file is not None:
+            with contextlib.suppress(OSError):
+                self.options.heartbeat_file.touch()
 
     def step(self) -> None:
         """Read what the client mirrored, commit a segment when one is due, watch the lag."""

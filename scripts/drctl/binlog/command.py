@@ -94,6 +94,12 @@ def binlog_archive(
             "(mysql.rds_set_configuration) instead of only warning.",
         ),
     ] = False,
+    heartbeat_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--heartbeat-file", help="Touched by the archive loop (a liveness probe reads it)."
+        ),
+    ] = None,
     container: ContainerOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
@@ -114,6 +120,7 @@ def binlog_archive(
         start_file=start_file,
         retention_hours=retention_hours,
         set_retention=set_retention and not dry_run,  # a dry run changes nothing
+        heartbeat_file=heartbeat_file,
     )
     blobs = open_container(*where, create=not dry_run)
     spool = spool_dir or Path(tempfile.gettempdir()) / "drctl-binlog-spool"
