@@ -14,6 +14,7 @@ cannot be fetched: the client fails and so does the archiver, naming the file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import hashlib
@@ -80,7 +81,9 @@ class ArchiverOptions:
 @dataclass
 class _Pending:
     events: list[Event] = field(default_factory=list)
-    since: float | None = None  # monotonic time the oldest pending event was first seen
+    # The earliest the oldest pending event can have reached the spool: the previous read
+    # of the spool, which did not have it yet (a commit's upload may lie in between).
+    since: float | None = None
 
 
 class BinlogArchiver:
@@ -104,6 +107,8 @@ class BinlogArchiver:
         self.last_event_time = 0
         self.segments_committed = 0
         self._pending = _Pending()
+        self._last_read = clock()
+        self._uploads: collections.deque[float] = collections.deque(maxlen=8)
         self._behind_since: float | None = None
         self._warned = False
         self._last_check = float("-inf")
@@ -208,6 +213,7 @@ class BinlogArchiver:
         path = self.spool_dir / self.file
         if not path.exists():
             return
+        read_at = self.clock()
         pending_end = self._pending.events[-1].end if self._pending.events else self.offset
         with path.open("rb") as spool:
             spool.seek(pending_end)
@@ -218,7 +224,8 @@ class BinlogArchiver:
                 data = spool.read(needed)
         events = complete_events(data, pending_end)
         if events and self._pending.since is None:
-            self._pending.since = self.clock()
+            self._pending.since = self._last_read
+        self._last_read = read_at
         self._pending.events += events
 
     def _segment_due(self) -> bool:
@@ -226,10 +233,11 @@ class BinlogArchiver:
         if not pending.events:
             return False
         size = pending.events[-1].end - self.offset
-        waited = self.clock() - (pending.since or self.clock())
-        # The oldest event may have reached the spool up to one poll before it was seen:
-        # committing one poll early keeps its wait within the flush interval.
-        due = max(0.0, self.options.flush_seconds - POLL_SECONDS)
+        now = self.clock()
+        waited = 0.0 if pending.since is None else now - pending.since
+        # The upload must *end* within the flush interval of the event's arrival (the RPO
+        # goal), and the next look is one poll away: start that much earlier.
+        due = max(0.0, self.options.flush_seconds - POLL_SECONDS - self.upload_estimate())
         return (
             size >= self.options.max_segment_bytes or waited >= due or pending.events[-1].ends_file
         )
@@ -251,9 +259,11 @@ class BinlogArchiver:
             server=self.flavour.value,
         )
         # One Put Blob: the segment appears whole or not at all, never half-written.
+        started = self.clock()
         self.container.get_blob_client(segment.name).upload_blob(
             data, overwrite=True, metadata=segment.to_azure()
         )
+        self._uploads.append(self.clock() - started)
         self.segments_committed += 1
         self.last_event_time = segment.last_event_time
         self._pending = _Pending()
@@ -302,6 +312,10 @@ class BinlogArchiver:
                 f" s): archived to {self.file}:{self.offset}, the source is at "
                 f"{server_file}:{server_pos}"
             )
+
+    def upload_estimate(self) -> float:
+        """The slowest of the last few uploads (0 before the first)."""
+        return max(self._uploads, default=0.0)
 
     def lag_seconds(self) -> float:
         return 0.0 if self._behind_since is None else self.clock() - self._behind_since

@@ -553,9 +553,14 @@ def pilot_light(
         backups.stop()
         if archiver is not None:
             archiver.die()
+            archiver.join()
     notes, extra = _pilot_notes(
         settings, archive, pilot, backups, container, archiver, load, fault_at
     )
+    if archiver is not None and loss is not None:
+        # The goal, shown by `make drill`: RPO within one flush interval.
+        extra["binlog_rpo_met"] = loss.rpo_seconds <= settings.binlog_flush_seconds
+        notes.append(binlog_rpo_line(loss.rpo_seconds, settings.binlog_flush_seconds))
     return ScenarioResult(
         key,
         settings.run,
@@ -565,6 +570,14 @@ def pilot_light(
         _sorted(timeline),
         notes=notes,
         extra=extra,
+    )
+
+
+def binlog_rpo_line(rpo_seconds: float, flush_seconds: float) -> str:
+    verdict = "met" if rpo_seconds <= flush_seconds else "NOT met"
+    return (
+        f"pilot-light RPO {rpo_seconds:.2f}s vs one binlog flush interval "
+        f"{flush_seconds:g}s: {verdict}"
     )
 
 
