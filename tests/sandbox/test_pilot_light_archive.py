@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from drctl.sandbox.azurite import azurite_available
-from drctl.sandbox.drill import DrillResult, _one_line, render_summary
+from drctl.sandbox.drill import DrillResult, _one_line, binlog_goal_lines, render_summary
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.objectives import stack_targets
@@ -54,4 +54,8 @@ def test_pilot_light_replays_the_archive_and_loses_at_most_one_flush(tmp_path: P
     summary = render_summary(drill)
     assert "## Pilot-light RPO against one binlog flush interval (the goal)" in summary
     assert f"| pilot-light #1 | {result.loss.rpo_seconds:.2f}s | 1s |" in summary
+    assert binlog_goal_lines(drill) == [
+        f"pilot-light run 1: RPO {result.loss.rpo_seconds:.2f}s vs one binlog flush interval "
+        "1s: met"
+    ]
     assert result.loss.rpo_seconds < settings.backup_interval / 2

@@ -310,6 +310,20 @@ def render_summary(drill: DrillResult) -> str:
     return "\n".join(lines)
 
 
+def binlog_goal_lines(drill: DrillResult) -> list[str]:
+    """One line per pilot-light run with the archive: RPO against one flush interval."""
+    lines = []
+    for r in drill.results:
+        if r.loss is None or "binlog_rpo_met" not in r.extra:
+            continue
+        verdict = "met" if r.extra["binlog_rpo_met"] else "NOT met"
+        lines.append(
+            f"{r.key} run {r.run}: RPO {r.loss.rpo_seconds:.2f}s vs one binlog flush interval "
+            f"{r.extra['binlog_flush_seconds']:g}s: {verdict}"
+        )
+    return lines
+
+
 def _binlog_rpo_section(drill: DrillResult) -> list[str]:
     """Pilot light with the binlog archive: each run's RPO against one flush interval."""
     rows = [r for r in drill.results if r.loss is not None and "binlog_rpo_met" in r.extra]
