@@ -13,6 +13,10 @@ Why not the usual ways (all checked against RDS MySQL 8.0/8.4):
   view opened by another connection, and needs BACKUP_ADMIN.
 - MySQL (unlike MariaDB's ``binlog_snapshot_file``) exposes no binlog position of a
   consistent snapshot.
+- ``gtid_mode=ON`` and a replay that skips GTIDs the target already has: it needs the
+  exact GTID set of the snapshot, the same unknown as the position (and turning GTIDs on
+  an RDS primary is a four-step online change of its own). With the exact position the
+  binlog's own positions suffice, so GTID mode is left as the primary has it.
 
 The fence: ``LOCK TABLES <every base table of the database> READ`` in a session of our
 own (the master user has LOCK TABLES). Granting it waits until every transaction that
