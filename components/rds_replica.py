@@ -29,6 +29,7 @@ import pulumi_random as random
 
 from components.mysql_network import MYSQL_PORT, mysql_network
 from components.settings import RdsConfig
+from components.sql_binlog import binlog_parameter_group
 
 # RDS for MySQL: 8 to 41 printable ASCII characters, never "/", '"' or "@" (and we leave
 # out "'" and spaces, which break shell and DSN quoting).
@@ -45,12 +46,6 @@ def replica_secret_arn(secret_arn: str, region: str) -> str:
         raise ValueError(f"not a Secrets Manager secret ARN: {secret_arn!r}")
     parts[3] = region
     return ":".join(parts)
-
-
-def mysql_parameter_family(engine_version: str) -> str:
-    """``8.0.39`` or ``8.0`` -> ``mysql8.0``: RDS refuses a group of another family."""
-    major_minor = ".".join(engine_version.split(".")[:2])
-    return f"mysql{major_minor}"
 
 
 def _arn_in_region(region: str, secret_arn: str) -> str:
@@ -208,12 +203,17 @@ class RdsReplica(pulumi.ComponentResource):
             keepers={"password_version": str(rds.password_version)},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        parameters = self._binlog_parameters(name, args, opts)
         instance = aws.rds.Instance(
             f"{name}-instance",
             engine="mysql",
             engine_version=rds.engine_version,
-            parameter_group_name=parameters.name,
+            parameter_group_name=binlog_parameter_group(
+                name,
+                identifier=args.identifier,
+                engine_version=rds.engine_version,
+                tags=args.tags,
+                opts=opts,
+            ).name,
             allocated_storage=rds.allocated_storage,
             db_name=rds.db_name,
             username=rds.master_username,
@@ -238,36 +238,6 @@ class RdsReplica(pulumi.ComponentResource):
             for region in args.secret_replica_providers
         }
         return instance
-
-    def _binlog_parameters(
-        self, name: str, args: RdsReplicaArgs, opts: pulumi.ResourceOptions
-    ) -> aws.rds.ParameterGroup:
-        """The binlog settings point-in-time recovery from the archived binlog relies on.
-
-        ROW: replay keeps only the dumped database's events (``mysqlbinlog --database``
-        is exact for row events only; a statement is filed under the session's default
-        database, whatever tables it writes), and a row event replays the same way on
-        any server. FULL: each event carries whole rows. Both are dynamic parameters,
-        applied at once to an instance already in the group; but *associating* the
-        group with an existing instance (the first `up` after this change) takes effect
-        only after a manual reboot (RDS User Guide "Associating a DB parameter group";
-        terraform-provider-aws #40089: not even with apply_immediately).
-        """
-        family = mysql_parameter_family(args.rds.engine_version)
-        return aws.rds.ParameterGroup(
-            f"{name}-binlog-params",
-            # The family is in the name: an engine upgrade (8.0 -> 8.4) creates the new
-            # group before the old one, still in use, is deleted.
-            name=f"{args.identifier}-{family.replace('.', '-')}",
-            family=family,
-            description=f"{args.identifier}: row-based binlog for the binlog archive",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="binlog_format", value="ROW"),
-                aws.rds.ParameterGroupParameterArgs(name="binlog_row_image", value="FULL"),
-            ],
-            tags=args.tags,
-            opts=opts,
-        )
 
     def _credential_secret(
         self,

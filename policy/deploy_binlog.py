@@ -119,6 +119,6 @@ POLICIES = [
         "MySQL 8.0.x); RDS refuses another family at deploy time. " + DOC_PARAMETER_GROUPS,
         _parameter_family_matches,
         "Create the group with family mysql<major>.<minor> of rds.engine_version "
-        "(components.rds_replica.mysql_parameter_family).",
+        "(components.sql_binlog.mysql_parameter_family).",
     ),
 ]

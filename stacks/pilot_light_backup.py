@@ -22,8 +22,8 @@ import pulumi_kubernetes as k8s
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from components.binlog_archiver import BinlogArchiverArgs, BinlogArchiverDeployment
+from stacks.binlog_settings import checked_binlog_settings
 from stacks.config import StackConfig
-from stacks.cross_stack import checked_binlog_settings
 from stacks.shared import static_region_provider
 
 

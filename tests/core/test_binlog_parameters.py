@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.rds_replica import mysql_parameter_family
+from components.sql_binlog import mysql_parameter_family
 from drctl.synth import Synthesis
 
 from .conftest import synth
