@@ -161,7 +161,8 @@ class ArchiverThread:
         self._region.alive = False
         self._stop.set()
 
-    def join(self) -> None:
+    def die_and_join(self) -> None:
+        self.die()
         self._thread.join(timeout=10)
 
     def report(self, pitr: PitrResult | None, load: Any, fault_at: float) -> dict[str, Any]:
