@@ -73,9 +73,9 @@ class SourceFacts:
     flavour: ServerFlavour
     log_bin: bool
     estimate: int  # bytes, for the progress bar
-    # MySQL only: the binlog position read just *before* the dump's snapshot. Without
-    # FLUSH TABLES WITH READ LOCK (refused on RDS) nothing ties it to the snapshot
-    # exactly; transactions that committed in between are in the dump but after it.
+    # MySQL only: the binlog position read just *before* the dump's snapshot, with nothing
+    # tying it to the snapshot: only a fallback record when the binary log is off. The
+    # exact position comes from the table fence (position_fence).
     position_before: DumpPosition = field(default_factory=DumpPosition)
     gtid_before: str = ""
 
