@@ -74,8 +74,8 @@ class SourceFacts:
     log_bin: bool
     estimate: int  # bytes, for the progress bar
     # MySQL only: the binlog position read just *before* the dump's snapshot, with nothing
-    # tying it to the snapshot: only a fallback record when the binary log is off. The
-    # exact position comes from the table fence (position_fence).
+    # tying it to the snapshot. Not what replay starts from: that is the table fence's
+    # exact position (position_fence).
     position_before: DumpPosition = field(default_factory=DumpPosition)
     gtid_before: str = ""
 
@@ -254,7 +254,7 @@ def _recorded_position(
         position = dump.position  # binlog_snapshot_file: inside the snapshot, exact
         gtid = gtid_for_position(source, position.binlog_file, position.binlog_pos)
         return position, gtid, bool(position.binlog_file)
-    return facts.position_before, facts.gtid_before, False  # binary log off
+    return DumpPosition(), "", False  # binary log off: no replay can start from this dump
 
 
 def _content_type(fmt: BackupFormat) -> str:
