@@ -21,6 +21,21 @@ SPOOL_DIR = "/spool"
 # The spool holds the binlog file being written until it rotates; RDS MySQL rotates at
 # max_binlog_size (128 MiB by default), so 1 GiB leaves room for a backlog.
 SPOOL_LIMIT = "1Gi"
+# RDS keeps no binlog by default (`binlog retention hours` NULL) and no parameter group or
+# API sets it: only CALL mysql.rds_set_configuration as the master user, which the
+# archiver does at start. A day covers an archiver outage; RDS allows at most 168 h.
+BINLOG_RETENTION_HOURS = 24
+# The archive loop touches this file every turn; a file older than HEARTBEAT_STALE_SECONDS
+# means the loop is stuck (a hung call) and the kubelet restarts the pod. It resumes
+# exactly after the last committed segment, so a restart never loses or repeats data.
+HEARTBEAT_FILE = "/tmp/drctl-binlog-alive"
+HEARTBEAT_STALE_SECONDS = 60
+LIVENESS_COMMAND = [
+    "python",
+    "-c",
+    "import os, sys, time; "
+    f"sys.exit(time.time() - os.stat({HEARTBEAT_FILE!r}).st_mtime > {HEARTBEAT_STALE_SECONDS})",
+]
 
 
 def archiver_command(*, container: str, flush_seconds: int) -> list[str]:
@@ -39,6 +54,11 @@ def archiver_command(*, container: str, flush_seconds: int) -> list[str]:
         str(flush_seconds),
         "--spool-dir",
         SPOOL_DIR,
+        "--binlog-retention-hours",
+        str(BINLOG_RETENTION_HOURS),
+        "--set-binlog-retention",
+        "--heartbeat-file",
+        HEARTBEAT_FILE,
     ]
 
 
@@ -58,6 +78,53 @@ class BinlogArchiverArgs:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+def _archiver_container(args: BinlogArchiverArgs) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name="binlog-archiver",
+        image=args.image,
+        command=archiver_command(container=args.container, flush_seconds=args.flush_seconds),
+        env=[
+            k8s.core.v1.EnvVarArgs(
+                name=CONNECTION_STRING_ENV,
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                        name=args.azure_secret_name, key=CONNECTION_STRING_KEY
+                    )
+                ),
+            ),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_HOST", value=args.source_host),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_PORT", value="3306"),
+            k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_SECRET_ARN", value=args.source_secret_arn),
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
+            k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=args.region),
+        ],
+        # No readiness probe: the archiver serves nothing (no Service selects it).
+        liveness_probe=k8s.core.v1.ProbeArgs(
+            exec_=k8s.core.v1.ExecActionArgs(command=LIVENESS_COMMAND),
+            # resume() lists the archive and starts the binlog client first.
+            initial_delay_seconds=30,
+            period_seconds=30,
+            timeout_seconds=10,
+            failure_threshold=3,
+        ),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "100m", "memory": "128Mi"},
+            limits={"cpu": "1", "memory": "256Mi"},
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=10001,
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        ),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="spool", mount_path=SPOOL_DIR),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
+
+
 class BinlogArchiverDeployment(pulumi.ComponentResource):
     deployment_name: pulumi.Output[str]
 
@@ -67,43 +134,7 @@ class BinlogArchiverDeployment(pulumi.ComponentResource):
         super().__init__("drstack:binlog_archiver:BinlogArchiverDeployment", name, None, opts)
         labels = {"app.kubernetes.io/name": args.name, "app.kubernetes.io/part-of": "drstack"}
         labels.update(args.labels)
-        container = k8s.core.v1.ContainerArgs(
-            name="binlog-archiver",
-            image=args.image,
-            command=archiver_command(container=args.container, flush_seconds=args.flush_seconds),
-            env=[
-                k8s.core.v1.EnvVarArgs(
-                    name=CONNECTION_STRING_ENV,
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                            name=args.azure_secret_name, key=CONNECTION_STRING_KEY
-                        )
-                    ),
-                ),
-                k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_HOST", value=args.source_host),
-                k8s.core.v1.EnvVarArgs(name="DRCTL_SOURCE_PORT", value="3306"),
-                k8s.core.v1.EnvVarArgs(
-                    name="DRCTL_SOURCE_SECRET_ARN", value=args.source_secret_arn
-                ),
-                k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
-                k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=args.region),
-            ],
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": "100m", "memory": "128Mi"},
-                limits={"cpu": "1", "memory": "256Mi"},
-            ),
-            security_context=k8s.core.v1.SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=10001,
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-            ),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="spool", mount_path=SPOOL_DIR),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-        )
+        container = _archiver_container(args)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(

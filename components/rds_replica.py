@@ -35,6 +35,7 @@ from components.db_credentials import (
 )
 from components.mysql_network import mysql_network
 from components.settings import RdsConfig
+from components.sql_binlog import binlog_parameter_group
 
 # Re-exported: imported from here before components/db_credentials.py existed.
 __all__ = [
@@ -178,6 +179,13 @@ class RdsReplica(pulumi.ComponentResource):
             f"{name}-instance",
             engine="mysql",
             engine_version=rds.engine_version,
+            parameter_group_name=binlog_parameter_group(
+                name,
+                identifier=args.identifier,
+                engine_version=rds.engine_version,
+                tags=args.tags,
+                opts=opts,
+            ).name,
             allocated_storage=rds.allocated_storage,
             db_name=rds.db_name,
             username=rds.master_username,

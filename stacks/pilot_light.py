@@ -191,6 +191,10 @@ def _site_outputs(
         "backup_connection_string": site.reader_connection_string,
         "backup_writer_connection_string": site.writer_connection_string,
         "backup_job_stack": cfg.backup.job_stack,
+        # What this site's RPO budget assumes of the archiver the job stack declares
+        # (policy binlog-archive-agrees compares them there).
+        "binlog_archive": cfg.backup.binlog_archive,
+        "binlog_flush_seconds": cfg.backup.binlog_flush_seconds,
         "maintenance_url": site.maintenance_host.apply(lambda h: f"https://{h}/"),
         "key_vault_name": key_vault_name(cfg),
         "tls_certificate_name": cfg.azure.tls_certificate_name,

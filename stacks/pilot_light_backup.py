@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from components.azure_pilot_light import BACKUP_CONTAINER
 from components.backup_job import BackupCronJob, BackupCronJobArgs
 from components.binlog_archiver import BinlogArchiverArgs, BinlogArchiverDeployment
+from stacks.binlog_settings import checked_binlog_settings
 from stacks.config import StackConfig
 from stacks.shared import static_region_provider
 
@@ -35,6 +36,8 @@ def build_pilot_light_backup(cfg: StackConfig) -> dict[str, Any]:
         "storage_account_name": site.require_output("storage_account_name"),
         "backup_container": site.require_output("backup_container"),
         "backup_image": cfg.backup.image,
+        # Refused when they differ from what the site's RPO budget assumes.
+        "binlog_settings": checked_binlog_settings(site, cfg),
     }
     # Like the Deployments and image_tags: no job until its pinned image is pushed
     # (README "The backup image"); a CronJob on a missing image only fails every run.

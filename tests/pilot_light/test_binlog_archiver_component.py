@@ -69,7 +69,8 @@ def test_one_recreated_archiver_reads_the_secret_at_start(mocks: Mocks) -> None:
     assert command[3:6] == ["python", "-m", "drctl.pilotlight"]
     assert command[6:] == [
         "binlog-archive", "--container", "mysql-backups", "--flush-seconds", "5",
-        "--spool-dir", "/spool",
+        "--spool-dir", "/spool", "--binlog-retention-hours", "24", "--set-binlog-retention",
+        "--heartbeat-file", "/tmp/drctl-binlog-alive",
     ]  # fmt: skip
     env = {e["name"]: e for e in container["env"]}
     assert env["AZURE_STORAGE_CONNECTION_STRING"]["valueFrom"]["secretKeyRef"]["name"] == (

@@ -75,14 +75,23 @@ def test_unknown_budget_name_is_a_config_error() -> None:
 
 
 def test_pilot_light_terms() -> None:
-    budget = compute_budget(synth("azure-pilot").config)
+    dump_only = synth("azure-pilot", "backup.binlog_archive=false").config
+    budget = compute_budget(dump_only)
     assert budget is not None
     assert [t.key for t in budget.rto_terms] == ["provisioning", "restore", "switch_over"]
     assert [t.key for t in budget.rpo_terms] == ["backup_interval", "backup_upload"]
     assert budget.rpo_terms[0].seconds == 300
     assert budget.rpo_seconds > 300  # interval + upload: never the bare interval
-    smaller = compute_budget(replace(synth("azure-pilot").config, budget={"database_size_gb": 1}))
+    smaller = compute_budget(replace(dump_only, budget={"database_size_gb": 1}))
     assert smaller is not None and smaller.rpo_seconds < budget.rpo_seconds
+
+
+def test_shipped_pilot_light_promises_seed_001s_five_minutes_with_the_binlog_archive() -> None:
+    cfg = synth("azure-pilot").config
+    budget = compute_budget(cfg)
+    assert budget is not None and cfg.backup.binlog_archive
+    assert budget.rpo_terms[0].key == "binlog_flush"
+    assert budget.rpo_seconds <= cfg.objectives.rpo_seconds <= 300
 
 
 def test_primary_has_no_budget() -> None:

@@ -14,6 +14,7 @@ cannot be fetched: the client fails and so does the archiver, naming the file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import hashlib
@@ -30,6 +31,7 @@ from typing import Any
 from drctl.binlog.client import stream_argv
 from drctl.binlog.events import Event, complete_events, first_event_bytes
 from drctl.binlog.retention import prune_segments
+from drctl.binlog.retention_hours import DEFAULT_HOURS, RetentionCheck, ensure_retention
 from drctl.binlog.segments import (
     ResumePoint,
     Segment,
@@ -68,12 +70,20 @@ class ArchiverOptions:
     status_seconds: float = 30.0  # how often the status blob (for the exporter) is written
     prune_seconds: float = 600.0  # how often segments no kept dump needs are deleted
     start_file: str = ""  # first binlog when nothing is archived yet (default: oldest)
+    # RDS MySQL: the source's `binlog retention hours` must cover an archiver outage.
+    retention_hours: int = DEFAULT_HOURS
+    set_retention: bool = False  # raise it (master user) instead of only warning
+    # Touched while the loop runs: the Deployment's liveness probe restarts an archiver
+    # whose loop is stuck (a hung call), which exiting on an error would not cover.
+    heartbeat_file: Path | None = None
 
 
 @dataclass
 class _Pending:
     events: list[Event] = field(default_factory=list)
-    since: float | None = None  # monotonic time the oldest pending event was first seen
+    # The earliest the oldest pending event can have reached the spool: the previous read
+    # of the spool, which did not have it yet (a commit's upload may lie in between).
+    since: float | None = None
 
 
 class BinlogArchiver:
@@ -97,11 +107,14 @@ class BinlogArchiver:
         self.last_event_time = 0
         self.segments_committed = 0
         self._pending = _Pending()
+        self._last_read = clock()
+        self._uploads: collections.deque[float] = collections.deque(maxlen=8)
         self._behind_since: float | None = None
         self._warned = False
         self._last_check = float("-inf")
         self._last_status = float("-inf")
         self._last_prune = float("-inf")
+        self.retention: RetentionCheck | None = None
 
     # -- set-up -------------------------------------------------------------------
 
@@ -121,11 +134,22 @@ class BinlogArchiver:
                 flavour = ServerFlavour.from_version(str(cur.fetchone()[0]))
                 cur.execute("SHOW BINARY LOGS")
                 rows = cur.fetchall()
+                if flavour is ServerFlavour.MYSQL:
+                    self.retention = self._check_retention(cur)
         finally:
             conn.close()
         if not rows:
             raise ArchiverFailed(f"{self.source.endpoint()} has no binary log (log_bin is off)")
         return flavour, str(rows[0][0])
+
+    def _check_retention(self, cur: Any) -> RetentionCheck:
+        options = self.options
+        try:
+            return ensure_retention(cur, options.retention_hours, set_it=options.set_retention)
+        except Exception as exc:  # not RDS, or an account that may not CALL it
+            message = f"could not check binlog retention hours: {str(exc).splitlines()[0]}"
+            log.warning(message)
+            return RetentionCheck(None, options.retention_hours, message=message)
 
     # -- the loop -----------------------------------------------------------------
 
@@ -151,6 +175,7 @@ class BinlogArchiver:
             )
             try:
                 while not should_stop():
+                    self._beat()
                     self.step()
                     if client.poll() is not None:
                         self.flush()  # what it wrote before it stopped is still good
@@ -164,6 +189,11 @@ class BinlogArchiver:
                     if client.poll() is None:
                         client.kill()
                         client.wait()
+
+    def _beat(self) -> None:
+        if self.options.heartbeat_file is not None:
+            with contextlib.suppress(OSError):
+                self.options.heartbeat_file.touch()
 
     def step(self) -> None:
         """Read what the client mirrored, commit a segment when one is due, watch the lag."""
@@ -183,6 +213,7 @@ class BinlogArchiver:
         path = self.spool_dir / self.file
         if not path.exists():
             return
+        read_at = self.clock()
         pending_end = self._pending.events[-1].end if self._pending.events else self.offset
         with path.open("rb") as spool:
             spool.seek(pending_end)
@@ -193,7 +224,8 @@ class BinlogArchiver:
                 data = spool.read(needed)
         events = complete_events(data, pending_end)
         if events and self._pending.since is None:
-            self._pending.since = self.clock()
+            self._pending.since = self._last_read
+        self._last_read = read_at
         self._pending.events += events
 
     def _segment_due(self) -> bool:
@@ -201,10 +233,11 @@ class BinlogArchiver:
         if not pending.events:
             return False
         size = pending.events[-1].end - self.offset
-        waited = self.clock() - (pending.since or self.clock())
-        # The oldest event may have reached the spool up to one poll before it was seen:
-        # committing one poll early keeps its wait within the flush interval.
-        due = max(0.0, self.options.flush_seconds - POLL_SECONDS)
+        now = self.clock()
+        waited = 0.0 if pending.since is None else now - pending.since
+        # The upload must *end* within the flush interval of the event's arrival (the RPO
+        # goal), and the next look is one poll away: start that much earlier.
+        due = max(0.0, self.options.flush_seconds - POLL_SECONDS - self.upload_estimate())
         return (
             size >= self.options.max_segment_bytes or waited >= due or pending.events[-1].ends_file
         )
@@ -226,9 +259,11 @@ class BinlogArchiver:
             server=self.flavour.value,
         )
         # One Put Blob: the segment appears whole or not at all, never half-written.
+        started = self.clock()
         self.container.get_blob_client(segment.name).upload_blob(
             data, overwrite=True, metadata=segment.to_azure()
         )
+        self._uploads.append(self.clock() - started)
         self.segments_committed += 1
         self.last_event_time = segment.last_event_time
         self._pending = _Pending()
@@ -277,6 +312,10 @@ class BinlogArchiver:
                 f" s): archived to {self.file}:{self.offset}, the source is at "
                 f"{server_file}:{server_pos}"
             )
+
+    def upload_estimate(self) -> float:
+        """The slowest of the last few uploads (0 before the first)."""
+        return max(self._uploads, default=0.0)
 
     def lag_seconds(self) -> float:
         return 0.0 if self._behind_since is None else self.clock() - self._behind_since

@@ -18,6 +18,7 @@ from drctl.binlog.archiver import (
     ArchiverOptions,
     BinlogArchiver,
 )
+from drctl.binlog.retention_hours import DEFAULT_HOURS, RDS_MAX_HOURS
 from drctl.pilotlight.commands import (
     EXIT_FAILED,
     ContainerOpt,
@@ -75,6 +76,30 @@ def binlog_archive(
     start_file: Annotated[
         str, typer.Option("--start-file", help="First binlog when the archive is empty.")
     ] = "",
+    retention_hours: Annotated[
+        int,
+        typer.Option(
+            "--binlog-retention-hours",
+            min=1,
+            max=RDS_MAX_HOURS,
+            help="RDS MySQL: the source's 'binlog retention hours' the archiver needs "
+            "(an outage longer than this is a gap); warn when lower.",
+        ),
+    ] = DEFAULT_HOURS,
+    set_retention: Annotated[
+        bool,
+        typer.Option(
+            "--set-binlog-retention",
+            help="RDS MySQL: raise 'binlog retention hours' to --binlog-retention-hours "
+            "(mysql.rds_set_configuration) instead of only warning.",
+        ),
+    ] = False,
+    heartbeat_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--heartbeat-file", help="Touched by the archive loop (a liveness probe reads it)."
+        ),
+    ] = None,
     container: ContainerOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
@@ -93,6 +118,9 @@ def binlog_archive(
         warn_behind_seconds=warn_behind,
         fail_behind_seconds=fail_behind,
         start_file=start_file,
+        retention_hours=retention_hours,
+        set_retention=set_retention and not dry_run,  # a dry run changes nothing
+        heartbeat_file=heartbeat_file,
     )
     blobs = open_container(*where, create=not dry_run)
     spool = spool_dir or Path(tempfile.gettempdir()) / "drctl-binlog-spool"
@@ -105,6 +133,7 @@ def binlog_archive(
                 "source": source_dsn.redacted(),
                 "container": blobs.container_name,
                 "resume_at": f"{point.binlog_file}:{point.offset}",
+                "binlog_retention": archiver.retention.message if archiver.retention else "",
             }
             _print_result(report, as_json, out, "binlog-archive plan (dry run, nothing written)")
             return

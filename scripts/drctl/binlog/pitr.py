@@ -63,11 +63,11 @@ def choose_dump(container: Any, database: str, stop_at: datetime | None) -> Back
         if not meta.binlog_file:
             continue  # taken with the binary log off: no replay can start from it
         if meta.position_exact != "true":
-            # MySQL/RDS: the position was read just before the snapshot (no global read
-            # lock on RDS), so replay from it could apply a transaction twice.
+            # A dump taken before the table fence (position_fence) read its MySQL
+            # position just before the snapshot: replay could apply a transaction twice.
             raise PitrRefused(
                 f"dump {entry.name} records only an approximate binlog position "
-                f"({meta.binlog_file}:{meta.binlog_pos}, MySQL); point-in-time replay needs "
+                f"({meta.binlog_file}:{meta.binlog_pos}); point-in-time replay needs "
                 "an exact one"
             )
         return entry

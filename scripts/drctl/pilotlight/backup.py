@@ -7,6 +7,7 @@ only after the commit; pruning runs last and never touches the newest backup.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from drctl.pilotlight.catalog import (
 from drctl.pilotlight.dump_options import ServerFlavour
 from drctl.pilotlight.dump_stream import DumpPosition, DumpStream
 from drctl.pilotlight.formats import BackupFormat, make_compressor
+from drctl.pilotlight.position_fence import PositionFence
 
 ProgressCallback = Callable[[int], None]
 
@@ -40,6 +42,10 @@ class BackupOptions:
     threads: int = 2
     retention: timedelta = timedelta(days=14)  # seed 003's standard
     block_bytes: int = DEFAULT_BLOCK_BYTES
+    # How the dump's binlog position is made exact: "auto" = MariaDB's own snapshot
+    # position, or the table fence on MySQL (RDS: no global read lock); "fence" = the
+    # fence on any server (the sandbox checks it against MariaDB's own position).
+    position_method: str = "auto"
 
 
 @dataclass
@@ -67,9 +73,9 @@ class SourceFacts:
     flavour: ServerFlavour
     log_bin: bool
     estimate: int  # bytes, for the progress bar
-    # MySQL only: the binlog position read just *before* the dump's snapshot. Without
-    # FLUSH TABLES WITH READ LOCK (refused on RDS) nothing ties it to the snapshot
-    # exactly; transactions that committed in between are in the dump but after it.
+    # MySQL only: the binlog position read just *before* the dump's snapshot, with nothing
+    # tying it to the snapshot. Not what replay starts from: that is the table fence's
+    # exact position (position_fence).
     position_before: DumpPosition = field(default_factory=DumpPosition)
     gtid_before: str = ""
 
@@ -145,28 +151,11 @@ def run_backup(
     name = backup_name(snapshot_time, options.fmt)
     writer = StagedBlockWriter(container.get_blob_client(name), block_bytes=options.block_bytes)
     compressor = make_compressor(options.fmt, options.level, options.threads)
+    fence = _fence_for(source, options, facts)
     try:
-        with DumpStream(
-            source, options.database, record_position=facts.log_bin, flavour=facts.flavour
-        ) as dump:
-            for chunk in dump.chunks():
-                if deadline is not None:
-                    deadline.on_blob()  # staging a block may wait for storage
-                writer.write(compressor.compress(chunk))
-                if on_progress is not None:
-                    on_progress(len(chunk))
-                if deadline is not None:
-                    deadline.on_mysql(source, "source")  # the next chunk comes from the dump
-            writer.write(compressor.flush())
-            dump.finish()  # raises before anything is committed
-            uncompressed = dump.bytes_read
-        exact = facts.flavour is ServerFlavour.MARIADB
-        position = dump.position if exact else facts.position_before
-        gtid = (
-            gtid_for_position(source, position.binlog_file, position.binlog_pos)
-            if exact
-            else facts.gtid_before
-        )
+        dump = _stream_dump(source, options, facts, fence, writer, compressor, on_progress)
+        uncompressed = dump.bytes_read
+        position, gtid, exact = _recorded_position(source, facts, dump, fence)
         metadata = BackupMetadata(
             sha256=writer.sha256.hexdigest(),
             uncompressed_bytes=uncompressed,
@@ -176,7 +165,7 @@ def run_backup(
             gtid_position=gtid,
             binlog_file=position.binlog_file,
             binlog_pos=position.binlog_pos,
-            position_exact=str(exact and bool(position.binlog_file)).lower(),
+            position_exact=str(exact).lower(),
             server=facts.flavour.value,
             source=f"{source.host}:{source.port}" if not source.unix_socket else "localhost",
         )
@@ -209,6 +198,63 @@ def run_backup(
         seconds=round(time.monotonic() - started, 3),
         pruned=pruned,
     )
+
+
+def _stream_dump(
+    source: MySQLDsn,
+    options: BackupOptions,
+    facts: SourceFacts,
+    fence: PositionFence | None,
+    writer: StagedBlockWriter,
+    compressor: Any,
+    on_progress: ProgressCallback | None,
+) -> DumpStream:
+    """Dump → compress → staged blocks; the fence (if any) stands until the first chunk."""
+    deadline = remote.current()
+    with contextlib.ExitStack() as fenced:
+        if fence is not None:
+            fenced.enter_context(fence)
+        with DumpStream(
+            source, options.database, record_position=facts.log_bin, flavour=facts.flavour
+        ) as dump:
+            for chunk in dump.chunks():
+                if fence is not None:
+                    fence.snapshot_taken()  # a first MiB: the dump's snapshot exists
+                if deadline is not None:
+                    deadline.on_blob()  # staging a block may wait for storage
+                writer.write(compressor.compress(chunk))
+                if on_progress is not None:
+                    on_progress(len(chunk))
+                if deadline is not None:
+                    deadline.on_mysql(source, "source")  # the next chunk comes from the dump
+            if fence is not None:
+                fence.snapshot_taken()  # a dump smaller than one chunk has ended
+            writer.write(compressor.flush())
+            dump.finish()  # raises before anything is committed
+    return dump
+
+
+def _fence_for(
+    source: MySQLDsn, options: BackupOptions, facts: SourceFacts
+) -> PositionFence | None:
+    if not facts.log_bin:
+        return None
+    if options.position_method == "fence" or facts.flavour is ServerFlavour.MYSQL:
+        return PositionFence(source, options.database)
+    return None
+
+
+def _recorded_position(
+    source: MySQLDsn, facts: SourceFacts, dump: DumpStream, fence: PositionFence | None
+) -> tuple[DumpPosition, str, bool]:
+    """Where replay of this dump starts, its GTID state, and whether it is exact."""
+    if fence is not None:
+        return fence.position, fence.gtid_executed, fence.exact
+    if facts.flavour is ServerFlavour.MARIADB:
+        position = dump.position  # binlog_snapshot_file: inside the snapshot, exact
+        gtid = gtid_for_position(source, position.binlog_file, position.binlog_pos)
+        return position, gtid, bool(position.binlog_file)
+    return DumpPosition(), "", False  # binary log off: no replay can start from this dump
 
 
 def _content_type(fmt: BackupFormat) -> str:

@@ -54,8 +54,9 @@ class BackupMetadata:
     binlog_pos: int = 0
     source: str = ""  # host:port only, never credentials
     tool: str = "drctl"
-    # "true": the position is the snapshot's own (MariaDB). "false": read just before the
-    # snapshot (MySQL/RDS, where the exact one needs a global read lock RDS refuses).
+    # "true": the position is the snapshot's own (MariaDB) or read under the table fence
+    # (MySQL/RDS, position_fence). "false": not tied to the snapshot (the fence was
+    # released by its timer, or a dump taken before the fence existed).
     position_exact: str = ""
     server: str = ""  # mysql | mariadb: the source's flavour
 

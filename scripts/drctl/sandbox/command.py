@@ -14,7 +14,13 @@ from rich.table import Table
 from drctl import command_support as support
 from drctl.mysql_tools import ToolMissing
 from drctl.sandbox.azurite import AzuriteUnavailable, azurite_available
-from drctl.sandbox.drill import NOT_COVERED, DrillOptions, DrillResult, run_drill
+from drctl.sandbox.drill import (
+    NOT_COVERED,
+    DrillOptions,
+    DrillResult,
+    binlog_goal_lines,
+    run_drill,
+)
 from drctl.sandbox.mariadb import mariadb_available
 from drctl.sandbox.scenarios import SCENARIOS, TITLES
 
@@ -174,6 +180,8 @@ def _print_table(out: Console, result: DrillResult) -> None:
             f"{f(row['rto_predicted_s'])} / {f(row['rpo_predicted_s'])}",
         )
     out.print(table)
+    for line in binlog_goal_lines(result):
+        out.print(f"goal (issue 12): {escape(line)}", highlight=False)
     out.print("[bold]Not covered by the sandbox (never faked):[/]")
     for line in NOT_COVERED:
         out.print(f"  - {escape(line)}", highlight=False)

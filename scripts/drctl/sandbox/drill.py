@@ -207,6 +207,10 @@ def _one_line(result: ScenarioResult) -> str:
     loss = result.loss
     rpo = "" if loss is None else f", lost {loss.lost}/{loss.acknowledged} acked writes"
     rpo += "" if loss is None else f" (RPO {loss.rpo_seconds:.2f}s)"
+    if loss is not None and "binlog_rpo_met" in result.extra:
+        flush = result.extra["binlog_flush_seconds"]
+        met = "met" if result.extra["binlog_rpo_met"] else "NOT met"
+        rpo += f"; RPO ≤ one binlog flush ({flush:g}s): {met}"
     return rto + rpo
 
 
@@ -298,11 +302,49 @@ def render_summary(drill: DrillResult) -> str:
             f"{row['rto_objective_s']:g}s / {row['rpo_objective_s']:g}s | "
             f"{_fmt(row['rto_predicted_s'])} / {_fmt(row['rpo_predicted_s'])} |"
         )
+    lines += _binlog_rpo_section(drill)
     lines += ["", "## Detection", f"- {drill.monitoring}"]
     lines += [f"- {_check_line(check)}" for check in drill.alert_checks]
     lines += ["", "## Not covered by the sandbox", *[f"- {line}" for line in NOT_COVERED], ""]
     lines += ["## Reports", *[f"- {Path(p).name}" for p in drill.reports], ""]
     return "\n".join(lines)
+
+
+def binlog_goal_lines(drill: DrillResult) -> list[str]:
+    """One line per pilot-light run with the archive: RPO against one flush interval."""
+    lines = []
+    for r in drill.results:
+        if r.loss is None or "binlog_rpo_met" not in r.extra:
+            continue
+        verdict = "met" if r.extra["binlog_rpo_met"] else "NOT met"
+        lines.append(
+            f"{r.key} run {r.run}: RPO {r.loss.rpo_seconds:.2f}s vs one binlog flush interval "
+            f"{r.extra['binlog_flush_seconds']:g}s: {verdict}"
+        )
+    return lines
+
+
+def _binlog_rpo_section(drill: DrillResult) -> list[str]:
+    """Pilot light with the binlog archive: each run's RPO against one flush interval."""
+    rows = [r for r in drill.results if r.loss is not None and "binlog_rpo_met" in r.extra]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Pilot-light RPO against one binlog flush interval (the goal)",
+        "",
+        "| run | RPO | flush interval | lost writes (goal) | goal |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        assert r.loss is not None
+        lines.append(
+            f"| {r.key} #{r.run} | {r.loss.rpo_seconds:.2f}s | "
+            f"{r.extra['binlog_flush_seconds']:g}s | {r.loss.lost} "
+            f"({r.extra.get('lost_writes_goal')}) | "
+            f"{'met' if r.extra['binlog_rpo_met'] else 'NOT met'} |"
+        )
+    return lines
 
 
 def _check_line(check: dict[str, Any]) -> str:

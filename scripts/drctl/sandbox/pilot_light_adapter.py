@@ -98,11 +98,35 @@ class PilotLightDatabase:
         raise NotImplementedError("pilot light has no reverse replica")
 
 
+class RegionFailed(RuntimeError):
+    """The archiver's region is gone: no upload starts after the fault."""
+
+
+class _RegionBoundContainer:
+    """The archive container as seen from the failed region: dead after ``die``."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+        self.alive = True
+
+    def get_blob_client(self, name: str) -> Any:
+        if not self.alive:
+            raise RegionFailed("the archiver's region failed")
+        return self._container.get_blob_client(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if not self.alive:
+            raise RegionFailed("the archiver's region failed")
+        return getattr(self._container, name)
+
+
 class ArchiverThread:
     """``drctl binlog-archive`` against the sandbox primary, in a thread.
 
-    ``die`` stops it like the region's failure would: no final flush, so whatever it had
-    mirrored but not committed is lost, exactly what the archive's RPO is about.
+    ``die`` stops it like the region's failure would, at once and before the primary
+    and its app go: no upload starts after it and no final flush, so whatever it had
+    mirrored but not committed is lost, exactly what the archive's RPO is about. (A die
+    that waited for the thread would let the app ack writes in between, all lost.)
     """
 
     def __init__(
@@ -112,8 +136,9 @@ class ArchiverThread:
             host="127.0.0.1", port=primary.port, user=REPL_USER, password=primary.repl_password
         )
         self.flush_seconds = float(settings.binlog_flush_seconds)
+        self._region = _RegionBoundContainer(container)
         self.archiver = BinlogArchiver(
-            dsn, container, spool, ArchiverOptions(flush_seconds=self.flush_seconds)
+            dsn, self._region, spool, ArchiverOptions(flush_seconds=self.flush_seconds)
         )
         self.errors: list[str] = []
         self._stop = threading.Event()
@@ -125,11 +150,19 @@ class ArchiverThread:
     def _run(self) -> None:
         try:
             self.archiver.run(should_stop=self._stop.is_set)
+        except RegionFailed:
+            pass  # the fault itself, not an archiver error
         except Exception as exc:  # reported, not raised: the drill measures the outcome
-            self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+            if not self._stop.is_set():
+                self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
 
     def die(self) -> None:
+        """The region fails: nothing more reaches Blob from here. Returns at once."""
+        self._region.alive = False
         self._stop.set()
+
+    def die_and_join(self) -> None:
+        self.die()
         self._thread.join(timeout=10)
 
     def report(self, pitr: PitrResult | None, load: Any, fault_at: float) -> dict[str, Any]:
