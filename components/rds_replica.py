@@ -79,6 +79,8 @@ class RdsReplica(pulumi.ComponentResource):
     master_secret_replica_arns: dict[str, pulumi.Output[str]]
     subnet_group_name: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    # Primary only: the binlog parameter group (failback creates Seoul's replica in it).
+    parameter_group_name: pulumi.Output[str] | None = None
 
     def __init__(
         self, name: str, args: RdsReplicaArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,17 +177,19 @@ class RdsReplica(pulumi.ComponentResource):
             tags=args.tags,
         )
         password = master_password(name, spec, self)
+        parameter_group = binlog_parameter_group(
+            name,
+            identifier=args.identifier,
+            engine_version=rds.engine_version,
+            tags=args.tags,
+            opts=opts,
+        )
+        self.parameter_group_name = parameter_group.name
         instance = aws.rds.Instance(
             f"{name}-instance",
             engine="mysql",
             engine_version=rds.engine_version,
-            parameter_group_name=binlog_parameter_group(
-                name,
-                identifier=args.identifier,
-                engine_version=rds.engine_version,
-                tags=args.tags,
-                opts=opts,
-            ).name,
+            parameter_group_name=parameter_group.name,
             allocated_storage=rds.allocated_storage,
             db_name=rds.db_name,
             username=rds.master_username,

@@ -80,6 +80,7 @@ def _rds_primary(
         "rds_kms_key_arn": rds.kms_key_arn,
         "rds_subnet_group_name": rds.subnet_group_name,
         "rds_security_group_ids": [rds.security_group_id],
+        "rds_parameter_group_name": rds.parameter_group_name,
     }
     return Database(rds.address, rds.master_secret_arn, outputs)
 

@@ -115,6 +115,7 @@ class PrimaryOutputs(_Outputs):
     app_url: Url | None = None
     rds_instance_id: StrictStr | None = None
     rds_instance_arn: StrictStr | None = None
+    rds_parameter_group_name: StrictStr | None = None
     dynamodb_table_names: Names | None = None
     bucket_names: dict[StrictStr, StrictStr] | None = None
     ecr_repository_names: Names | None = None

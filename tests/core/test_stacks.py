@@ -68,6 +68,10 @@ def test_primary_database_is_encrypted_backed_up_protected_with_a_generated_pass
     # RDS refuses a read replica of a source whose password RDS manages.
     assert "manageMasterUserPassword" not in db.inputs
     assert db.display_inputs["password"] == "[secret]" and db.inputs["publiclyAccessible"] is False
+    # Failback creates Seoul's reverse replica in the same (binlog) parameter group.
+    group = seoul.one("aws:rds/parameterGroup:ParameterGroup")
+    assert db.inputs["parameterGroupName"] == seoul.outputs["rds_parameter_group_name"]
+    assert seoul.outputs["rds_parameter_group_name"] == group.inputs["name"]
 
 
 def test_replica_is_built_from_the_source_arn_with_a_key_in_its_own_region(

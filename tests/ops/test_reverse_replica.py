@@ -81,3 +81,48 @@ def test_reverse_replica_refuses_without_the_seoul_outputs(dr_world: DrWorld) ->
         ctx.database.start_reverse_replication()
     assert "rds_kms_key_arn" in str(exc.value)
     assert calls == []
+
+
+def fenced_seoul_group(world: DrWorld) -> str:
+    """Seoul's custom parameter group as a planned failover leaves it: read_only=1."""
+    rds = world.client("rds", SEOUL)
+    name = "portforge-rds-mysql8-0"
+    rds.create_db_parameter_group(
+        DBParameterGroupName=name, DBParameterGroupFamily="mysql8.0", Description="binlog"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=name,
+        Parameters=[
+            {"ParameterName": "read_only", "ParameterValue": "1", "ApplyMethod": "immediate"}
+        ],
+    )
+    world.outputs["seoul"]["rds_parameter_group_name"] = name
+    world.outputs_path.write_text(json.dumps(world.outputs))
+    return name
+
+
+def read_only_of(world: DrWorld, group: str) -> str | None:
+    pages = world.client("rds", SEOUL).get_paginator("describe_db_parameters")
+    for page in pages.paginate(DBParameterGroupName=group):
+        for parameter in page["Parameters"]:
+            if parameter["ParameterName"] == "read_only":
+                return parameter.get("ParameterValue")
+    return None
+
+
+def test_reverse_replica_joins_seoul_group_and_is_writable_once_promoted(
+    dr_world: DrWorld,
+) -> None:
+    # The new Seoul primary keeps the primary's binlog settings (its parameter group),
+    # and the fence a planned failover left on that group must not make it read-only.
+    group = fenced_seoul_group(dr_world)
+    calls = capture_create(dr_world)
+    ctx = promoted_tokyo_context(dr_world)
+
+    ctx.database.start_reverse_replication()
+    assert calls[0]["DBParameterGroupName"] == group
+    # During the reverse sync the old primary stays fenced.
+    assert read_only_of(dr_world, group) == "1"
+
+    ctx.database.reverse_replica().promote()
+    assert read_only_of(dr_world, group) == "{TrueIfReplica}"

@@ -74,6 +74,8 @@ def reverse_replica_params(outputs: StackOutputs, primary: str) -> dict[str, Any
         "KmsKeyId": outputs.optional(primary, "rds_kms_key_arn"),
         "DBSubnetGroupName": outputs.optional(primary, "rds_subnet_group_name"),
         "VpcSecurityGroupIds": outputs.optional(primary, "rds_security_group_ids"),
+        # The primary's binlog settings (what the binlog archive needs) carry over.
+        "DBParameterGroupName": outputs.optional(primary, "rds_parameter_group_name"),
         "PubliclyAccessible": False,
         # It becomes the primary at the end of failback: protected from the start.
         "DeletionProtection": True,

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
+from drctl.failover.rds_fence import unfence_parameter_group
 from drctl.timeline import utcnow
 
 # db_instance_available returns as soon as the status is "available", which on real RDS
@@ -117,6 +118,7 @@ class RdsDatabase:
         reverse_lag_reader: LagReader | None = None,
         reverse_create_kwargs: dict[str, Any] | None = None,
         waiter_delay_seconds: int = 30,
+        fenced_group: str | None = None,
     ) -> None:
         self._rds = rds
         self._instance_id = instance_id
@@ -126,6 +128,7 @@ class RdsDatabase:
         self._reverse_lag_reader = reverse_lag_reader
         self._reverse_create_kwargs = dict(reverse_create_kwargs or {})
         self._delay = waiter_delay_seconds
+        self._fenced_group = fenced_group
 
     @property
     def identifier(self) -> str:
@@ -153,6 +156,8 @@ class RdsDatabase:
             # A promotion (or other change) is in flight; calling again would fail with
             # InvalidDBInstanceState. wait_promoted() takes it from here.
             return
+        if self._fenced_group:
+            unfence_parameter_group(self._rds, self._fenced_group)
         self._rds.promote_read_replica(DBInstanceIdentifier=self._instance_id)
 
     def wait_promoted(self, timeout_seconds: float) -> None:
@@ -197,4 +202,13 @@ class RdsDatabase:
     def reverse_replica(self) -> RdsDatabase:
         rds, reverse_id = self._require_reverse()
         lag_reader = self._reverse_lag_reader or (lambda: None)
-        return RdsDatabase(rds, reverse_id, lag_reader, waiter_delay_seconds=self._delay)
+        return RdsDatabase(
+            rds,
+            reverse_id,
+            lag_reader,
+            waiter_delay_seconds=self._delay,
+            # A planned failover left read_only=1 in the primary's group, where the
+            # reverse replica was created: reset it as late as possible (the old primary
+            # stays fenced during the sync), or the promoted replica would be read-only.
+            fenced_group=self._reverse_create_kwargs.get("DBParameterGroupName"),
+        )

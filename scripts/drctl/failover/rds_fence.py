@@ -34,6 +34,20 @@ ENGINE_DEFAULT = "{TrueIfReplica}"
 PERIOD_SECONDS = 60
 
 
+def unfence_parameter_group(rds: Any, group_name: str) -> None:
+    """``read_only`` back to the engine default (see the module docstring)."""
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=group_name,
+        Parameters=[
+            {
+                "ParameterName": READ_ONLY,
+                "ParameterValue": ENGINE_DEFAULT,
+                "ApplyMethod": "immediate",
+            }
+        ],
+    )
+
+
 class FenceUnavailableError(RuntimeError):
     """The primary cannot be fenced this way (no custom parameter group)."""
 
