@@ -192,11 +192,12 @@ CONSTANTS: dict[str, Constant] = dict(
             "fence_writes",
             Constant(
                 "fence_writes",
-                10,
+                120,
                 "s",
                 "make the primary database read-only (planned switchover)",
-                "drstack sandbox drill (SET GLOBAL read_only returns in well under 1 s once "
-                "in-flight commits finish); 10 s margin for a real primary",
+                "drctl's bound on RDS: read_only=1 through the primary's DB parameter group, "
+                "waited for until the instance shows it in-sync (RdsParameterGroupFence "
+                "apply timeout); the sandbox's SET GLOBAL read_only takes well under 1 s",
                 "2026-11-29",
             ),
         ),
@@ -204,11 +205,12 @@ CONSTANTS: dict[str, Constant] = dict(
             "drain_timeout",
             Constant(
                 "drain_timeout",
-                60,
+                300,
                 "s",
                 "planned switchover: longest wait for the replica to apply the fenced "
                 "primary's last write (past it the run refuses and unfences)",
-                "drctl failover --mode planned (FailoverContext.drain_timeout_seconds)",
+                "drctl failover --drain-timeout default; on RDS it waits for whole 1-minute "
+                "ReplicaLag periods at 0 after the fence, so 1-3 minutes is typical",
                 "2026-11-29",
             ),
         ),

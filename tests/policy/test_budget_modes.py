@@ -121,3 +121,16 @@ def test_full_standby_smaller_than_the_primary_is_flagged() -> None:
     sized = synth("tokyo", *full_size_overrides(small, seoul)).config
     assert size_shortfalls(sized, seoul) == []
     assert size_shortfalls(synth("tokyo").config, seoul) == []  # reduced: nothing promised
+
+
+def test_planned_rds_terms_are_the_bounds_drctl_waits_for() -> None:
+    # The worst case of a planned RDS switchover that still succeeds: the fence's apply
+    # timeout (parameter group in-sync) and the drain timeout drctl refuses after.
+    import inspect
+
+    from drctl.failover.build import FailoverOptions
+    from drctl.failover.rds_fence import RdsParameterGroupFence
+
+    apply_timeout = inspect.signature(RdsParameterGroupFence).parameters["apply_timeout_seconds"]
+    assert CONSTANTS["fence_writes"].value == apply_timeout.default
+    assert CONSTANTS["drain_timeout"].value == FailoverOptions().drain_timeout_seconds
