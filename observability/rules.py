@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from observability import metrics as m
-from observability.stack_config import DR_STACKS, REPO_ROOT, load_stack_config
+from observability.stack_config import REPO_ROOT, RULE_STACKS, load_stack_config
 from policy.budget import backup_rpo_seconds, binlog_alert_limits, detection_seconds
 from stacks.config import StackConfig
 
@@ -113,15 +113,17 @@ def _primary_down(stack: str, t: RuleTiming) -> dict[str, Any]:
     return rule
 
 
-def _replica_lag(stack: str, t: RuleTiming) -> dict[str, Any]:
+def _replica_lag(stack: str, t: RuleTiming, aurora: bool) -> dict[str, Any]:
     limit = _number(t.lag_limit_seconds)
-    expr = (
-        f"{m.REPLICA_LAG} > {limit}"
-        f" or {m.REPLICA_LAG_KNOWN} == 0"
-        f" or {m.MYSQL_LAG} > {limit}"
-        f" or {m.MYSQL_IO_RUNNING} == 0"
-        f" or {m.MYSQL_SQL_RUNNING} == 0"
-    )
+    expr = f"{m.REPLICA_LAG} > {limit} or {m.REPLICA_LAG_KNOWN} == 0"
+    if not aurora:
+        # An Aurora secondary has no replication threads for mysqld_exporter to read:
+        # its lag is AuroraGlobalDBReplicationLag, which drctl exporter reports above.
+        expr += (
+            f" or {m.MYSQL_LAG} > {limit}"
+            f" or {m.MYSQL_IO_RUNNING} == 0"
+            f" or {m.MYSQL_SQL_RUNNING} == 0"
+        )
     return _rule(
         REPLICA_LAG,
         expr,
@@ -201,7 +203,7 @@ def build_rules(cfg: StackConfig, timing: RuleTiming | None = None) -> dict[str,
     pilot_light = cfg.strategy == "pilot-light"
     rules = [_primary_down(stack, t)]
     if not pilot_light:
-        rules.append(_replica_lag(stack, t))
+        rules.append(_replica_lag(stack, t, cfg.rds.engine == "aurora-mysql"))
     rules.append(_standby_not_ready(stack, t, pilot_light))
     if t.backup_max_age_seconds is not None:
         rules.append(_backup_too_old(stack, t.backup_max_age_seconds))
@@ -225,7 +227,7 @@ def rules_path(stack: str) -> Path:
 
 def write_all(root: Path = REPO_ROOT) -> list[Path]:
     written = []
-    for stack in DR_STACKS:
+    for stack in RULE_STACKS:
         path = rules_path(stack)
         path.write_text(render_rules(load_stack_config(stack, root)), encoding="utf-8")
         written.append(path)

@@ -10,6 +10,9 @@ from stacks.config import StackConfig, parse_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DR_STACKS = ("tokyo", "azure-pilot")
+# Every DR stack file that ships, examples included, gets its rules generated; the
+# sandbox drill loads DR_STACKS' only (it runs the mysql engine, not Aurora).
+RULE_STACKS = (*DR_STACKS, "tokyo-aurora")
 
 
 def load_stack_config(stack: str, root: Path = REPO_ROOT) -> StackConfig:

@@ -108,6 +108,18 @@ def _detection(cfg: StackConfig) -> list[str]:
     ]
 
 
+# The same steps drive an Aurora global database (drctl.failover.aurora).
+AURORA_STEPS = {
+    "failover": "On `aurora-mysql` the database steps act on the global database: "
+    "`promote_database` sends FailoverGlobalCluster (AllowDataLoss) to the DR region and "
+    "waits until its cluster is the writer; `--mode planned` uses SwitchoverGlobalCluster "
+    "instead (Aurora fences and syncs, RPO 0).",
+    "failback": "On `aurora-mysql` nothing is created: `start_reverse_replication` and "
+    "`wait_reverse_sync` wait until Aurora has re-attached the old primary cluster as a "
+    "secondary, and `promote_primary` switches the writer back with SwitchoverGlobalCluster.",
+}
+
+
 def _scenario(cfg: StackConfig, number: int, sc: Scenario) -> list[str]:
     down = _rule(cfg, PRIMARY_DOWN)
     detection = (
@@ -128,6 +140,8 @@ def _scenario(cfg: StackConfig, number: int, sc: Scenario) -> list[str]:
     kind = "failback" if sc.steps is failback_steps else "failover"
     lines += ["", f"Steps (`drctl {kind} --to {cfg.stack}`; resumable, each idempotent):", ""]
     lines += [f"{i}. `{s.name}` — {s.summary}" for i, s in enumerate(sc.steps(), start=1)]
+    if cfg.rds.engine == "aurora-mysql":
+        lines += ["", AURORA_STEPS[kind]]
     return [*lines, ""]
 
 

@@ -10,7 +10,7 @@ from observability import metrics as m
 from observability.dashboards.grafana import OUTPUT, build, queries, render
 from observability.promql import metric_names
 from observability.rules import build_rules
-from observability.stack_config import DR_STACKS, load_stack_config
+from observability.stack_config import RULE_STACKS, load_stack_config
 
 # Exposed by the Debian exporters the sandbox runs (the drill test checks them live).
 EXTERNAL = {m.PROBE_SUCCESS, m.MYSQL_LAG, m.MYSQL_IO_RUNNING, m.MYSQL_SQL_RUNNING, "ALERTS"}
@@ -44,7 +44,7 @@ def test_every_panel_and_rule_reads_an_exposed_metric(tmp_path, container) -> No
     exposed |= {s.name for f in text_string_to_metric_families(text.decode()) for s in f.samples}
     doc = build()
     used = {name for expr in queries(doc) for name in metric_names(expr)}
-    for stack in DR_STACKS:
+    for stack in RULE_STACKS:
         rules = build_rules(load_stack_config(stack))["groups"][0]["rules"]
         used |= {name for r in rules for name in metric_names(r["expr"])}
     assert used - exposed == set()

@@ -65,3 +65,10 @@ def test_contacts_config_errors_name_the_key(bad: str) -> None:
     raw["drstack:contacts"] = json.loads(bad)
     with pytest.raises(ConfigError, match="contacts"):
         parse_config("tokyo", raw)
+
+
+def test_aurora_plan_says_what_the_database_steps_do_there() -> None:
+    text = render_plan(load_stack_config("tokyo-aurora"))
+    assert "FailoverGlobalCluster (AllowDataLoss)" in text
+    assert "switches the writer back with SwitchoverGlobalCluster" in text
+    assert "FailoverGlobalCluster" not in render_plan(load_stack_config("tokyo"))

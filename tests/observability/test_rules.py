@@ -9,14 +9,14 @@ import pytest
 import yaml
 
 from observability.rules import PRIMARY_DOWN, build_rules, render_rules, rules_path
-from observability.stack_config import DR_STACKS, REPO_ROOT, load_stack_config
+from observability.stack_config import REPO_ROOT, RULE_STACKS, load_stack_config
 from stacks.config import parse_config
 from tests.observability.conftest import require_binary
 
 OBS = REPO_ROOT / "observability"
 
 
-@pytest.mark.parametrize("stack", DR_STACKS)
+@pytest.mark.parametrize("stack", RULE_STACKS)
 def test_checked_in_rules_are_current(stack: str) -> None:
     expected = render_rules(load_stack_config(stack))
     assert rules_path(stack).read_text(encoding="utf-8") == expected, (
@@ -27,11 +27,11 @@ def test_checked_in_rules_are_current(stack: str) -> None:
 def test_promtool_checks_and_unit_tests_pass() -> None:
     promtool = require_binary("promtool")
     files = sorted(str(p) for p in (OBS / "rules").glob("*.rules.yml"))
-    assert len(files) == len(DR_STACKS)
+    assert len(files) == len(RULE_STACKS)
     check = subprocess.run([promtool, "check", "rules", *files], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     tests = sorted(str(p) for p in (OBS / "rule_tests").glob("*.test.yml"))
-    assert len(tests) == len(DR_STACKS)
+    assert len(tests) == len(RULE_STACKS)
     unit = subprocess.run(
         [promtool, "test", "rules", *tests], capture_output=True, text=True, cwd=OBS
     )
@@ -66,7 +66,7 @@ def test_lag_threshold_follows_max_lag_and_backup_rule_only_for_pilot_light() ->
     assert "DrstackBackupTooOld" in {r["alert"] for r in pilot["groups"][0]["rules"]}
 
 
-@pytest.mark.parametrize("stack", DR_STACKS)
+@pytest.mark.parametrize("stack", RULE_STACKS)
 def test_every_rule_has_severity_labels_and_a_runbook_in_the_readme(stack: str) -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8").lower()
     for rule in build_rules(load_stack_config(stack))["groups"][0]["rules"]:
