@@ -106,6 +106,17 @@ def replica_urn(syn: Synthesis) -> str:
     return replicas[0]
 
 
+AURORA_FAILBACK_NOTE = (
+    "aurora-mysql: SwitchoverGlobalCluster made the Tokyo cluster a secondary again; "
+    "nothing is replaced, the update only removes what promote_replica added"
+)
+
+
+def _engine(stack_file: dict[str, Any]) -> str:
+    rds = stack_file.get("drstack:rds") or {}
+    return str(rds.get("engine", "mysql")) if isinstance(rds, dict) else "mysql"
+
+
 def build_plan(
     stack: str,
     after: str,
@@ -116,7 +127,8 @@ def build_plan(
 ) -> SyncPlan:
     """``overrides`` (``key=value``, as ``drctl preview --set``) only feed the offline
     synthesis that finds the URNs; the stack's real config is what `pulumi up` uses."""
-    strategy = str(load_stack_file(stack, project_dir).get("drstack:strategy", "warm-standby"))
+    stack_file = load_stack_file(stack, project_dir)
+    strategy = str(stack_file.get("drstack:strategy", "warm-standby"))
     toggles = config_toggles(after, strategy)
     undone = config_toggles("failback" if after == "failover" else "failover", strategy)
     before = _synth(stack, undone, overrides, project_dir)
@@ -124,6 +136,8 @@ def build_plan(
     targets = changed_urns(before, now)
     if after == "failover" or strategy != "warm-standby":
         return SyncPlan(stack, after, toggles, targets=targets)
+    if _engine(stack_file) == "aurora-mysql":
+        return SyncPlan(stack, after, toggles, targets=targets, notes=[AURORA_FAILBACK_NOTE])
     urn = replace_urn or replica_urn(now)
     return SyncPlan(
         stack,

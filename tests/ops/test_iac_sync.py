@@ -179,3 +179,14 @@ def test_missing_emergency_config_is_named(fake_pulumi: Path) -> None:
         result.output.split()
     )
     assert not fake_pulumi.exists()
+
+
+def test_aurora_failback_replaces_nothing() -> None:
+    # After a switchover back, the Tokyo cluster is a secondary of the global database
+    # again: nothing to delete and recreate, unlike a promoted RDS instance.
+    from drctl.iac_sync import build_plan
+
+    plan = build_plan("tokyo-aurora", "failback", project_dir=PROJECT_DIR)
+    assert plan.replace == []
+    assert any("aws:rds/clusterInstance:ClusterInstance" in urn for urn in plan.targets)
+    assert any("SwitchoverGlobalCluster" in note for note in plan.notes)
