@@ -3,7 +3,8 @@
     python -m benchmarks.planned_switchover [--runs 10]
 
 Each run is the drill's ``planned-switchover`` scenario on a fresh MariaDB pair under
-the drill's write load. Writes ``benchmarks/planned_switchover.md`` (median and worst
+the drill's write load, then its baseline, the unplanned ``db-failure`` scenario, on
+another fresh pair under the same load. Writes ``benchmarks/planned_switchover.md`` (median and worst
 RTO, lost writes per run, the machine and the date), a section file that
 ``benchmarks/results.md`` includes: ``make bench`` regenerates results.md without
 erasing it. The goal: 0 acknowledged writes lost in every run.
@@ -23,70 +24,87 @@ from typing import Any
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.planned_scenario import planned_switchover
 from drctl.sandbox.processes import ProcessSupervisor
-from drctl.sandbox.scenarios import ScenarioSettings
+from drctl.sandbox.scenarios import ScenarioSettings, db_failure
 
 ROOT = Path(__file__).resolve().parent
 MIN_RUNS = 10
 
 
+SCENARIOS = {"planned": planned_switchover, "unplanned": db_failure}
+
+
 def run(runs: int, workdir: Path) -> list[dict[str, Any]]:
+    """Planned and unplanned rows, alternating, so both see the same machine load."""
     rows: list[dict[str, Any]] = []
     with ProcessSupervisor(workdir / "logs") as supervisor:
         env = SandboxEnvironment(workdir, supervisor)
         env.start_shared(with_azurite=False)
         try:
             for number in range(1, runs + 1):
-                settings = ScenarioSettings(
-                    state_dir=workdir / "runs",
-                    outputs_path=workdir / "outputs.json",
-                    run=number,
-                    say=lambda _line: None,
-                )
-                try:
-                    result = planned_switchover(env, settings)
-                finally:
-                    env.teardown_regions()
-                    env.reset_routing()
-                rows.append(result.as_dict())
-                print(f"run {number}: RTO {result.rto_seconds}s, lost {rows[-1]['lost_writes']}")
+                for mode, scenario in SCENARIOS.items():
+                    settings = ScenarioSettings(
+                        state_dir=workdir / "runs" / mode,
+                        outputs_path=workdir / "outputs.json",
+                        run=number,
+                        say=lambda _line: None,
+                    )
+                    try:
+                        result = scenario(env, settings)
+                    finally:
+                        env.teardown_regions()
+                        env.reset_routing()
+                    rows.append({**result.as_dict(), "mode": mode})
+                    print(
+                        f"run {number} {mode}: RTO {result.rto_seconds}s, "
+                        f"lost {rows[-1]['lost_writes']}"
+                    )
         finally:
             env.stop()
     return rows
 
 
+def _stats(rows: list[dict[str, Any]], mode: str) -> str:
+    mine = [r for r in rows if r.get("mode", "planned") == mode]
+    rtos = [r["rto_seconds"] for r in mine if r["rto_seconds"] is not None]
+    lost = [r["lost_writes"] or 0 for r in mine]
+    rto = f"median {statistics.median(rtos):.3f}s, worst {max(rtos):.3f}s" if rtos else "none"
+    return (
+        f"| {mode} | {len(mine)} | {len(mine) - len(rtos)} | {rto} "
+        f"| {sum(lost)} | {statistics.median(lost) if lost else 0:g} | {max(lost, default=0)} |"
+    )
+
+
 def summary(rows: list[dict[str, Any]], machine: dict[str, str] | None = None) -> str:
-    rtos = [r["rto_seconds"] for r in rows if r["rto_seconds"] is not None]
-    lost = [r["lost_writes"] for r in rows]
     command = shlex.join(["python", "-m", "benchmarks.planned_switchover", *sys.argv[1:]])
+    runs = max((r["run"] for r in rows), default=0)
     lines = [
-        f"## Planned switchover ({len(rows)} runs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"## Planned switchover ({runs} runs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
-        f"Measured with `{command}` (sandbox MariaDB pair, drill write load).",
+        f"Measured with `{command}` (sandbox MariaDB pair, drill write load); each run is a "
+        "planned switchover and, as its same-run baseline, an unplanned `db-failure`.",
         "",
         *(
             ["Machine: " + "; ".join(f"{k}: {v}" for k, v in machine.items()), ""]
             if machine
             else []
         ),
-        f"- RTO (fence → first write on Tokyo): median {statistics.median(rtos):.3f}s, "
-        f"worst {max(rtos):.3f}s"
-        if rtos
-        else "- RTO: no run completed",
-        f"- lost acknowledged writes: total {sum(x or 0 for x in lost)}, "
-        f"worst run {max((x or 0 for x in lost), default=0)}",
-        f"- runs without a completed switchover: {len(rows) - len(rtos)}",
+        "| mode | runs | not completed | RTO | lost writes total | median | worst |",
+        "|---|---|---|---|---|---|---|",
+        *(_stats(rows, mode) for mode in SCENARIOS),
         "",
-        "| run | RTO (s) | acknowledged | lost |",
-        "|---|---|---|---|",
+        "| run | mode | RTO (s) | acknowledged | lost |",
+        "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['run']} | {r['rto_seconds']} | {r['acknowledged_writes']} | {r['lost_writes']} |"
+        f"| {r['run']} | {r.get('mode', 'planned')} | {r['rto_seconds']} "
+        f"| {r['acknowledged_writes']} | {r['lost_writes']} |"
         for r in rows
     ]
     lines += [
         "",
-        "RTO here is the sandbox's: MariaDB fences (read_only) and promotes in milliseconds "
-        "on loopback. On AWS the planned path adds the parameter-group apply, one or more "
+        "RTO: planned = fence → first write on Tokyo; unplanned = fault → first write on "
+        "Tokyo (detection included). Both are the sandbox's: MariaDB fences and promotes in "
+        "milliseconds on loopback. On AWS the planned path adds the parameter-group apply, "
         "1-minute ReplicaLag periods after the fence, the RDS promotion and DNS (the budget "
         "model's planned terms); Aurora's SwitchoverGlobalCluster is not measured here.",
     ]

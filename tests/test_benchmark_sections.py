@@ -12,15 +12,41 @@ RESULTS = {"command": "make bench", "machine": {"cores": "2"}, "total_minutes": 
 
 def test_regenerating_results_keeps_the_planned_switchover_section(tmp_path: Path) -> None:
     rows = [
-        {"run": 1, "rto_seconds": 0.8, "acknowledged_writes": 30, "lost_writes": 0},
-        {"run": 2, "rto_seconds": 1.2, "acknowledged_writes": 31, "lost_writes": 0},
+        {
+            "run": 1,
+            "mode": "planned",
+            "rto_seconds": 0.8,
+            "acknowledged_writes": 30,
+            "lost_writes": 0,
+        },
+        {
+            "run": 1,
+            "mode": "unplanned",
+            "rto_seconds": 2.0,
+            "acknowledged_writes": 60,
+            "lost_writes": 4,
+        },
+        {
+            "run": 2,
+            "mode": "planned",
+            "rto_seconds": 1.2,
+            "acknowledged_writes": 31,
+            "lost_writes": 0,
+        },
+        {
+            "run": 2,
+            "mode": "unplanned",
+            "rto_seconds": None,
+            "acknowledged_writes": 58,
+            "lost_writes": 6,
+        },
     ]
     (tmp_path / "planned_switchover.md").write_text(summary(rows, {"cores": "2"}))
     write_results(tmp_path / "results.md", RESULTS)
     text = (tmp_path / "results.md").read_text()
     assert "## Planned switchover (2 runs," in text
-    assert "median 1.000s, worst 1.200s" in text
-    assert "lost acknowledged writes: total 0, worst run 0" in text
+    assert "| planned | 2 | 0 | median 1.000s, worst 1.200s | 0 | 0 | 0 |" in text
+    assert "| unplanned | 2 | 1 | median 2.000s, worst 2.000s | 10 | 5 | 6 |" in text
     assert text.index("## Planned switchover") < text.index("Total benchmark time")
 
 
