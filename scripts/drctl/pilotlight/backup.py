@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from azure.storage.blob import ContainerClient
-
 from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight import remote
+from drctl.pilotlight.blob_sdk import ContainerClient
 from drctl.pilotlight.block_upload import DEFAULT_BLOCK_BYTES, StagedBlockWriter
 from drctl.pilotlight.catalog import (
     BackupEntry,

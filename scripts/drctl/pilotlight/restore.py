@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from azure.storage.blob import ContainerClient
-
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
 from drctl.pilotlight import remote
+from drctl.pilotlight.blob_sdk import ContainerClient
 from drctl.pilotlight.catalog import BackupEntry, list_backups
 from drctl.pilotlight.dump_options import ServerFlavour, client_binary
 from drctl.pilotlight.formats import BackupFormat, make_decompressor
