@@ -243,23 +243,10 @@ def _checksum(server: MariaDBServer, database: str) -> int:
     return int(server.execute(f"CHECKSUM TABLE {database}.orders")[0][1])
 
 
-def replay_throughput(
-    server: MariaDBServer,
-    target_server: MariaDBServer,
-    env: dict[str, str],
-    workdir: Path,
-    blobs: Any,
-    rows: int,
-) -> dict[str, Any]:
-    """Replay into a second server (the "Azure" target), three ways, same binlog."""
-    from benchmarks.run import drctl_probe, shell_seconds
-    from drctl.binlog.pitr import downloader, plan_pitr
-    from drctl.binlog.replay import replay_chain
-    from drctl.pilotlight.dump_options import ServerFlavour
-    from drctl.pilotlight.restore import RestoreOptions, run_restore
-
-    name = "replay"
-    container = blobs(name)
+def _archive_after_a_dump(
+    server: MariaDBServer, env: dict[str, str], workdir: Path, container: Any, name: str, rows: int
+) -> None:
+    """A dump of an empty table, then ``rows`` rows only the archived binlog holds."""
     server.execute(f"DROP DATABASE IF EXISTS {REPLAY_DB}")
     # dataset.grow_to created benchdb.orders; the same table in a database of its own.
     server.execute(
@@ -272,6 +259,41 @@ def replay_throughput(
         wait_caught_up(server, container)
     finally:
         archiver.stop()
+
+
+def _direct_replay(server: MariaDBServer, target: MySQLDsn, start_file: str, start: int) -> float:
+    """``mariadb-binlog | mariadb`` on the source's own binlog files: the baseline."""
+    from benchmarks.run import shell_seconds
+
+    files = sorted(p for p in server.datadir.glob("mysql-bin.[0-9]*") if p.name >= start_file)
+    with client_defaults_file(target) as defaults:
+        decode = f"mariadb-binlog --start-position={start} --database={REPLAY_DB} " + " ".join(
+            shlex.quote(str(p)) for p in files
+        )
+        client = (
+            f"mariadb --defaults-extra-file={shlex.quote(str(defaults))} --binary-mode {REPLAY_DB}"
+        )
+        return shell_seconds(f"TZ=UTC {decode} | {_GTID_FILTER} | {client}")
+
+
+def replay_throughput(
+    server: MariaDBServer,
+    target_server: MariaDBServer,
+    env: dict[str, str],
+    workdir: Path,
+    blobs: Any,
+    rows: int,
+) -> dict[str, Any]:
+    """Replay into a second server (the "Azure" target), three ways, same binlog."""
+    from benchmarks.run import drctl_probe
+    from drctl.binlog.pitr import downloader, plan_pitr
+    from drctl.binlog.replay import replay_chain
+    from drctl.pilotlight.dump_options import ServerFlavour
+    from drctl.pilotlight.restore import RestoreOptions, run_restore
+
+    name = "replay"
+    container = blobs(name)
+    _archive_after_a_dump(server, env, workdir, container, name, rows)
     expected = _checksum(server, REPLAY_DB)
     plan = plan_pitr(container, REPLAY_DB, None, verify=False)
     segment_bytes = sum(s.size for s in plan.chain.segments)
@@ -308,18 +330,7 @@ def replay_throughput(
     # Baseline: the same binlog files straight from the source's datadir.
     reset()
     run_restore(container, target, RestoreOptions(REPLAY_DB, verify=False))
-    files = sorted(
-        p for p in server.datadir.glob("mysql-bin.[0-9]*") if p.name >= plan.chain.start_file
-    )
-    with client_defaults_file(target) as defaults:
-        decode = (
-            f"mariadb-binlog --start-position={plan.chain.start_pos} --database={REPLAY_DB} "
-            + " ".join(shlex.quote(str(p)) for p in files)
-        )
-        client = (
-            f"mariadb --defaults-extra-file={shlex.quote(str(defaults))} --binary-mode {REPLAY_DB}"
-        )
-        raw_seconds = shell_seconds(f"TZ=UTC {decode} | {_GTID_FILTER} | {client}")
+    raw_seconds = _direct_replay(server, target, plan.chain.start_file, plan.chain.start_pos)
     equal["mariadb-binlog | mariadb"] = _checksum(target_server, REPLAY_DB) == expected
     reset()
     server.execute(f"DROP DATABASE IF EXISTS {REPLAY_DB}")
