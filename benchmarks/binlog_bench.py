@@ -141,9 +141,8 @@ def _commit_marks(server: MariaDBServer, database: str, seconds: float) -> dict[
     conn = server.app_dsn(database).connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS lag_marks (id INT PRIMARY KEY, mark VARCHAR(32))"
-            )
+            cur.execute("DROP TABLE IF EXISTS lag_marks")  # one run per flush interval
+            cur.execute("CREATE TABLE lag_marks (id INT PRIMARY KEY, mark VARCHAR(32))")
             conn.commit()
             end = time.monotonic() + seconds
             index = len(acked)
