@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -131,8 +132,7 @@ def _decode_file(
     pump = threading.Thread(target=_filter, args=(decoder.stdout, sink), daemon=True)
     pump.start()
     try:
-        for segment in segments:
-            data = download(segment)
+        for segment, data in _prefetched(segments, download):
             problem = check_segment(segment, data)
             if problem:  # changed since the chain was verified: stop before it
                 raise ReplayFailed(f"{problem}; last consistent point {result.last_point}")
@@ -153,6 +153,44 @@ def _decode_file(
         if decoder.poll() is None:
             decoder.kill()
             decoder.wait()
+
+
+def _prefetched(
+    segments: list[Segment], download: Callable[[Segment], bytes]
+) -> Iterator[tuple[Segment, bytes]]:
+    """Each segment with its bytes, the next one downloading while this one is decoded.
+
+    Downloading in turn left the decoder idle for every segment's round trip to Blob
+    (0.65x of a local ``mariadb-binlog | mariadb``). One segment ahead: at most three
+    (4 MiB each) in memory, the one decoded, the one queued, the one downloading.
+    """
+    ahead: queue.Queue[tuple[Segment, bytes] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: tuple[Segment, bytes] | BaseException | None) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                ahead.put(item, timeout=0.1)
+                return
+
+    def fetch() -> None:
+        try:
+            for segment in segments:
+                if stop.is_set():
+                    return
+                offer((segment, download(segment)))
+            offer(None)
+        except BaseException as exc:  # re-raised in the decoding thread
+            offer(exc)
+
+    threading.Thread(target=fetch, daemon=True, name="segment-prefetch").start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # a consumer that stopped early (a corrupt segment) frees the fetcher
 
 
 def _account(result: ReplayResult, segment: Segment, data: bytes, stop: int | None) -> None:
