@@ -39,7 +39,7 @@ from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
 
 ROOT = Path(__file__).resolve().parent
 POLL_SECONDS = 0.05
-_MARK = re.compile(rb"lagmark-(\d{8})")
+_MARK = rb"lagmark-%s-(\d{8})"  # with a token per run: the archive also holds older runs' marks
 
 
 def log(message: str) -> None:
@@ -109,9 +109,10 @@ def wait_caught_up(server: MariaDBServer, container: Any, timeout: float = 900.0
 class SegmentWatcher(threading.Thread):
     """Lists the archive every 50 ms; records when each marker first became readable."""
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Any, token: str) -> None:
         super().__init__(daemon=True)
         self.container = container
+        self.mark = re.compile(_MARK % token.encode())
         self.seen: dict[int, float] = {}
         self.segments = 0
         self._known: set[str] = set()
@@ -128,7 +129,7 @@ class SegmentWatcher(threading.Thread):
                 self._known.add(blob.name)
                 self.segments += 1
                 data = self.container.get_blob_client(blob.name).download_blob().readall()
-                for match in _MARK.finditer(data):
+                for match in self.mark.finditer(data):
                     self.seen.setdefault(int(match.group(1)), listed)
 
     def stop(self) -> None:
@@ -136,7 +137,9 @@ class SegmentWatcher(threading.Thread):
         self.join()
 
 
-def _commit_marks(server: MariaDBServer, database: str, seconds: float) -> dict[int, float]:
+def _commit_marks(
+    server: MariaDBServer, database: str, seconds: float, token: str
+) -> dict[int, float]:
     acked: dict[int, float] = {}
     conn = server.app_dsn(database).connect()
     try:
@@ -149,7 +152,8 @@ def _commit_marks(server: MariaDBServer, database: str, seconds: float) -> dict[
             while time.monotonic() < end:
                 index += 1
                 cur.execute(
-                    "INSERT INTO lag_marks VALUES (%s, %s)", (index, f"lagmark-{index:08d}")
+                    "INSERT INTO lag_marks VALUES (%s, %s)",
+                    (index, f"lagmark-{token}-{index:08d}"),
                 )
                 conn.commit()
                 acked[index] = time.time()
@@ -177,14 +181,15 @@ def archiver_lag(
     app = AppProcess(supervisor, "seoul", "primary", server.app_dsn(DATABASE))
     app.start()
     archiver = ArchiverProcess(server, env, workdir, name, flush)
-    watcher = SegmentWatcher(container)
+    token = f"{int(time.time()) % 100000:05d}"
+    watcher = SegmentWatcher(container, token)
     load = WriteLoad(lambda: app.url)
     try:
         time.sleep(2.0)
         wait_caught_up(server, container, timeout=120)
         watcher.start()
         load.start()
-        acked = _commit_marks(server, DATABASE, seconds)
+        acked = _commit_marks(server, DATABASE, seconds, token)
         load.stop()
         time.sleep(flush + 2.0)  # the last marks' segment
         watcher.stop()
