@@ -268,7 +268,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     if args.merge and json_path.exists():
         results = json.loads(json_path.read_text())
-    stamp = {
+    stamp: dict[str, Any] = {
         "command": command.strip(),
         "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "machine": machine_info(),

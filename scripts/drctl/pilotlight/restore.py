@@ -346,7 +346,7 @@ class _ClientProcess:
         for line in stream:
             self._stderr = (self._stderr + line)[-2000:]
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(data)
 
