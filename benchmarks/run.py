@@ -256,7 +256,7 @@ def main() -> None:
     parser.add_argument("--binlog", action="store_true", help="archiver lag, replay, memory")
     parser.add_argument("--lag-flush", default="5,1", help="flush intervals to measure (s)")
     parser.add_argument("--lag-seconds", type=float, default=45.0)
-    parser.add_argument("--replay-rows", type=int, default=400_000)
+    parser.add_argument("--replay-rows", type=int, default=2_000_000)
     parser.add_argument("--archiver-gb", default="0.25,1", help="binlog checkpoints (GB)")
     parser.add_argument("--merge", action="store_true", help="keep other sections' results")
     parser.add_argument("--results", type=Path, default=ROOT / "results.md")
