@@ -65,7 +65,7 @@ demo: preview services
 	$(MAKE) drill
 
 bench: install services
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --binlog
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(DEMO_DIR)

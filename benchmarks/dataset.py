@@ -23,22 +23,26 @@ CREATE TABLE IF NOT EXISTS {DATABASE}.orders (
 """
 
 
-def grow_to(server: MariaDBServer, rows: int) -> int:
-    """Add rows until the table holds ``rows``; returns the row count."""
-    server.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}", _CREATE)
-    current = int(server.execute(f"SELECT COUNT(*) FROM {DATABASE}.orders")[0][0])
+def grow_to(
+    server: MariaDBServer, rows: int, *, database: str = DATABASE, binlog: bool = False
+) -> int:
+    """Add rows until the table holds ``rows``; returns the row count.
+
+    ``binlog=True`` logs the inserts (the archiver benchmarks need binlog volume)."""
+    server.execute(f"CREATE DATABASE IF NOT EXISTS {database}", _CREATE.replace(DATABASE, database))
+    current = int(server.execute(f"SELECT COUNT(*) FROM {database}.orders")[0][0])
     while current < rows:
         upto = min(rows, current + CHUNK_ROWS)
         server.execute(
-            "SET SESSION sql_log_bin = 0",  # bulk load: keep it out of the binlog
-            f"INSERT INTO {DATABASE}.orders "
+            f"SET SESSION sql_log_bin = {int(binlog)}",  # by default keep bulk loads out
+            f"INSERT INTO {database}.orders "
             f"SELECT seq, seq MOD 97001, TIMESTAMP('2023-01-01') + INTERVAL seq SECOND, "
             "ELT(1 + seq MOD 5, 'new', 'paid', 'shipped', 'delivered', 'returned'), "
             "CONCAT('customer', seq MOD 97001, '@example.com'), (seq MOD 100000) / 7, "
             "CONCAT('order for customer ', seq MOD 97001, ' item ', seq MOD 1299, ' ref ', "
             "MD5(seq), ' ', SHA2(seq, 256)) "
             f"FROM seq_{current + 1}_to_{upto}",
-            database=DATABASE,
+            database=database,
         )
         current = upto
     return current

@@ -1,6 +1,13 @@
 """drstack benchmarks: backup/restore throughput and memory, and the sandbox drill's RTO/RPO.
 
     python -m benchmarks.run [--size-gb 1.0] [--drill-runs 5]   (or: make bench)
+    python -m benchmarks.run --skip-data --skip-drill --binlog       (archiver and replay only)
+    python -m benchmarks.run --size-gb 4 --baselines-on small --skip-drill --merge
+        (throughput at 1 GB, memory at 1 and 4 GB)
+
+``--merge`` keeps the sections of ``benchmarks/results.json`` that this run does not
+measure, so runs too long for one invocation still end in one results.md, each section
+naming the command and date that measured it.
 
 Every figure is compared with a baseline measured in the same run on the same server:
 raw ``mariadb-dump > /dev/null``, ``mariadb-dump | gzip -6``, raw ``mariadb < dump.sql``.
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.dataset import DATABASE, grow_to
+from benchmarks.imports import import_costs
 from benchmarks.results import write_results
 from drctl.mysql_dsn import client_defaults_file
 from drctl.pilotlight.verify import fingerprints
@@ -93,6 +101,49 @@ def pipeline_without_upload(server: MariaDBServer) -> float:
     return time.monotonic() - started
 
 
+class _LocalBlob:
+    """The newest backup's bytes from a local file, in the SDK's download shape."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get_blob_client(self, name: str) -> _LocalBlob:
+        return self
+
+    def download_blob(self, max_concurrency: int = 1) -> _LocalBlob:
+        return self
+
+    def chunks(self) -> Any:
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(4 << 20):
+                yield chunk
+
+
+def restore_path_from_local_file(
+    server: MariaDBServer, env: dict[str, str], workdir: Path
+) -> float:
+    """drctl's restore stream (sha256, zstd, DEFINER filter, mariadb client into a staging
+    database) fed from a local copy of the blob: separates the local Azurite's share
+    (a node process on the same two cores, serving every byte) from the pipeline's own."""
+    from drctl.pilotlight.catalog import list_backups
+    from drctl.pilotlight.restore import stream_into_staging
+    from drctl.pilotlight.storage import CONNECTION_STRING_ENV, DEFAULT_CONTAINER, open_container
+
+    container = open_container(env[CONNECTION_STRING_ENV], DEFAULT_CONTAINER)
+    entry = list_backups(container)[0]
+    local = workdir / "backup.sql.zst"
+    with local.open("wb") as handle:
+        for chunk in container.get_blob_client(entry.name).download_blob().chunks():
+            handle.write(chunk)
+    server.execute("DROP DATABASE IF EXISTS bench_local")
+    started = time.monotonic()
+    stream_into_staging(_LocalBlob(local), entry, server.app_dsn(), "bench_local")  # type: ignore[arg-type]
+    seconds = time.monotonic() - started
+    server.execute("DROP DATABASE IF EXISTS bench_local")
+    local.unlink()
+    return seconds
+
+
 def machine_info() -> dict[str, str]:
     cpu = "?"
     with open("/proc/cpuinfo") as handle:
@@ -160,11 +211,28 @@ def measure_pilot_light(
         out["gzip_dump_seconds"] = shell_seconds(f"{dump} {DATABASE} | gzip -6 > /dev/null")
         dump_file = workdir / "dump.sql"
         shell_seconds(f"{dump} {DATABASE} > {shlex.quote(str(dump_file))}")
-        server.execute("DROP DATABASE IF EXISTS bench_raw", "CREATE DATABASE bench_raw")
         client = f"mariadb --defaults-extra-file={shlex.quote(str(defaults))} bench_raw"
-        out["raw_restore_seconds"] = shell_seconds(f"{client} < {shlex.quote(str(dump_file))}")
+        # Raw and drctl restores alternate (raw, drctl, raw, drctl): the first restore
+        # after the bulk load shares the disk with InnoDB's background flushing, so a
+        # fixed order would charge that to whichever ran first.
+        out["restore_pairs"] = []
+        for _ in range(2):
+            server.execute("DROP DATABASE IF EXISTS bench_raw", "CREATE DATABASE bench_raw")
+            raw = shell_seconds(f"{client} < {shlex.quote(str(dump_file))}")
+            server.execute("DROP DATABASE IF EXISTS bench_raw")
+            ours = drctl_probe(
+                ["restore", "--yes", "--no-verify"],
+                env,
+                workdir,
+                dsn={"DRCTL_TARGET_DSN": restore_target},
+            )
+            server.execute("DROP DATABASE IF EXISTS bench_restore")
+            local = restore_path_from_local_file(server, env, workdir)
+            out["restore_pairs"].append(
+                {"raw_seconds": raw, "drctl_seconds": ours["seconds"], "local_seconds": local}
+            )
+        out["raw_restore_seconds"] = out["restore_pairs"][0]["raw_seconds"]
         dump_file.unlink()
-        server.execute("DROP DATABASE IF EXISTS bench_raw")
     return out
 
 
@@ -176,34 +244,100 @@ def main() -> None:
     parser.add_argument("--skip-drill", action="store_true")
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--keep-data", action="store_true")
+    parser.add_argument("--skip-baselines", action="store_true", help="data: memory only")
+    parser.add_argument(
+        "--baselines-on",
+        choices=["big", "small"],
+        default="big",
+        help="which dataset gets the throughput baselines (small: a 4 GB memory run stays "
+        "within 25 min and still measures throughput at 1 GB)",
+    )
+    parser.add_argument("--drill-scenarios", default="", help="comma list (default: all)")
+    parser.add_argument("--binlog", action="store_true", help="archiver lag, replay, memory")
+    parser.add_argument("--lag-flush", default="5,1", help="flush intervals to measure (s)")
+    parser.add_argument("--lag-seconds", type=float, default=45.0)
+    parser.add_argument("--replay-rows", type=int, default=2_000_000)
+    parser.add_argument("--archiver-gb", default="0.25,1", help="binlog checkpoints (GB)")
+    parser.add_argument("--merge", action="store_true", help="keep other sections' results")
     parser.add_argument("--results", type=Path, default=ROOT / "results.md")
     args = parser.parse_args()
     command = "python -m benchmarks.run " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     workdir = ROOT / "data" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine_info(), "command": command.strip()}
+    json_path = args.results.with_suffix(".json")
+    results: dict[str, Any] = {}
+    if args.merge and json_path.exists():
+        results = json.loads(json_path.read_text())
+    stamp: dict[str, Any] = {
+        "command": command.strip(),
+        "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "machine": machine_info(),
+    }
     started = time.monotonic()
     try:
         if not args.skip_data:
-            results["data"] = run_data_benchmarks(args, workdir)
+            key = "data_memory" if args.skip_baselines else "data"
+            results[key] = {**run_data_benchmarks(args, workdir), **stamp}
+            results["imports"] = {**import_costs(), **stamp}
+        if args.binlog:
+            results["binlog"] = {**run_binlog_benchmarks(args, workdir), **stamp}
         if not args.skip_drill:
-            log(f"sandbox drill × {args.drill_runs}")
-            drill = run_drill(
-                DrillOptions(
-                    report_dir=workdir / "drill",
-                    outputs_path=workdir / "drill" / "outputs.json",
-                    runs=args.drill_runs,
-                    write_reports=False,
-                ),
-                say=lambda line: None if line.startswith("    ") else log(line),
-            )
-            results["drill"] = drill.as_dict()
+            results["drill"] = {**run_drill_benchmark(args, workdir), **stamp}
     finally:
         if not args.keep_data:
             shutil.rmtree(workdir, ignore_errors=True)
-    results["total_minutes"] = (time.monotonic() - started) / 60
+    stamp["minutes"] = round((time.monotonic() - started) / 60, 1)
+    results.setdefault("runs", []).append(stamp)
+    json_path.write_text(json.dumps(results, indent=1, default=str))
     write_results(args.results, results)
     log(f"wrote {args.results}")
+
+
+def run_drill_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    log(f"sandbox drill × {args.drill_runs}")
+    scenarios = [s for s in args.drill_scenarios.split(",") if s]
+    options = DrillOptions(
+        report_dir=workdir / "drill",
+        outputs_path=workdir / "drill" / "outputs.json",
+        runs=args.drill_runs,
+        write_reports=False,
+    )
+    if scenarios:
+        options.scenarios = scenarios
+    drill = run_drill(options, say=lambda line: None if line.startswith("    ") else log(line))
+    return dict(drill.as_dict())
+
+
+def run_binlog_benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from benchmarks import binlog_bench as bb
+
+    out: dict[str, Any] = {}
+    with ProcessSupervisor(workdir / "binlog-logs") as supervisor:
+        server = MariaDBServer(supervisor, workdir / "binlog-src", "src", 11, buffer_pool="1G")
+        server.start()
+        server.create_accounts()
+        target = MariaDBServer(supervisor, workdir / "binlog-dst", "dst", 12, buffer_pool="512M")
+        target.start()
+        target.create_accounts()
+        azurite = AzuriteServer(supervisor, workdir / "binlog-azurite")
+        azurite.start()
+        env = bb.bench_env(azurite.connection_string)
+        blobs = bb.container_factory(azurite.connection_string)
+        grow_to(server, 1)  # benchdb.orders: the table the replay copies its shape from
+        out["lag"] = []
+        for flush in [float(f) for f in args.lag_flush.split(",") if f]:
+            log(f"archiver lag, flush {flush:g} s, {args.lag_seconds:g} s of drill load")
+            out["lag"].append(
+                bb.archiver_lag(server, supervisor, env, workdir, blobs, flush, args.lag_seconds)
+            )
+        if args.replay_rows:
+            out["replay"] = bb.replay_throughput(
+                server, target, env, workdir, blobs, args.replay_rows
+            )
+        checkpoints = [float(g) for g in args.archiver_gb.split(",") if g]
+        if checkpoints:
+            out["memory"] = bb.archiver_memory(server, env, workdir, blobs, checkpoints, 224.0)
+    return out
 
 
 def run_data_benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -222,13 +356,18 @@ def run_data_benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, An
         big_rows = math.ceil(args.size_gb * 1e9 / bytes_per_row)
         small_rows = max(rows, math.ceil(big_rows * args.small_fraction))
         log(f"{bytes_per_row:.0f} dump bytes/row; small {small_rows:,} rows, big {big_rows:,}")
+        baselines = not args.skip_baselines
         grow_to(server, small_rows)
         log("small dataset: backup + restore")
-        small = measure_pilot_light(server, env, workdir, small_rows, baselines=False)
+        small = measure_pilot_light(
+            server, env, workdir, small_rows, baselines=baselines and args.baselines_on == "small"
+        )
         log("growing to the big dataset")
         grow_to(server, big_rows)
         log("big dataset: backup, restore and baselines")
-        big = measure_pilot_light(server, env, workdir, big_rows, baselines=True)
+        big = measure_pilot_light(
+            server, env, workdir, big_rows, baselines=baselines and args.baselines_on == "big"
+        )
         return {"small": small, "big": big}
 
 

@@ -58,7 +58,7 @@ def binlog_archive(
     ] = DEFAULT_FLUSH_SECONDS,
     max_segment_mb: Annotated[
         float, typer.Option("--max-segment-mb", min=0.01, help="...or when this much piled up.")
-    ] = 16.0,
+    ] = 4.0,
     warn_behind: Annotated[
         float,
         typer.Option("--warn-behind", min=1.0, help="Log a warning after this many s behind."),

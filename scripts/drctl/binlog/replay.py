@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -31,6 +32,13 @@ from drctl.pilotlight.dump_options import ServerFlavour, client_binary
 # 0-1-5 after its own 0-2-9 fails under gtid_strict_mode (error 1950). Without these
 # lines the target numbers the replayed transactions itself.
 GTID_LINES = re.compile(rb"^/\*M!100001 SET @@session\.(server_id|gtid_seq_no)=\d+\*/")
+# The same lines, whole, anywhere in a block of complete lines: the decoder's output is
+# filtered a block at a time (one C-level pass), not a Python loop per line (row events
+# decode to base64 lines of ~80 bytes: millions of lines per GB of binlog).
+_GTID_LINES_IN_BLOCK = re.compile(
+    rb"^/\*M!100001 SET @@session\.(?:server_id|gtid_seq_no)=\d+\*/[^\n]*\n", re.MULTILINE
+)
+_PIPE_READ = 1 << 20
 
 
 class ReplayFailed(RuntimeError):
@@ -124,8 +132,7 @@ def _decode_file(
     pump = threading.Thread(target=_filter, args=(decoder.stdout, sink), daemon=True)
     pump.start()
     try:
-        for segment in segments:
-            data = download(segment)
+        for segment, data in _prefetched(segments, download):
             problem = check_segment(segment, data)
             if problem:  # changed since the chain was verified: stop before it
                 raise ReplayFailed(f"{problem}; last consistent point {result.last_point}")
@@ -148,6 +155,44 @@ def _decode_file(
             decoder.wait()
 
 
+def _prefetched(
+    segments: list[Segment], download: Callable[[Segment], bytes]
+) -> Iterator[tuple[Segment, bytes]]:
+    """Each segment with its bytes, the next one downloading while this one is decoded.
+
+    Downloading in turn left the decoder idle for every segment's round trip to Blob
+    (0.65x of a local ``mariadb-binlog | mariadb``). One segment ahead: at most three
+    (4 MiB each) in memory, the one decoded, the one queued, the one downloading.
+    """
+    ahead: queue.Queue[tuple[Segment, bytes] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: tuple[Segment, bytes] | BaseException | None) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                ahead.put(item, timeout=0.1)
+                return
+
+    def fetch() -> None:
+        try:
+            for segment in segments:
+                if stop.is_set():
+                    return
+                offer((segment, download(segment)))
+            offer(None)
+        except BaseException as exc:  # re-raised in the decoding thread
+            offer(exc)
+
+    threading.Thread(target=fetch, daemon=True, name="segment-prefetch").start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # a consumer that stopped early (a corrupt segment) frees the fetcher
+
+
 def _account(result: ReplayResult, segment: Segment, data: bytes, stop: int | None) -> None:
     for event in complete_events(data, segment.start):
         if stop is not None and event.timestamp >= stop:
@@ -162,15 +207,28 @@ def _filter(stream: IO[bytes], sink: IO[bytes]) -> None:
     # Keep reading even if the client died (its error is reported from its exit
     # status): a decoder blocked on a full pipe would otherwise hang the replay.
     alive = True
-    for line in stream:
-        if alive and not GTID_LINES.match(line):
-            try:
-                sink.write(line)
-            except (BrokenPipeError, ValueError):
-                alive = False
+    partial = b""  # a line cut by the pipe read, completed by the next one
+    read = getattr(stream, "read1", stream.read)
+    while block := read(_PIPE_READ):
+        block = partial + block if partial else block
+        cut = block.rfind(b"\n") + 1
+        partial = block[cut:]
+        if alive and cut:
+            alive = _write(sink, _GTID_LINES_IN_BLOCK.sub(b"", block[:cut]))
+    if alive and partial and not GTID_LINES.match(partial):
+        alive = _write(sink, partial)
     if alive:
         with contextlib.suppress(BrokenPipeError, ValueError):
             sink.flush()
+
+
+def _write(sink: IO[bytes], data: bytes) -> bool:
+    """False once the client is gone (its exit status tells why)."""
+    try:
+        sink.write(data)
+    except (BrokenPipeError, ValueError):
+        return False
+    return True
 
 
 def _last_line(error: bytes) -> str:

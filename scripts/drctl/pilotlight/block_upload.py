@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
+from drctl.pilotlight.blob_sdk import BlobBlock, BlobClient, ContentSettings
 
 DEFAULT_BLOCK_BYTES = 4 << 20
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import ContainerClient
 
+from drctl.pilotlight.blob_sdk import ContainerClient
 from drctl.pilotlight.formats import BackupFormat
 
 LATEST_MARKER = "latest"

@@ -148,7 +148,12 @@ def backup(
         BackupFormat, typer.Option("--format", help="zstd (fast, default) or gzip (seed 001).")
     ] = BackupFormat.ZSTD,
     level: Annotated[int | None, typer.Option("--level", help="Compression level.")] = None,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="zstd worker threads.")] = 2,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads", min=0, help="zstd worker threads (0: compress in the calling thread)."
+        ),
+    ] = 0,
     retention_days: Annotated[
         float, typer.Option("--retention-days", min=0.0, help="Prune backups older than this.")
     ] = 14.0,

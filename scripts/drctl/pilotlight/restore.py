@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from azure.storage.blob import ContainerClient
-
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
 from drctl.pilotlight import remote
+from drctl.pilotlight.blob_sdk import ContainerClient
 from drctl.pilotlight.catalog import BackupEntry, list_backups
 from drctl.pilotlight.dump_options import ServerFlavour, client_binary
 from drctl.pilotlight.formats import BackupFormat, make_decompressor
@@ -278,8 +277,13 @@ def stream_into_staging(
 
 
 def _prefetch(container: ContainerClient, name: str) -> Iterator[bytes]:
-    """Download on a thread, so network waits overlap decompression and the server's work."""
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
+    """Download on a thread, so network waits overlap decompression and the server's work.
+
+    One chunk waits in the queue (and one more in the downloader's hand): the restore
+    is bound by the server's inserts, a 4 MiB chunk takes far longer to load than to
+    download, and each extra queued chunk was 4 MiB of peak RSS (maxsize 3: +8 MB).
+    """
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def download() -> None:
@@ -342,7 +346,7 @@ class _ClientProcess:
         for line in stream:
             self._stderr = (self._stderr + line)[-2000:]
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(data)
 

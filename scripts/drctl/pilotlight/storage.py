@@ -13,8 +13,8 @@ import os
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
+from drctl.pilotlight.blob_sdk import BlobServiceClient, ContainerClient, ExponentialRetry
 from drctl.stack_outputs import StackOutputs
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
