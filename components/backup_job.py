@@ -340,7 +340,8 @@ def _backup_container(
         ],
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests={"cpu": "250m", "memory": "256Mi"},
-            # The dump is streamed (constant memory); 2 CPUs feed zstd's two threads.
+            # The dump is streamed (constant memory); one CPU for mysqldump, one for drctl's
+            # compression and upload (zstd runs in drctl's own thread).
             limits={"cpu": "2", "memory": "512Mi"},
         ),
         security_context=k8s.core.v1.SecurityContextArgs(

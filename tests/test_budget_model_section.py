@@ -9,4 +9,3 @@ def test_budget_model_section_is_current() -> None:
     assert SECTION.read_text(encoding="utf-8") == render(), (
         "benchmarks/budget_model.md is stale: run `python -m benchmarks.budget_model`"
     )
-
