@@ -76,15 +76,10 @@ class SourceFacts:
     flavour: ServerFlavour
     log_bin: bool
     estimate: int  # bytes, for the progress bar
-    # MySQL only: the binlog position read just *before* the dump's snapshot, with nothing
-    # tying it to the snapshot. Not what replay starts from: that is the table fence's
-    # exact position (position_fence).
-    position_before: DumpPosition = field(default_factory=DumpPosition)
-    gtid_before: str = ""
 
 
 def source_facts(source: MySQLDsn, database: str) -> SourceFacts:
-    """Flavour (from VERSION()), binary log on?, size estimate, and MySQL's position."""
+    """Flavour (from VERSION()), binary log on?, and the size estimate."""
     conn = remote.connect(source, "source")
     try:
         with conn.cursor() as cur:
@@ -95,31 +90,11 @@ def source_facts(source: MySQLDsn, database: str) -> SourceFacts:
                 "WHERE table_schema = %s",
                 (database,),
             )
-            facts = SourceFacts(
+            return SourceFacts(
                 ServerFlavour.from_version(str(version)), bool(log_bin), int(cur.fetchone()[0])
             )
-            if facts.flavour is ServerFlavour.MYSQL and facts.log_bin:
-                facts.position_before, facts.gtid_before = _mysql_position(cur)
     finally:
         conn.close()
-    return facts
-
-
-def _mysql_position(cur: Any) -> tuple[DumpPosition, str]:
-    # MySQL 8.4 removed SHOW MASTER STATUS; 8.0 does not know SHOW BINARY LOG STATUS.
-    row = None
-    for statement in ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"):
-        try:
-            cur.execute(statement)
-            row = cur.fetchone()
-            break
-        except Exception:
-            continue
-    cur.execute("SELECT @@GLOBAL.gtid_executed")
-    gtid = str((cur.fetchone() or [""])[0] or "").replace("\n", "")
-    if not row:
-        return DumpPosition(), gtid
-    return DumpPosition(str(row[0]), int(row[1])), gtid
 
 
 def gtid_for_position(source: MySQLDsn, binlog_file: str, binlog_pos: int) -> str:
