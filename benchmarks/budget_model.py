@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from observability.stack_config import RULE_STACKS, load_stack_config
-from policy.budget import compute_budget, fmt_seconds
+from policy.budget import Budget, compute_budget, fmt_seconds
 from policy.budget_modes import PLAN_A_RPO_SECONDS, PLAN_A_RTO_SECONDS, plan_a_rows
 
 ROOT = Path(__file__).resolve().parent
@@ -28,6 +28,7 @@ def _rows(stack: str) -> list[str]:
     objective = (
         f"{fmt_seconds(base.rto_objective_seconds)} / {fmt_seconds(base.rpo_objective_seconds)}"
     )
+    rows: list[tuple[str, str, bool, Budget, bool | None]]
     if cfg.strategy != "warm-standby":  # pilot light is Plan B: one path, no Plan A check
         rows = [("-", "unplanned", True, base, None)]
     else:
