@@ -1,4 +1,4 @@
-"""results.md sections for the lean backup process and binlog archiving (issue 12)."""
+"""results.md sections for the lean backup process and binlog archiving."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _lag_lines(runs: list[dict[str, Any]]) -> list[str]:
     return [
         *lines,
         "",
-        "The goal is issue 12's budget: RPO = flush interval + one segment's upload; "
+        "The goal is the budget model's: RPO = flush interval + one segment's upload; "
         "1 s is our allowance for the upload, the 0.2 s spool poll and the 50 ms listing "
         "poll. Real Azure adds its own upload latency (tens of ms per small Put Blob).",
         "",

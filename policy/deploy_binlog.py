@@ -1,4 +1,4 @@
-"""Deploy-time constraints of continuous binlog archiving (pilot light, issue 12).
+"""Deploy-time constraints of continuous binlog archiving (pilot light).
 
 Two stacks share one promise: ``azure-pilot`` budgets its RPO on an archiver (flush
 interval + one segment upload) that ``azure-pilot-backup`` declares. Nothing in Pulumi

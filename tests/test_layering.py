@@ -1,4 +1,4 @@
-"""The import graph keeps its layers (issue 14): read with ``ast``, nothing is imported.
+"""The import graph keeps its layers: read with ``ast``, nothing is imported.
 
 - ``components/`` imports nothing from ``stacks/``, ``policy/`` or ``drctl``: a component
   owns its typed inputs and can be read and reused without the stack configuration.

@@ -1,4 +1,4 @@
-"""The backup's compressor keeps the process small (issue 12: backup under 100 MB VmHWM).
+"""The backup's compressor keeps the process small (backup under 100 MB VmHWM).
 
 Peak RSS is the kernel's VmHWM of a fresh interpreter, read before and after the
 default backup compressor has squeezed 48 MiB of dump-like SQL: what the compressor's

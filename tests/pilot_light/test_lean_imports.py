@@ -1,4 +1,4 @@
-"""The backup host's commands load only what they use (issue 12: a lean backup process).
+"""The backup host's commands load only what they use (a lean backup process).
 
 Each case starts a fresh interpreter, loads one command the way a user's `drctl …` or
 `python -m drctl.pilotlight …` does (``--help`` runs the same command registration, and

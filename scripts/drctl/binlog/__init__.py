@@ -1,1 +1,1 @@
-"""Continuous binlog archiving to Azure Blob and point-in-time replay (issue 12)."""
+"""Continuous binlog archiving to Azure Blob and point-in-time replay."""

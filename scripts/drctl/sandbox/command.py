@@ -181,7 +181,7 @@ def _print_table(out: Console, result: DrillResult) -> None:
         )
     out.print(table)
     for line in binlog_goal_lines(result):
-        out.print(f"goal (issue 12): {escape(line)}", highlight=False)
+        out.print(f"goal: {escape(line)}", highlight=False)
     out.print("[bold]Not covered by the sandbox (never faked):[/]")
     for line in NOT_COVERED:
         out.print(f"  - {escape(line)}", highlight=False)
