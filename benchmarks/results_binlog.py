@@ -151,4 +151,10 @@ def pilot_losses(drill: dict[str, Any]) -> list[str]:
             f"{_f(goal, 'g')}{verdict} | {_f(run.get('write_rate_per_second'), 'g')}/s | "
             f"{_f(run.get('binlog_restore_rpo_seconds'))} s |"
         )
+    lines += [
+        "",
+        "Restore RPO (binlog) is what `drctl restore` reports: the failure time minus the "
+        "last replayed event's binlog timestamp, which the server writes in whole seconds, "
+        "so it overstates the loss by up to 1 s. The lost-writes column is exact.",
+    ]
     return [*lines, ""]
