@@ -28,12 +28,10 @@ HEAVY = (
 )
 
 PROBE = """
-import json, sys
+import contextlib, json, sys
 sys.argv = {argv!r}
-try:
+with contextlib.suppress(SystemExit):  # --help and usage errors exit; the imports stay
     {run}
-except SystemExit:
-    pass
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 

@@ -50,6 +50,7 @@ from typing import Any
 from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight import remote
 from drctl.pilotlight.dump_stream import DumpPosition
+from drctl.pilotlight.schema_objects import base_table_names, quote
 
 LOCK_WAIT_SECONDS = 5  # how long writers may queue behind the fence while it is acquired
 MAX_HOLD_SECONDS = 30.0  # a dump that produced nothing by then: release, position inexact
@@ -91,12 +92,12 @@ class PositionFence:
         with self._conn.cursor() as cur:
             cur.execute(f"SET SESSION lock_wait_timeout = {int(self.lock_wait_seconds)}")
             for _attempt in range(_ATTEMPTS):
-                tables = _base_tables(cur, self.database)
+                tables = base_table_names(cur, self.database)
                 if tables:
                     try:
                         cur.execute(
                             "LOCK TABLES "
-                            + ", ".join(f"{_q(self.database)}.{_q(t)} READ" for t in tables)
+                            + ", ".join(f"{quote(self.database)}.{quote(t)} READ" for t in tables)
                         )
                     except Exception as exc:
                         raise FenceFailed(
@@ -105,7 +106,7 @@ class PositionFence:
                             f"{remote.first_line(exc)}"
                         ) from exc
                 # A table created between the listing and the lock is not fenced: look again.
-                if _base_tables(cur, self.database) == tables:
+                if base_table_names(cur, self.database) == tables:
                     self.tables = tables
                     self.position, self.gtid_executed = _binlog_position(cur)
                     return
@@ -138,19 +139,6 @@ class PositionFence:
 
     def __exit__(self, *exc: object) -> None:
         self._close()
-
-
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _base_tables(cur: Any, database: str) -> list[str]:
-    cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-        (database,),
-    )
-    return [str(row[0]) for row in cur.fetchall()]
 
 
 def _binlog_position(cur: Any) -> tuple[DumpPosition, str]:

@@ -135,6 +135,16 @@ def quote(identifier: str) -> str:
     return "`" + identifier.replace("`", "``") + "`"
 
 
+def base_table_names(cur: Any, database: str) -> list[str]:
+    """The database's tables (not views), sorted."""
+    cur.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
+        (database,),
+    )
+    return [str(row[0]) for row in cur.fetchall()]
+
+
 _LISTS = {
     "VIEW": "SELECT table_name FROM information_schema.views WHERE table_schema = %s "
     "ORDER BY table_name",

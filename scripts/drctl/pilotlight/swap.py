@@ -20,6 +20,7 @@ from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight import remote
 from drctl.pilotlight.schema_objects import (
     SchemaObject,
+    base_table_names,
     create_objects,
     drop_objects,
     names,
@@ -30,15 +31,6 @@ from drctl.pilotlight.schema_objects import (
 
 class SwapFailed(RuntimeError):
     """The swap failed; the message says whether the target was put back."""
-
-
-def _base_tables(cur: Any, database: str) -> list[str]:
-    cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-        (database,),
-    )
-    return [str(row[0]) for row in cur.fetchall()]
 
 
 def _rename(cur: Any, moves: list[tuple[str, str, str]]) -> None:
@@ -65,8 +57,8 @@ def swap_into_place(target: MySQLDsn, staging: str, database: str) -> None:
         restored = read_objects(conn, staging)
         old = read_objects(conn, database)
         with conn.cursor() as cur:
-            new_tables = _base_tables(cur, staging)
-            old_tables = _base_tables(cur, database)
+            new_tables = base_table_names(cur, staging)
+            old_tables = base_table_names(cur, database)
         drop_objects(conn, staging, _triggers(restored))
         moves_out = [(t, database, previous) for t in old_tables]
         moves_in = [(t, staging, database) for t in new_tables]
@@ -122,11 +114,11 @@ def _put_back(
             cur.execute(f"USE {quote(database)}")
             for kind, name in names(cur, database):
                 cur.execute(f"DROP {kind} IF EXISTS {quote(name)}")
-            now_in_target = set(_base_tables(cur, database))
+            now_in_target = set(base_table_names(cur, database))
             back = [(t, database, staging) for t, _a, _b in moves_in if t in now_in_target]
             cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote(staging)}")
             _rename(cur, back)
-            in_previous = set(_base_tables(cur, previous))
+            in_previous = set(base_table_names(cur, previous))
             _rename(cur, [(t, previous, database) for t, _a, _b in moves_out if t in in_previous])
         create_objects(conn, database, old)
         with conn.cursor() as cur:

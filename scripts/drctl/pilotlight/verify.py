@@ -15,6 +15,7 @@ from typing import Any
 
 from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight import remote
+from drctl.pilotlight.schema_objects import base_table_names, quote
 
 
 @dataclass(frozen=True)
@@ -33,30 +34,21 @@ class SchemaPrint:
 
 
 def _quoted(database: str, table: str) -> str:
-    return f"`{database.replace('`', '``')}`.`{table.replace('`', '``')}`"
-
-
-def _tables(cur: Any, database: str) -> list[str]:
-    cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-        (database,),
-    )
-    return [str(row[0]) for row in cur.fetchall()]
+    return f"{quote(database)}.{quote(table)}"
 
 
 def base_tables(dsn: MySQLDsn, database: str) -> list[str]:
     conn = remote.connect(dsn, "server")
     try:
         with conn.cursor() as cur:
-            return _tables(cur, database)
+            return base_table_names(cur, database)
     finally:
         conn.close()
 
 
 def _table_prints(cur: Any, database: str) -> dict[str, TableFingerprint]:
     result: dict[str, TableFingerprint] = {}
-    for table in _tables(cur, database):
+    for table in base_table_names(cur, database):
         cur.execute(f"SELECT COUNT(*) FROM {_quoted(database, table)}")
         rows = int(cur.fetchone()[0])
         cur.execute(f"CHECKSUM TABLE {_quoted(database, table)}")

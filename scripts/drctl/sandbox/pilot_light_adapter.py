@@ -151,7 +151,7 @@ class ArchiverThread:
         try:
             self.archiver.run(should_stop=self._stop.is_set)
         except RegionFailed:
-            pass  # the fault itself, not an archiver error
+            return  # the fault itself, not an archiver error
         except Exception as exc:  # reported, not raised: the drill measures the outcome
             if not self._stop.is_set():
                 self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
