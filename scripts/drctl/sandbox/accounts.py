@@ -82,3 +82,12 @@ class Account:
 
 RDS_MASTER = Account(RDS_MASTER_USER, RDS_MASTER_PRIVILEGES)
 AZURE_ADMIN = Account(AZURE_ADMIN_USER, AZURE_ADMIN_PRIVILEGES)
+
+# The app's own account (DESIGN: "The app is not the master user"): DML on its database,
+# plus CREATE for the app's CREATE TABLE IF NOT EXISTS at start. No global privilege, so
+# ``read_only`` always binds it, whatever the master user's grants are.
+APP_DATABASE_PRIVILEGES: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE")
+
+
+def app_grant_statement(user: str, database: str) -> str:
+    return f"GRANT {', '.join(APP_DATABASE_PRIVILEGES)} ON `{database}`.* TO '{user}'@'%'"
