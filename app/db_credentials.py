@@ -1,7 +1,9 @@
 """Where the app's database login comes from.
 
 In EKS the login is the JSON of a Secrets Manager secret (``{"username", "password"}``,
-the shape RDS-style secrets use), read at runtime through EKS Pod Identity. The secret
+the shape RDS-style secrets use), read at runtime through EKS Pod Identity. It is the
+app's own least-privileged user (``<identifier>/app-credential``, created by the
+deploy-time Job ``app.db_user``), never the master user. The secret
 ARN handed to each region is that region's own copy (Tokyo gets the replica's ARN), so
 the read never needs the primary region. The local sandbox has no Secrets Manager and
 passes ``DB_USER``/``DB_PASSWORD`` instead.

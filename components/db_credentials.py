@@ -8,6 +8,10 @@ Both engines need the same two things on the primary side:
   RDS-managed password (``manage_master_user_password``) cannot feed a cross-region read
   replica (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager",
   Limitations), and its secret lives in one region only, dark when that region is.
+
+The app's own login (``components/app_db_user.py``) is stored the same way, in a secret
+of its own (``<identifier>/app-credential``): the master credential is for deploy-time
+and DR tooling only.
 """
 
 from __future__ import annotations
@@ -88,8 +92,15 @@ class MasterCredential:
 
 def master_password(name: str, spec: CredentialSpec, parent: pulumi.Resource) -> pulumi.Output[str]:
     """`<name>-master-password`: a secret output (and so is anything applied to it)."""
+    return generated_password(f"{name}-master-password", spec, parent)
+
+
+def generated_password(
+    resource_name: str, spec: CredentialSpec, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """A password within RDS/Aurora MySQL's limits, new whenever ``password_version`` moves."""
     password = random.RandomPassword(
-        f"{name}-master-password",
+        resource_name,
         length=PASSWORD_LENGTH,
         special=True,
         override_special=PASSWORD_SPECIALS,
@@ -123,9 +134,48 @@ def store_master_credential(
     opts: pulumi.ResourceOptions,
 ) -> MasterCredential:
     """`<name>-master-secret` (replicated), its value `<name>-master-credential`."""
-    secret = _credential_secret(name, spec, key, opts)
-    aws.secretsmanager.SecretVersion(
-        f"{name}-master-credential",
+    stored = store_credential(name, MASTER, spec, password, key.arn, opts)
+    return MasterCredential(
+        password=password, secret=stored.secret, replica_arns=stored.replica_arns
+    )
+
+
+@dataclass(frozen=True)
+class CredentialKind:
+    """Which login a secret holds: names its resources, its secret and its description."""
+
+    role: str  # "master" or "app": the resource-name and secret-name part
+    what: str
+
+
+MASTER = CredentialKind("master", "Master credential")
+APP = CredentialKind("app", "The app's own database login")
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    secret: aws.secretsmanager.Secret
+    version: aws.secretsmanager.SecretVersion
+    # Region -> ARN of the secret's replica there.
+    replica_arns: dict[str, pulumi.Output[str]]
+
+
+def credential_secret_name(identifier: str, kind: CredentialKind) -> str:
+    return f"{identifier}/{kind.role}-credential"
+
+
+def store_credential(
+    name: str,
+    kind: CredentialKind,
+    spec: CredentialSpec,
+    password: pulumi.Output[str],
+    key_arn: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> StoredCredential:
+    """`<name>-<role>-secret` (replicated), its value `<name>-<role>-credential`."""
+    secret = _credential_secret(name, kind, spec, key_arn, opts)
+    version = aws.secretsmanager.SecretVersion(
+        f"{name}-{kind.role}-credential",
         secret_id=secret.id,
         secret_string=password.apply(functools.partial(credential_json, spec)),
         opts=opts,
@@ -134,19 +184,28 @@ def store_master_credential(
         region: secret.arn.apply(functools.partial(_arn_in_region, region))
         for region in spec.replica_providers
     }
-    return MasterCredential(password=password, secret=secret, replica_arns=replica_arns)
+    return StoredCredential(secret=secret, version=version, replica_arns=replica_arns)
+
+
+def _replica_key_name(name: str, kind: CredentialKind, region: str) -> str:
+    # The master's keys keep the names they were deployed with (a rename would replace them).
+    return f"{name}-secret-kms-{region}" if kind is MASTER else f"{name}-{kind.role}-kms-{region}"
 
 
 def _credential_secret(
-    name: str, spec: CredentialSpec, key: aws.kms.Key, opts: pulumi.ResourceOptions
+    name: str,
+    kind: CredentialKind,
+    spec: CredentialSpec,
+    key_arn: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
 ) -> aws.secretsmanager.Secret:
     # Each replica is encrypted with a CMK in its own region (KMS keys never leave
     # their region); the replica is readable even when the primary region is dark.
     replicas = []
     for region, provider in spec.replica_providers.items():
         replica_key = aws.kms.Key(
-            f"{name}-secret-kms-{region}",
-            description=f"Replica of the {spec.identifier} master credential in {region}",
+            _replica_key_name(name, kind, region),
+            description=f"Replica of the {spec.identifier} {kind.role} credential in {region}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=spec.tags,
@@ -156,10 +215,10 @@ def _credential_secret(
             aws.secretsmanager.SecretReplicaArgs(region=region, kms_key_id=replica_key.arn)
         )
     return aws.secretsmanager.Secret(
-        f"{name}-master-secret",
-        name=f"{spec.identifier}/master-credential",
-        description=f"Master credential of {spec.identifier} (generated by drstack)",
-        kms_key_id=key.arn,
+        f"{name}-{kind.role}-secret",
+        name=credential_secret_name(spec.identifier, kind),
+        description=f"{kind.what} of {spec.identifier} (generated by drstack)",
+        kms_key_id=key_arn,
         replicas=replicas,
         recovery_window_in_days=30,
         tags=spec.tags,

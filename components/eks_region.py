@@ -5,8 +5,10 @@ scale, and failover scales the deployments up (drctl) rather than creating them.
 
 Construction builds the network, the cluster, the AWS Load Balancer Controller
 (``eks_lb_controller``), the app's TLS certificate (``eks_tls``) and its load-balanced
-Service; ``deploy_workloads(db_host, db_secret_arn)`` then adds the app and services
-(``eks_workloads``) once the database, which needs this VPC, exists.
+Service; ``deploy_workloads(db_host, db_secret_arn, app_user)`` then adds the app and
+services (``eks_workloads``) once the database, which needs this VPC, exists; on the
+primary, ``app_user`` also runs the Job that creates the app's database user first
+(``app_db_user``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.app_db_user import AppUserJobArgs, AppUserSpec, app_user_job
 from components.eks_lb_controller import LbControllerArgs, install_lb_controller
 from components.eks_tls import CertificateArgs, dns_validated_certificate
 from components.eks_workloads import (
@@ -61,8 +64,11 @@ class EksRegionArgs:
     image_tags: Mapping[str, str] = field(default_factory=dict)
     db_host: pulumi.Input[str] = ""
     db_name: str = ""
-    # This region's copy of the database login secret (JSON username/password).
+    # This region's copy of the app's own login secret (JSON username/password): never
+    # the master credential (policy app-not-master-user).
     db_secret_arn: pulumi.Input[str] = ""
+    # Primary only: the secrets the deploy-time Job reads to create the app's user.
+    app_user: AppUserSpec | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -424,12 +430,16 @@ class EksRegion(pulumi.ComponentResource):
         return nodes, pod_identity
 
     def deploy_workloads(
-        self, db_host: pulumi.Input[str], db_secret_arn: pulumi.Input[str]
+        self,
+        db_host: pulumi.Input[str],
+        db_secret_arn: pulumi.Input[str],
+        app_user: AppUserSpec | None = None,
     ) -> dict[str, int]:
         """The app and services, once the database they use exists (the database needs
-        this component's VPC first, so the composition calls this after creating it)."""
+        this component's VPC first, so the composition calls this after creating it).
+        ``db_secret_arn`` is the app's own login; ``app_user`` (primary only) creates it."""
         name, args, cluster_name, pod_identity, k8s_opts, tags = self._workload_context
-        args = replace(args, db_host=db_host, db_secret_arn=db_secret_arn)
+        args = replace(args, db_host=db_host, db_secret_arn=db_secret_arn, app_user=app_user)
         self.deployments = self._workloads(name, args, cluster_name, pod_identity, k8s_opts, tags)
         self.register_outputs(
             {
@@ -492,6 +502,16 @@ class EksRegion(pulumi.ComponentResource):
             parent=self,
             k8s_opts=k8s_opts,
         )
+        user_job = self._app_user_job(
+            name,
+            args,
+            cluster_name,
+            app_image,
+            pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[pod_identity])
+            ),
+            tags,
+        )
         env = [
             # The cloud region: what `drctl failover` expects /health to report.
             k8s.core.v1.EnvVarArgs(name="DRSTACK_REGION", value=args.region),
@@ -513,8 +533,38 @@ class EksRegion(pulumi.ComponentResource):
             args.app.port,
             env,
             pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[pod_identity, *identity])
+                k8s_opts, pulumi.ResourceOptions(depends_on=[pod_identity, *identity, *user_job])
             ),
             service_account=APP_NAME,
         )
         return {APP_NAME: args.app.replicas, **deployed}
+
+    def _app_user_job(
+        self,
+        name: str,
+        args: EksRegionArgs,
+        cluster_name: pulumi.Output[str],
+        app_image: pulumi.Input[str],
+        k8s_opts: pulumi.ResourceOptions,
+        tags: dict[str, str],
+    ) -> list[pulumi.Resource]:
+        """The Job that creates the app's database user, in the app's own image (it carries
+        ``app.db_user``); none in a DR region, where the user arrives by replication."""
+        if args.app_user is None:
+            return []
+        job = app_user_job(
+            name,
+            AppUserJobArgs(
+                provider=args.provider,
+                cluster_name=cluster_name,
+                region=args.region,
+                image=app_image,
+                db_host=args.db_host,
+                db_name=args.db_name,
+                user=args.app_user,
+                tags=tags,
+            ),
+            parent=self,
+            k8s_opts=k8s_opts,
+        )
+        return [job]

@@ -3,7 +3,6 @@ deployments and the app's load-balanced Service."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.app_db_user import secret_read_policy
 from components.iam import assume_role_policy
 
 APP_NAME = "drstack-app"
@@ -85,38 +85,11 @@ class AppIdentityArgs:
     tags: dict[str, str]
 
 
-def _secret_read_policy(secret_arn: str, region: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": secret_arn,
-                },
-                {
-                    # The secret's customer-managed key, used only through Secrets Manager
-                    # for this secret (its ARN is in the encryption context).
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
-                            "kms:EncryptionContext:SecretARN": secret_arn,
-                        }
-                    },
-                },
-            ],
-        }
-    )
-
-
 def app_identity(
     name: str, args: AppIdentityArgs, parent: pulumi.Resource, k8s_opts: pulumi.ResourceOptions
 ) -> list[pulumi.Resource]:
-    """A service account whose pods may read exactly the database secret (Pod Identity)."""
+    """A service account whose pods may read exactly the app's own database secret (Pod
+    Identity): never the master credential, which is for deploy-time and DR tooling."""
     aws_opts = pulumi.ResourceOptions(parent=parent, provider=args.provider)
     role = aws.iam.Role(
         f"{name}-app-role",
@@ -130,7 +103,7 @@ def app_identity(
         f"{name}-app-secret-read",
         role=role.id,
         policy=pulumi.Output.from_input(args.db_secret_arn).apply(
-            lambda arn: _secret_read_policy(arn, args.region)
+            lambda arn: secret_read_policy([arn], args.region)
         ),
         opts=aws_opts,
     )

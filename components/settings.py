@@ -59,6 +59,10 @@ class RdsConfig:
     # Bump to rotate the master password (a new pulumi_random password, applied with
     # ModifyDBInstance and written to the replicated secret).
     password_version: int = 1
+    # The app's own database user (never the master user): created by the primary's
+    # deploy-time Job with the app's grants only; bump app_password_version to rotate it.
+    app_username: str = "portforge_app"
+    app_password_version: int = 1
     # Primary only: regions that get a replica of the master-credential secret (the DR
     # regions that must read it while the primary region is dark).
     secret_replica_regions: tuple[str, ...] = ()

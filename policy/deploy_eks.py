@@ -217,8 +217,9 @@ POLICIES = [
         "(https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets.html)",
         WORKLOAD_TYPES,
         _app_database_wired,
-        "Wire the database address and this region's secret ARN (RdsReplica.address, "
-        "RdsReplica.master_secret_arn) into EksRegion.deploy_workloads",
+        "Wire the database address and this region's copy of the app's own login secret "
+        "(RdsReplica.address, the app_secret_arn / app_secret_replica_arns outputs) into "
+        "EksRegion.deploy_workloads",
     ),
     _resource_policy(
         "immutable-image-tags",

@@ -307,6 +307,10 @@ def _rds(key: str, raw: Any) -> RdsConfig:
                     re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"), "a MySQL user name"
                 ),
                 "password_version": _int_in(1, 100000),
+                "app_username": _text(
+                    re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$"), "a MySQL user name"
+                ),
+                "app_password_version": _int_in(1, 100000),
                 "secret_replica_regions": _regions,
                 "engine": _one_of(DB_ENGINES),
                 "aurora_engine_version": _text(

@@ -9,12 +9,13 @@ failover automation and the DR dashboard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.app_db_user import AppDbCredential, AppDbCredentialArgs, AppUserSpec
 from components.aurora_global import AuroraGlobal, AuroraGlobalArgs
 from components.eks_region import EksRegion
 from components.rds_replica import RdsReplica, RdsReplicaArgs
@@ -31,6 +32,8 @@ class Database:
     address: pulumi.Output[str]
     master_secret_arn: pulumi.Output[str]
     outputs: dict[str, Any]
+    # Primary only: the app's own login (its secret, and what the Job that creates it reads).
+    app_user: AppUserSpec | None = None
     # Standby only: what FailoverAutomationArgs and DrDashboardArgs take for this engine.
     automation: dict[str, Any] = field(default_factory=dict)
     dashboard: dict[str, Any] = field(default_factory=dict)
@@ -45,8 +48,44 @@ def primary_database(cfg: StackConfig, provider: aws.Provider, eks: EksRegion) -
         for region in cfg.rds.secret_replica_regions
     }
     if cfg.rds.engine == AURORA:
-        return _aurora_primary(cfg, provider, eks, secret_replica_providers)
-    return _rds_primary(cfg, provider, eks, secret_replica_providers)
+        db = _aurora_primary(cfg, provider, eks, secret_replica_providers)
+    else:
+        db = _rds_primary(cfg, provider, eks, secret_replica_providers)
+    return _with_app_login(cfg, provider, db, secret_replica_providers)
+
+
+def _with_app_login(
+    cfg: StackConfig, provider: aws.Provider, db: Database, secret_providers: dict
+) -> Database:
+    """The app's own login, in a secret replicated like the master's (DESIGN: the app is
+    not the master user). Created here, on the primary, with the same regions."""
+    rds = cfg.rds
+    login = AppDbCredential(
+        "app-db",
+        AppDbCredentialArgs(
+            provider=provider,
+            identifier=rds.identifier,
+            username=rds.app_username,
+            db_name=rds.db_name,
+            kms_key_arn=db.outputs["rds_kms_key_arn"],
+            password_version=rds.app_password_version,
+            replica_providers=secret_providers,
+            tags=data_tags(cfg, rds.identifier),
+        ),
+    )
+    outputs = {
+        **db.outputs,
+        # The app's login: what the app reads here, and (region -> replica ARN) what a DR
+        # stack wires its app to without any call to this region.
+        "app_secret_arn": login.secret_arn,
+        "app_secret_replica_arns": login.replica_arns,
+    }
+    user = AppUserSpec(
+        master_secret_arn=db.master_secret_arn,
+        app_secret_arn=login.secret_arn,
+        credential_version=login.version_id,
+    )
+    return replace(db, outputs=outputs, app_user=user)
 
 
 def _rds_primary(

@@ -73,7 +73,9 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
     opts = pulumi.ResourceOptions(provider=provider)
     eks = region_cluster(cfg, "primary", provider, f"{cfg.name_prefix}-cluster")
     db = primary_database(cfg, provider, eks)
-    eks.deploy_workloads(db.address, db.master_secret_arn)
+    assert db.app_user is not None  # the primary always creates the app's login
+    # The app logs in as its own user (never the master user); the Job creates it first.
+    eks.deploy_workloads(db.address, db.app_user.app_secret_arn, db.app_user)
     tables = {
         table: DynamoGlobalTable(
             f"table-{table}",
@@ -102,7 +104,7 @@ def build_primary(cfg: StackConfig) -> dict[str, Any]:
         # so they need not read this region to check it.
         "versioned_bucket_names": [v.bucket for _, v in protected.values()],
         "ecr_repository_names": [r.name for r in repositories.values()],
-        "secret_arns": [db.master_secret_arn],
+        "secret_arns": [db.master_secret_arn, db.app_user.app_secret_arn],
         "sovereign_data": list(cfg.sovereign_data),
         "vpc_id": eks.vpc_id,
         "private_subnet_ids": eks.private_subnet_ids,

@@ -140,6 +140,11 @@ def _database(cfg: StackConfig) -> Iterator[Refusal]:
             rds.master_username,
             names.mysql_name(rds.master_username, 16, mysql_words, "an RDS for MySQL master user"),
         )
+        # MySQL 8 user names are at most 32 characters; the app must not share the master's.
+        app_user = names.mysql_name(rds.app_username, 32, mysql_words, "a MySQL user name")
+        if not app_user and rds.app_username.lower() == rds.master_username.lower():
+            app_user = "the app has its own database user, never the master user"
+        yield from _refuse("rds.app_username", rds.app_username, app_user)
 
 
 def _aurora(cfg: StackConfig) -> Iterator[Refusal]:

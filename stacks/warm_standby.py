@@ -79,14 +79,18 @@ def build_warm_standby(cfg: StackConfig) -> dict[str, Any]:
     # The credential secret's replica in this region: readable with the primary dark.
     secret_arn = output_item(primary, "rds_master_secret_replica_arns", cfg.region)
     replica = standby_database(cfg, primary, dr, eks, secret_arn)
+    # The app's own login (never the master's): its secret's replica here. The user
+    # itself reaches this database by replication, so nothing creates it in Tokyo.
+    app_secret_arn = output_item(primary, "app_secret_replica_arns", cfg.region)
     # The replica keeps its endpoint when promoted, and the secret's replica lives here:
     # after a failover the Tokyo app writes to the promoted database without a redeploy.
-    eks.deploy_workloads(replica.address, replica.master_secret_arn)
+    eks.deploy_workloads(replica.address, app_secret_arn)
     tables = _replicated_tables(cfg, primary, dr)
     s3 = _replicated_buckets(cfg, source, dr)
     _ecr_replication(cfg, source, dr, identity)
     secrets = _replicated_secrets(cfg, source, dr)
     outputs = _standby_outputs(cfg, primary, eks, replica, tables, s3, secrets)
+    outputs["app_secret_arn"] = app_secret_arn
     if cfg.dns.manage_records:
         outputs.update(_dns_failover(cfg, primary, dr, metrics, eks, replica))
     return outputs

@@ -311,6 +311,15 @@ class DrstackMocks(pulumi.runtime.Mocks):
         state.update(name=secret, arn=arn)
         return rid
 
+    def _aws_secretsmanager_secret_version(
+        self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
+    ) -> str:
+        # Secrets Manager gives every new value a new version id: deterministic per value
+        # here, so a changed secret (a rotation) shows as a changed version_id.
+        version = _short_hash(name, repr(inputs.get("secretString")), length=32)
+        state.update(versionId=version, arn=str(inputs.get("secretId", "")))
+        return f"{inputs.get('secretId', name)}|{version}"
+
     def _aws_ecr_repository(
         self, typ: str, name: str, inputs: dict, region: str, physical: str, state: dict
     ) -> str:
@@ -567,6 +576,9 @@ _AWS_BY_TYPE: dict[str, _AwsBuilder] = {
     "aws:sns/topic:Topic": DrstackMocks._aws_sns_topic,
     "aws:sqs/queue:Queue": DrstackMocks._aws_sqs_queue,
     "aws:secretsmanager/secret:Secret": DrstackMocks._aws_secretsmanager_secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": (
+        DrstackMocks._aws_secretsmanager_secret_version
+    ),
     "aws:ecr/repository:Repository": DrstackMocks._aws_ecr_repository,
     "aws:acm/certificate:Certificate": DrstackMocks._aws_acm_certificate,
     "aws:acm/certificateValidation:CertificateValidation": DrstackMocks._aws_acm_certificate_validation,

@@ -132,6 +132,9 @@ class PrimaryOutputs(_Outputs):
     rds_master_secret_arn: StrictStr | None = None
     rds_master_secret_replica_arns: Names | None = None
     rds_kms_key_arn: StrictStr | None = None
+    # The app's own login (never the master's), and its replica per DR region.
+    app_secret_arn: StrictStr | None = None
+    app_secret_replica_arns: Names | None = None
 
 
 class WarmStandbyOutputs(_Outputs):
@@ -164,6 +167,8 @@ class WarmStandbyOutputs(_Outputs):
     replica_address: StrictStr | None = None
     replica_master_secret_arn: StrictStr | None = None
     replica_kms_key_arn: StrictStr | None = None
+    # The replica, in this region, of the app's own login secret.
+    app_secret_arn: StrictStr | None = None
 
 
 class PilotLightOutputs(_Outputs):

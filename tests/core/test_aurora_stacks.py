@@ -70,13 +70,14 @@ def test_seoul_exports_the_aurora_contract_and_no_rds_instance(seoul_aurora: Syn
         f"arn:aws:secretsmanager:{TOKYO}:"
     )
     assert out["rds_kms_key_arn"] == cluster.inputs["kmsKeyId"]
-    assert out["secret_arns"] == [out["rds_master_secret_arn"]]
+    assert out["secret_arns"] == [out["rds_master_secret_arn"], out["app_secret_arn"]]
     for gone in ("rds_instance_id", "rds_instance_arn", "rds_subnet_group_name"):
         assert gone not in out
     assert "rds_security_group_ids" not in out
     assert not seoul_aurora.of_type("aws:rds/instance:Instance")
     assert _env(seoul_aurora, "DB_HOST") == out["rds_address"]
-    assert _env(seoul_aurora, "DB_SECRET_ARN") == out["rds_master_secret_arn"]
+    # The app's own login, never the master credential (the app is not the master user).
+    assert _env(seoul_aurora, "DB_SECRET_ARN") == out["app_secret_arn"]
 
 
 def test_the_mysql_stacks_say_their_engine(seoul: Synthesis, tokyo: Synthesis) -> None:
@@ -120,7 +121,10 @@ def test_tokyo_secondary_joins_the_global_database_by_id_with_its_own_key(
     for gone in ("replica_instance_id", "replica_instance_arn"):
         assert gone not in out
     assert _env(tokyo_aurora, "DB_HOST") == out["replica_address"]
-    assert _env(tokyo_aurora, "DB_SECRET_ARN") == out["replica_master_secret_arn"]
+    assert (
+        _env(tokyo_aurora, "DB_SECRET_ARN")
+        == (seoul_aurora.outputs["app_secret_replica_arns"][TOKYO])
+    )
 
 
 def test_the_lambda_fails_over_exactly_this_global_database(tokyo_aurora: Synthesis) -> None:

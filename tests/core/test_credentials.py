@@ -18,7 +18,7 @@ T_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 def test_password_is_generated_within_rds_mysql_limits(seoul: Synthesis) -> None:
-    password = seoul.one(T_PASSWORD).inputs
+    password = seoul.one(T_PASSWORD, "master-password").inputs
     # RDS for MySQL: 8 to 41 printable ASCII, never "/", '"' or "@".
     assert 8 <= password["length"] <= 41
     assert password["special"] is True
@@ -28,7 +28,7 @@ def test_password_is_generated_within_rds_mysql_limits(seoul: Synthesis) -> None
 
 def test_password_reaches_rds_and_the_secret_only_as_a_secret(seoul: Synthesis) -> None:
     db = seoul.one("aws:rds/instance:Instance")
-    version = seoul.one(T_VERSION)
+    version = seoul.one(T_VERSION, "master-credential")
     assert db.display_inputs["password"] == "[secret]"
     assert version.display_inputs["secretString"] == "[secret]"
     # Same value in both (unwrapped in-process only).
@@ -49,18 +49,18 @@ def test_password_reaches_rds_and_the_secret_only_as_a_secret(seoul: Synthesis) 
 def test_secret_is_ours_cmk_encrypted_and_replicated_to_tokyo_with_a_tokyo_cmk(
     seoul: Synthesis,
 ) -> None:
-    secret = seoul.one(T_SECRET)
+    secret = seoul.one(T_SECRET, "master-secret")
     assert secret.region == SEOUL
     assert secret.inputs["name"] == "portforge-rds/master-credential"
     assert secret.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{SEOUL}:")
     [replica] = secret.inputs["replicas"]
     assert replica["region"] == TOKYO and replica["kmsKeyId"].startswith(f"arn:aws:kms:{TOKYO}:")
-    version = seoul.one(T_VERSION)
+    version = seoul.one(T_VERSION, "master-credential")
     assert secret.urn in version.depends_on
     # The exported credential ARN is OUR secret, not an RDS-managed "rds!db-..." one.
     arn = seoul.outputs["rds_master_secret_arn"]
     assert arn.startswith(f"arn:aws:secretsmanager:{SEOUL}:") and "rds!" not in arn
-    assert seoul.outputs["secret_arns"] == [arn]
+    assert seoul.outputs["secret_arns"] == [arn, seoul.outputs["app_secret_arn"]]
     assert seoul.outputs["rds_master_secret_replica_arns"] == {
         TOKYO: arn.replace(f":{SEOUL}:", f":{TOKYO}:")
     }
@@ -72,7 +72,7 @@ def test_rotation_is_a_new_password_version() -> None:
     before = base.one("aws:rds/instance:Instance").inputs["password"]
     after = rotated.one("aws:rds/instance:Instance").inputs["password"]
     assert before != after
-    assert rotated.one(T_PASSWORD).inputs["keepers"] == {"password_version": "2"}
+    assert rotated.one(T_PASSWORD, "master-password").inputs["keepers"] == {"password_version": "2"}
     # The replica is untouched by a rotation: replication does not use the master user.
     assert synth("tokyo").one("aws:rds/instance:Instance").inputs.get("password") is None
 

@@ -427,13 +427,14 @@ def test_every_tokyo_resource_sits_in_the_region_it_must(tokyo: Synthesis) -> No
 
 
 def test_every_seoul_resource_is_in_seoul(seoul: Synthesis) -> None:
-    # Except the key of the credential secret's Tokyo replica (a key never leaves its region).
+    # Except the keys of the credential secrets' Tokyo replicas, the master's and the app's
+    # (a key never leaves its region).
     elsewhere = [
         r
         for r in seoul.resources
         if r.custom and r.region != SEOUL and not r.type.startswith("pulumi:providers:")
     ]
-    assert [(r.type, r.region) for r in elsewhere] == [("aws:kms/key:Key", TOKYO)]
+    assert [(r.type, r.region) for r in elsewhere] == [("aws:kms/key:Key", TOKYO)] * 2
 
 
 def test_secrets_replicate_into_tokyo_with_a_tokyo_key(tokyo: Synthesis) -> None:

@@ -106,22 +106,23 @@ def test_config_refuses_a_domain_outside_its_zone() -> None:
 # --------------------------------------------------------------------- item 4: database
 
 
-def test_seoul_app_uses_the_primary_database_and_its_secret() -> None:
+def test_seoul_app_uses_the_primary_database_and_its_own_secret() -> None:
     s = synth("seoul", *PUBLISHED)
     env = app_env(s)
     assert env["DB_HOST"] == s.outputs["rds_address"]
-    assert env["DB_SECRET_ARN"] == s.outputs["rds_master_secret_arn"]
+    # The app's own login, never the master credential (DESIGN: the app is not the master user).
+    assert env["DB_SECRET_ARN"] == s.outputs["app_secret_arn"] != s.outputs["rds_master_secret_arn"]
     assert "DB_PASSWORD" not in env
     policy = json.loads(s.one("aws:iam/rolePolicy:RolePolicy", "app-secret-read").inputs["policy"])
     read, decrypt = policy["Statement"]
     assert read == {
         "Effect": "Allow",
         "Action": "secretsmanager:GetSecretValue",
-        "Resource": s.outputs["rds_master_secret_arn"],
+        "Resource": s.outputs["app_secret_arn"],
     }
     assert decrypt["Condition"]["StringEquals"] == {
         "kms:ViaService": "secretsmanager.ap-northeast-2.amazonaws.com",
-        "kms:EncryptionContext:SecretARN": s.outputs["rds_master_secret_arn"],
+        "kms:EncryptionContext:SecretARN": s.outputs["app_secret_arn"],
     }
     deployment = s.one(DEPLOYMENT, "drstack-app")
     association = s.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "app-identity")

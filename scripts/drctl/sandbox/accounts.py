@@ -75,12 +75,17 @@ AZURE_ADMIN_USER = "azureadmin"
 class Account:
     user: str
     privileges: tuple[str, ...]
+    # RDS lists its MySQL master user's privileges "ON *.* WITH GRANT OPTION" (earlier
+    # versions of "Master user account privileges"): it creates the app's user and grants
+    # it a subset of its own (components/app_db_user.py).
+    grant_option: bool = False
 
     def grant_statement(self) -> str:
-        return f"GRANT {', '.join(self.privileges)} ON *.* TO '{self.user}'@'%'"
+        with_grant = " WITH GRANT OPTION" if self.grant_option else ""
+        return f"GRANT {', '.join(self.privileges)} ON *.* TO '{self.user}'@'%'{with_grant}"
 
 
-RDS_MASTER = Account(RDS_MASTER_USER, RDS_MASTER_PRIVILEGES)
+RDS_MASTER = Account(RDS_MASTER_USER, RDS_MASTER_PRIVILEGES, grant_option=True)
 AZURE_ADMIN = Account(AZURE_ADMIN_USER, AZURE_ADMIN_PRIVILEGES)
 
 # The app's own account (DESIGN: "The app is not the master user"): DML on its database,
