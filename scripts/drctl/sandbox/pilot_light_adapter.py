@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from azure.storage.blob import ContainerClient
@@ -44,7 +45,7 @@ class PilotLightDatabase:
         make_server: Callable[[], MariaDBServer],
         restore_job: RestoreJobFactory,
         failure_time: Callable[[], datetime | None],
-        log_dir: Any,
+        log_dir: Path,
         identifier: str = "azure-mysql-flexible",
     ) -> None:
         self.container = container
@@ -101,8 +102,8 @@ class PilotLightDatabase:
         return nested if isinstance(nested, dict) else self.outcome
 
     def restore_point_rpo_seconds(self) -> float | None:
-        restored = self.restored()
-        return _seconds_before(self._failure_time(), restored and restored.get("restore_point"))
+        point = (self.restored() or {}).get("restore_point")
+        return _seconds_before(self._failure_time(), point)
 
     def replay_rpo_seconds(self) -> float | None:
         """Fault time minus the last replayed binlog event (whole seconds in a binlog)."""

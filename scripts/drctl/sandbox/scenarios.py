@@ -526,24 +526,8 @@ def pilot_light(
     backups = _pilot_backups(jobs, settings)
     load = WriteLoad(routing)
     fault_at = 0.0
-    pilot = PilotLightDatabase(
-        container,
-        make_server=lambda: env.new_database("azure"),
-        # binlog_archive as the stack sets backup.binlog_archive: dump + archive, or dump.
-        restore_job=azure_restore_job(env, database=DATABASE, binlog_archive=archive),
-        failure_time=lambda: _at(fault_at),
-        log_dir=jobs.workdir / "restore",
-    )
-    archiver = (
-        ArchiverProcess(
-            env.supervisor,
-            jobs.archiver(settings.binlog_flush_seconds),
-            container,
-            settings.binlog_flush_seconds,
-        )
-        if archive
-        else None
-    )
+    pilot = _pilot_database(env, jobs, container, archive, lambda: _at(fault_at))
+    archiver = _pilot_archiver(env, jobs, container, settings) if archive else None
 
     lines: list[str] = []
     ctx = _pilot_context(env, pilot, lines)
@@ -611,6 +595,31 @@ def _wait_for_backups(backups: BackupLoop, count: int) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT
     while len(backups.completed) < count and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def _pilot_database(
+    env: SandboxEnvironment,
+    jobs: SeoulJobs,
+    container: ContainerClient,
+    archive: bool,
+    failure_time: Callable[[], datetime],
+) -> PilotLightDatabase:
+    return PilotLightDatabase(
+        container,
+        make_server=lambda: env.new_database("azure"),
+        # binlog_archive as the stack sets backup.binlog_archive: dump + archive, or dump.
+        restore_job=azure_restore_job(env, database=DATABASE, binlog_archive=archive),
+        failure_time=failure_time,
+        log_dir=jobs.workdir / "restore",
+    )
+
+
+def _pilot_archiver(
+    env: SandboxEnvironment, jobs: SeoulJobs, container: ContainerClient, settings: ScenarioSettings
+) -> ArchiverProcess:
+    """The archiver Deployment next to the dump job, in Seoul too."""
+    flush = settings.binlog_flush_seconds
+    return ArchiverProcess(env.supervisor, jobs.archiver(flush), container, flush)
 
 
 def _pilot_backups(jobs: SeoulJobs, settings: ScenarioSettings) -> BackupLoop:
