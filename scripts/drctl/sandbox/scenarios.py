@@ -502,8 +502,11 @@ class BackupLoop:
                 self._current.kill(wait=False)
 
     def stop(self) -> None:
+        """No new run is scheduled; the running one may finish (after a fault, ``die``
+        has already killed it)."""
+        self._stop.set()
+        self._thread.join(timeout=BACKUP_JOB_TIMEOUT)
         self.die()
-        self._thread.join(timeout=STEP_TIMEOUT)
 
 
 def pilot_light_dump_only(env: SandboxEnvironment, settings: ScenarioSettings) -> ScenarioResult:
