@@ -679,6 +679,10 @@ class AzurePilotLight(pulumi.ComponentResource):
             subnet_id=self._restore_subnet.id,
             database=args.database_name,
             container=BACKUP_CONTAINER,
+            # The archive the backup stack writes (binlog-archive-agrees keeps both stacks'
+            # backup.binlog_archive equal): replay it, or the RPO is a whole dump interval.
+            binlog_archive=args.backup.binlog_archive,
+            accept_gap=args.backup.restore_accept_gap,
             admin_user=args.azure.admin_username,
             admin_password=pulumi.Output.from_input(args.mysql_admin_password or ""),
             mysql_fqdn=mysql_fqdn,

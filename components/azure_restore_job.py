@@ -11,6 +11,12 @@ no SSH to a VM, no tool installed by hand, billed per second while it runs.
 - The target DSN (admin password) and the read-only container SAS are *secure*
   environment variables: ACI never returns them in the group's properties.
 - Reading the blobs goes through the storage firewall's VNet rule for this subnet.
+- With the binlog archive on (`backup.binlog_archive`) it restores the newest dump *and*
+  replays the archived binlog after it (`--to-latest`): the archive is what brings the
+  RPO down to one flush interval, and a job that loads the dump alone throws it away.
+  A gap or corrupt segment stops the job before the target is touched (exit 3), unless
+  the operator chose `backup.restore_accept_gap` (restore up to the last consistent
+  point, `--accept-gap`).
 """
 
 from __future__ import annotations
@@ -24,10 +30,17 @@ from pulumi_azure_native import containerinstance
 RESTORE_DELEGATION = "Microsoft.ContainerInstance/containerGroups"
 
 
-def restore_command(*, database: str, container: str) -> list[str]:
-    """No credential on the command line: drctl reads DRCTL_TARGET_DSN and
-    AZURE_STORAGE_CONNECTION_STRING from the environment."""
-    return [
+def restore_command(
+    *, database: str, container: str, binlog_archive: bool, accept_gap: bool = False
+) -> list[str]:
+    """The container's command line; the sandbox drill runs exactly this one too.
+
+    No credential on the command line: drctl reads DRCTL_TARGET_DSN and
+    AZURE_STORAGE_CONNECTION_STRING from the environment.
+    """
+    if accept_gap and not binlog_archive:
+        raise ValueError("accept_gap is about the binlog archive: it needs binlog_archive")
+    command = [
         "python",
         "-m",
         "drctl.pilotlight",
@@ -36,16 +49,24 @@ def restore_command(*, database: str, container: str) -> list[str]:
         database,
         "--container",
         container,
-        # A refused (corrupt/partial) newest dump falls back to the one before it.
-        "--fallback",
-        "--yes",
-        "--json",
     ]
+    if binlog_archive:
+        # Newest dump with an exact binlog position + every archived segment after it.
+        # No --fallback: an older dump would need the binlog from its own, older
+        # position, so point-in-time restore never falls back (drctl.binlog.pitr).
+        command.append("--to-latest")
+        if accept_gap:
+            command.append("--accept-gap")
+    else:
+        # A refused (corrupt/partial) newest dump falls back to the one before it.
+        command.append("--fallback")
+    return [*command, "--yes", "--json"]
 
 
-def target_dsn(*, user: str, password: str, host: str, database: str) -> str:
+def target_dsn(*, user: str, password: str, host: str, database: str, port: int = 3306) -> str:
+    """DRCTL_TARGET_DSN. Flexible Server listens on 3306; the sandbox passes its port."""
     quoted = urllib.parse.quote(password, safe="")
-    return f"mysql://{urllib.parse.quote(user, safe='')}:{quoted}@{host}:3306/{database}"
+    return f"mysql://{urllib.parse.quote(user, safe='')}:{quoted}@{host}:{port}/{database}"
 
 
 def restore_job(
@@ -57,6 +78,8 @@ def restore_job(
     subnet_id: pulumi.Input[str],
     database: str,
     container: str,
+    binlog_archive: bool,
+    accept_gap: bool,
     admin_user: str,
     admin_password: pulumi.Input[str],
     mysql_fqdn: pulumi.Input[str],
@@ -85,7 +108,12 @@ def restore_job(
             containerinstance.ContainerArgs(
                 name="restore",
                 image=image,
-                command=restore_command(database=database, container=container),
+                command=restore_command(
+                    database=database,
+                    container=container,
+                    binlog_archive=binlog_archive,
+                    accept_gap=accept_gap,
+                ),
                 resources=containerinstance.ResourceRequirementsArgs(
                     # drctl restore streams (constant memory); 1 CPU feeds the mysql client.
                     requests=containerinstance.ResourceRequestsArgs(cpu=1, memory_in_gb=1.5)

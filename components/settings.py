@@ -103,6 +103,11 @@ class BackupConfig:
     # segment's upload + detection of a dead archiver, instead of interval + dump.
     binlog_archive: bool = False
     binlog_flush_seconds: int = 5
+    # The restore job (run_restore) with the archive on: a gap or a corrupt segment stops it
+    # with the target untouched. True restores up to the last consistent point instead
+    # (`drctl restore --accept-gap`): losing the writes after the gap is the operator's
+    # explicit choice, never a default.
+    restore_accept_gap: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -369,6 +369,7 @@ def _backup(key: str, raw: Any) -> BackupConfig:
                 ),
                 "binlog_archive": _bool,
                 "binlog_flush_seconds": _int_in(1, 300),
+                "restore_accept_gap": _bool,
             },
         )
     )
@@ -380,6 +381,13 @@ def _backup(key: str, raw: Any) -> BackupConfig:
             backup.retention_days,
             "retention must cover at least two backup intervals "
             f"(2 x {backup.interval_minutes} min)",
+        )
+    if backup.restore_accept_gap and not backup.binlog_archive:
+        raise _fail(
+            f"{key}.restore_accept_gap",
+            backup.restore_accept_gap,
+            "it decides what the restore does at a gap in the binlog archive, and "
+            "backup.binlog_archive is false",
         )
     if backup.immutable_days > backup.retention_days:
         raise _fail(

@@ -61,10 +61,18 @@ def test_restore_runs_once_in_its_delegated_subnet(restoring: Synthesis) -> None
     assert restoring.one(f"{AZ}dbformysql:Database").urn in group.depends_on
 
 
+def command_of(s: Synthesis) -> list[str]:
+    (container,) = s.one(GROUP).inputs["containers"]
+    return list(container["command"])
+
+
 def test_restore_loads_the_dumped_database_into_the_private_server(restoring: Synthesis) -> None:
     (container,) = restoring.one(GROUP).inputs["containers"]
     assert container["image"] == restoring.config.azure.restore_image
-    assert container["command"] == restore_command(database="portforge", container="mysql-backups")
+    assert restoring.config.backup.binlog_archive  # the shipped stack archives the binlog
+    assert container["command"] == restore_command(
+        database="portforge", container="mysql-backups", binlog_archive=True
+    )
     dsn = urllib.parse.urlparse(env_of(restoring)["DRCTL_TARGET_DSN"]["secureValue"])
     assert dsn.hostname == restoring.outputs["mysql_server_fqdn"]
     assert dsn.path == "/portforge" == "/" + restoring.outputs["mysql_database_name"]
@@ -129,3 +137,60 @@ def test_restore_runs_the_image_from_outside_the_primary_region() -> None:
     )
     (container,) = s.one(GROUP).inputs["containers"]
     assert container["image"] == ACR
+
+
+def test_restore_replays_the_binlog_archive_when_the_stack_archives_it(
+    restoring: Synthesis,
+) -> None:
+    """The archive is what makes the pilot light's RPO one flush interval: a job that
+    restores the newest dump alone gives up to a whole backup interval of writes."""
+    command = command_of(restoring)
+    assert command[command.index("restore") - 2 :][:3] == ["-m", "drctl.pilotlight", "restore"]
+    assert "--to-latest" in command
+    # A gap or a corrupt segment stops the job with the target untouched (exit 3) unless
+    # the operator said otherwise.
+    assert "--accept-gap" not in command
+    # An older dump would need the binlog from its own, older position: PITR never falls
+    # back, so the job does not pretend to.
+    assert "--fallback" not in command
+
+
+def test_accept_gap_is_the_operators_explicit_choice() -> None:
+    s = synth(
+        *EMERGENCY,
+        *BACKUP_IMAGE,
+        f"azure.restore_image={ACR}",
+        "run_restore=true",
+        "backup.restore_accept_gap=true",
+    )
+    assert s.config.backup.restore_accept_gap is True
+    command = command_of(s)
+    assert "--to-latest" in command and "--accept-gap" in command
+
+
+def test_dump_only_restore_falls_back_past_a_refused_dump() -> None:
+    s = synth(
+        *EMERGENCY,
+        *BACKUP_IMAGE,
+        f"azure.restore_image={ACR}",
+        "run_restore=true",
+        "backup.binlog_archive=false",
+    )
+    command = command_of(s)
+    assert "--fallback" in command
+    assert "--to-latest" not in command and "--accept-gap" not in command
+
+
+def test_accept_gap_without_an_archive_is_refused() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"backup\.restore_accept_gap = true is invalid: .*binlog_archive is false",
+    ):
+        synth("backup.binlog_archive=false", "backup.restore_accept_gap=true")
+
+
+def test_accept_gap_must_be_a_boolean() -> None:
+    with pytest.raises(
+        ConfigError, match=r"backup\.restore_accept_gap = .* expected true or false"
+    ):
+        synth("backup.restore_accept_gap=sometimes")

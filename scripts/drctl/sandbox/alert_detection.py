@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from drctl.alert_webhook import PrometheusLagReader, ReceivedAlert, decide_on_alert
 from drctl.failover.guards import FAILOVER
-from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.sandbox.app_process import DATABASE
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.monitoring import Monitoring, sandbox_timing, timing_statement
@@ -141,18 +140,16 @@ class AlertDetection:
         return _check_result("replication stopped", REPLICA_LAG, stopped_at, alert)
 
     def _backup_check(self) -> dict[str, Any]:
+        from drctl.sandbox.production_jobs import seoul_jobs
         from drctl.sandbox.scenarios import BackupLoop
 
         seoul_db, _app = self.env.pilot_primary()
         container = self.env.backup_container()
         for blob in list(container.list_blobs()):
             container.delete_blob(blob.name)
-        loop = BackupLoop(
-            lambda: run_backup(
-                seoul_db.app_dsn(), container, BackupOptions(DATABASE, retention=timedelta(hours=1))
-            ),
-            self.backup_interval,
-        )
+        # The backup CronJob's own command line, as in the pilot-light scenario.
+        jobs = seoul_jobs(self.env, seoul_db, DATABASE)
+        loop = BackupLoop(jobs.backup(), self.backup_interval, jobs.workdir / "backups")
         loop.start()
         try:
             self._wait_for(

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from drctl.failover.health import HttpHealthProbe
 from drctl.failover.protocols import DnsSwitch, HealthResult
 from drctl.sandbox.app_process import AppProcess
 
@@ -57,7 +58,9 @@ class SandboxScaler:
 
 
 class AppHealthProbe:
-    """GET /health on whatever process currently serves ``region`` (ports change on restart)."""
+    """Production's probe (``HttpHealthProbe``: the DR region, a *writable* database) on
+    whatever process currently serves ``region``: only the URL is the sandbox's, because
+    an app process gets a new port when it restarts."""
 
     def __init__(self, locate: Callable[[], AppProcess | None], expect_region: str) -> None:
         self._locate = locate
@@ -65,14 +68,9 @@ class AppHealthProbe:
 
     def check(self) -> HealthResult:
         app = self._locate()
-        doc = app.health() if app is not None else None
-        if doc is None:
-            return HealthResult(False, f"{self._expect_region} app not answering /health")
-        if doc.get("region") != self._expect_region:
-            return HealthResult(False, f"served by {doc.get('region')}, not {self._expect_region}")
-        if not doc.get("db"):
-            return HealthResult(False, f"{self._expect_region} app up, database unreachable")
-        return HealthResult(True, f"{app.url if app else '?'}/health: 200, database reachable")
+        if app is None or not app.alive():
+            return HealthResult(False, f"{self._expect_region} app not running")
+        return HttpHealthProbe(app.url, expect_region=self._expect_region).check()
 
 
 class FailoverRouting:

@@ -46,6 +46,24 @@ NOT_COVERED = (
     "Application Gateway): processes start in about a second here.",
     "Cross-region latency: everything runs on loopback, so replication lag is near zero "
     "and the pilot-light backup interval is scaled down from 300 s to a few seconds.",
+    # What the sandbox adapters still decide differently from production's, and why
+    # (README "What the sandbox does not cover"):
+    "The clouds' control planes: root plays them. It promotes a MariaDB replica (apply "
+    "the relay log, stop replication, read_only off) where RDS's PromoteReadReplica runs, "
+    "sets read_only where a parameter group would, creates the master user and the 'Azure' "
+    "server; no KMS key, subnet group or security group is checked for a reverse replica.",
+    "ReplicaLag as CloudWatch publishes it: the sandbox reads the replica's "
+    "Seconds_Behind_Master itself (also for drctl exporter, which runs in the drill's "
+    "process); CloudWatch's one-minute period and publishing delay are not reproduced.",
+    "The pilot light's phases: production runs seed 001's phases as one `pulumi up` per "
+    "toggle (emergency, run_restore); the drill runs them as the failover engine's "
+    "promote step: the 'Azure' server, then the restore job's own command line.",
+    "Kubernetes and ACI: a Deployment is one app process (0 or 1 replica); the backup, "
+    "archiver and restore jobs are subprocesses running their containers' command lines "
+    "and variable names (no image, read-only root filesystem or resource limits).",
+    "The restore job's account: the sandbox's DBA-like user, which holds MariaDB's "
+    "BINLOG REPLAY, not the Azure admin's grants, while the binlog replay still sends "
+    "mysqlbinlog's BINLOG statements.",
 )
 
 

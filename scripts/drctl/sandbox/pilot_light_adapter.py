@@ -1,17 +1,21 @@
-"""Pilot light as the engine's ``Database``: "promotion" is a restore from the newest backup.
+"""Pilot light as the engine's ``Database``: "promotion" is seed 001's phases 2 and 3.
 
 There is no replica to promote in seed 001's Plan B. The database that becomes the
 primary is created in the emergency and loaded from Blob storage, so:
-``replica_lag_seconds`` is the age of the newest backup (the data at risk),
-``promote`` creates the server and restores into it (falling back past a refused
-backup), and there is no reverse replication (failback is a restore back to AWS).
+``replica_lag_seconds`` is the age of the newest backup (the data at risk);
+``promote`` creates the server (phase 2, ``emergency: true``: root plays Azure's control
+plane) and starts the restore job (phase 3, ``run_restore: true``), which is production's
+own container command line (``components.azure_restore_job.restore_command``), run as a
+subprocess against the sandbox's "Azure" server; ``wait_promoted`` waits for that job.
+There is no reverse replication (failback is a restore back to AWS).
+
+The binlog archiver runs the same way: the archiver Deployment's command line, as a
+subprocess, SIGKILLed when its region fails.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,41 +23,48 @@ from typing import Any
 
 from azure.storage.blob import ContainerClient
 
-from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
-from drctl.binlog.pitr import PitrResult, plan_pitr, run_pitr
-from drctl.mysql_dsn import MySQLDsn
+from drctl.binlog.segments import list_segments
 from drctl.pilotlight.catalog import list_backups
-from drctl.pilotlight.restore import RestoreOptions, RestoreResult, run_restore
-from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
+from drctl.sandbox.mariadb import MariaDBServer
+from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor
+from drctl.sandbox.production_jobs import JobFailed, JobRun, JobSpec, kill_group
+
+RestoreJobFactory = Callable[[MariaDBServer], JobSpec]
+
+
+def _seconds_before(when: datetime | None, iso: str | None) -> float | None:
+    if when is None or not iso:
+        return None
+    return round(max(0.0, (when - datetime.fromisoformat(iso)).total_seconds()), 3)
 
 
 class PilotLightDatabase:
     def __init__(
         self,
         container: ContainerClient,
-        database: str,
         make_server: Callable[[], MariaDBServer],
+        restore_job: RestoreJobFactory,
         failure_time: Callable[[], datetime | None],
+        log_dir: Path,
         identifier: str = "azure-mysql-flexible",
-        *,
-        point_in_time: bool = False,
     ) -> None:
         self.container = container
-        self.database = database
         self._make_server = make_server
+        self._restore_job = restore_job
         self._failure_time = failure_time
+        self._log_dir = log_dir
         self._identifier = identifier
         self.server: MariaDBServer | None = None
-        self.result: RestoreResult | None = None
-        self.point_in_time = point_in_time  # dump + archived binlog (drctl restore --to-latest)
-        self.pitr: PitrResult | None = None
+        self.job: JobRun | None = None
+        self.spec: JobSpec | None = None
+        self.outcome: dict[str, Any] | None = None  # the job's --json result
 
     @property
     def identifier(self) -> str:
         return self._identifier
 
     def replica_lag_seconds(self) -> float | None:
-        if self.result is not None:
+        if self.outcome is not None:
             return 0.0
         backups = list_backups(self.container)
         if not backups:
@@ -61,33 +72,43 @@ class PilotLightDatabase:
         return (datetime.now(UTC) - backups[0].restore_point).total_seconds()
 
     def is_promoted(self) -> bool:
-        return self.result is not None
+        return self.outcome is not None
 
     def promote(self) -> None:
-        if self.result is not None:
-            return
+        if self.outcome is not None or self.job is not None:
+            return  # restored, or the job runs (ACI runs a group once)
         if self.server is None:
             self.server = self._make_server()  # seed 001 phase 2: create the Flexible Server
-        if self.point_in_time:
-            options = RestoreOptions(self.database, failure_time=self._failure_time())
-            plan = plan_pitr(self.container, self.database, None)
-            self.pitr = run_pitr(
-                self.container, self.server.app_dsn(), options, plan, accept_gap=False
-            )
-            self.result = RestoreResult(**{**self.pitr.restore, "refused": []})
-            return
-        self.result = run_restore(
-            self.container,
-            self.server.app_dsn(),
-            RestoreOptions(self.database, fallback=True, failure_time=self._failure_time()),
-        )
+        self.spec = self._restore_job(self.server)
+        self.job = JobRun(self.spec, self._log_dir)  # phase 3: the restore job
 
     def wait_promoted(self, timeout_seconds: float) -> None:
-        deadline = time.monotonic() + timeout_seconds
-        while not self.is_promoted():
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"{self.identifier}: restore not finished")
-            time.sleep(0.1)
+        if self.outcome is not None:
+            return
+        if self.job is None:
+            raise RuntimeError(f"{self.identifier}: no restore job was started")
+        try:
+            self.outcome = self.job.wait(timeout_seconds).result()
+        except JobFailed as exc:
+            raise RuntimeError(f"{self.identifier}: the restore job failed: {exc}") from None
+
+    # --- what the job reported, for the drill's notes ----------------------------
+
+    def restored(self) -> dict[str, Any] | None:
+        """The dump part: point-in-time restores nest it under ``restore``."""
+        if self.outcome is None:
+            return None
+        nested = self.outcome.get("restore")
+        return nested if isinstance(nested, dict) else self.outcome
+
+    def restore_point_rpo_seconds(self) -> float | None:
+        point = (self.restored() or {}).get("restore_point")
+        return _seconds_before(self._failure_time(), point)
+
+    def replay_rpo_seconds(self) -> float | None:
+        """Fault time minus the last replayed binlog event (whole seconds in a binlog)."""
+        last = (self.outcome or {}).get("last_event_time")
+        return _seconds_before(self._failure_time(), last)
 
     def start_reverse_replication(self) -> None:
         raise NotImplementedError(
@@ -98,74 +119,51 @@ class PilotLightDatabase:
         raise NotImplementedError("pilot light has no reverse replica")
 
 
-class RegionFailed(RuntimeError):
-    """The archiver's region is gone: no upload starts after the fault."""
+class ArchiverProcess:
+    """The binlog archiver Deployment's container, as a subprocess of the sandbox.
 
-
-class _RegionBoundContainer:
-    """The archive container as seen from the failed region: dead after ``die``."""
-
-    def __init__(self, container: ContainerClient) -> None:
-        self._container = container
-        self.alive = True
-
-    def get_blob_client(self, name: str) -> Any:
-        if not self.alive:
-            raise RegionFailed("the archiver's region failed")
-        return self._container.get_blob_client(name)
-
-    def __getattr__(self, name: str) -> Any:
-        if not self.alive:
-            raise RegionFailed("the archiver's region failed")
-        return getattr(self._container, name)
-
-
-class ArchiverThread:
-    """``drctl binlog-archive`` against the sandbox primary, in a thread.
-
-    ``die`` stops it like the region's failure would, at once and before the primary
-    and its app go: no upload starts after it and no final flush, so whatever it had
-    mirrored but not committed is lost, exactly what the archive's RPO is about. (A die
-    that waited for the thread would let the app ack writes in between, all lost.)
+    ``die`` is the region's failure: SIGKILL at the fault, before the primary and its
+    app go, so no upload starts after it and there is no final flush. Whatever it had
+    mirrored but not committed is lost, exactly what the archive's RPO is about.
     """
 
     def __init__(
-        self, primary: MariaDBServer, container: ContainerClient, spool: Path, settings: Any
+        self,
+        supervisor: ProcessSupervisor,
+        spec: JobSpec,
+        container: ContainerClient,
+        flush_seconds: float,
     ) -> None:
-        dsn = MySQLDsn(
-            host="127.0.0.1", port=primary.port, user=REPL_USER, password=primary.repl_password
-        )
-        self.flush_seconds = float(settings.binlog_flush_seconds)
-        self._region = _RegionBoundContainer(container)
-        self.archiver = BinlogArchiver(
-            dsn, self._region, spool, ArchiverOptions(flush_seconds=self.flush_seconds)
-        )
+        self._supervisor = supervisor
+        self.spec = spec
+        self._container = container
+        self.flush_seconds = flush_seconds
+        self.child: ManagedProcess | None = None
         self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="binlog-archive")
 
     def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.archiver.run(should_stop=self._stop.is_set)
-        except RegionFailed:
-            return  # the fault itself, not an archiver error
-        except Exception as exc:  # reported, not raised: the drill measures the outcome
-            if not self._stop.is_set():
-                self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+        for path in self.spec.mounts.values():
+            path.mkdir(parents=True, exist_ok=True)
+        self.child = self._supervisor.start(
+            self.spec.name, self.spec.host_argv(), env=self.spec.host_env()
+        )
 
     def die(self) -> None:
-        """The region fails: nothing more reaches Blob from here. Returns at once."""
-        self._region.alive = False
-        self._stop.set()
+        """The region fails: SIGKILL, nothing more reaches Blob from here. Returns at once
+        (reaping waits for ``die_and_join``: the app must not ack writes in between)."""
+        if self.child is None:
+            return
+        if not self.child.alive():
+            # It stopped before the fault: an archiver failure, not the fault.
+            tail = self.child.log_tail(1)[:160]
+            self.errors.append(f"exited {self.child.popen.returncode} before the fault: {tail}")
+        kill_group(self.child.pid)
 
     def die_and_join(self) -> None:
-        self.die()
-        self._thread.join(timeout=10)
+        if self.child is not None:
+            self._supervisor.kill(self.child)
 
-    def report(self, pitr: PitrResult | None, load: Any, fault_at: float) -> dict[str, Any]:
+    def report(self, pilot: PilotLightDatabase, load: Any, fault_at: float) -> dict[str, Any]:
         """Segments, replay, and the goal: lost writes ≤ one flush interval of writes."""
         window = 3.0  # the write rate just before the fault
         acked = [
@@ -174,12 +172,14 @@ class ArchiverThread:
             if r.acked_at is not None and 0 <= fault_at - r.acked_at <= window
         ]
         rate = len(acked) / window
+        outcome = pilot.outcome or {}
         return {
             "binlog_flush_seconds": self.flush_seconds,
-            "binlog_segments_committed": self.archiver.segments_committed,
-            "binlog_replayed_segments": pitr.replayed_segments if pitr else None,
-            "binlog_last_replayed_event": pitr.last_event_time if pitr else None,
-            "binlog_restore_rpo_seconds": pitr.rpo_seconds if pitr else None,
+            # Counted in the archive: what the killed process committed before the fault.
+            "binlog_segments_committed": len(list_segments(self._container)),
+            "binlog_replayed_segments": outcome.get("replayed_segments"),
+            "binlog_last_replayed_event": outcome.get("last_event_time"),
+            "binlog_restore_rpo_seconds": pilot.replay_rpo_seconds(),
             "binlog_archiver_errors": self.errors,
             "lost_writes_goal": math.ceil(rate * self.flush_seconds) if rate else None,
             "write_rate_per_second": round(rate, 1),

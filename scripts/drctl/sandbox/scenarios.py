@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from azure.storage.blob import ContainerClient
 from drctl.failover.runner import run_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import FailoverContext, failback_steps, failover_steps
-from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.catalog import list_backups
 from drctl.report import SERVICE_RESTORED
 from drctl.sandbox.app_adapters import AppHealthProbe, FailoverRouting, SandboxScaler
@@ -33,7 +32,15 @@ from drctl.sandbox.environment import SandboxEnvironment, WarmStandby
 from drctl.sandbox.loadgen import LossReport, WriteLoad, count_losses
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
-from drctl.sandbox.pilot_light_adapter import ArchiverThread, PilotLightDatabase
+from drctl.sandbox.pilot_light_adapter import ArchiverProcess, PilotLightDatabase
+from drctl.sandbox.production_jobs import (
+    JobFailed,
+    JobRun,
+    JobSpec,
+    SeoulJobs,
+    azure_restore_job,
+    seoul_jobs,
+)
 from drctl.timeline import (
     DETECTION,
     SCALE_DEPLOYMENTS,
@@ -47,6 +54,7 @@ PROBE_INTERVAL = 0.2  # the sandbox's stand-in for Route 53's 10 s interval
 PROBE_THRESHOLD = 3  # same failure threshold as the stacks' health checks
 STEP_TIMEOUT = 30.0
 PRIMARY_TIMEOUT = 2.0  # how long the failover may look at a dark Seoul, after acting
+BACKUP_JOB_TIMEOUT = 120.0  # one dump of the drill's small database, with headroom
 
 SCENARIOS = (
     "app-failure",
@@ -456,13 +464,17 @@ def _failback(
 
 
 class BackupLoop:
-    """Seed 001's every-5-minutes job, scaled down to every few seconds."""
+    """Seed 001's every-5-minutes CronJob, scaled down to every few seconds: each run is
+    the job's own command line (components.backup_job), as a subprocess."""
 
-    def __init__(self, run_once: Callable[[], Any], every: float) -> None:
-        self._run_once = run_once
+    def __init__(self, spec: JobSpec, every: float, log_dir: Path) -> None:
+        self._spec = spec
         self._every = every
+        self._log_dir = log_dir
         self._stop = threading.Event()
-        self.completed: list[Any] = []
+        self._lock = threading.Lock()
+        self._current: JobRun | None = None
+        self.completed: list[dict[str, Any]] = []
         self.failures: list[str] = []
         self._thread = threading.Thread(target=self._loop, daemon=True, name="backup-loop")
 
@@ -471,15 +483,30 @@ class BackupLoop:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                run = self._current = JobRun(self._spec, self._log_dir)
             try:
-                self.completed.append(self._run_once())
-            except Exception as exc:  # the region died mid-backup: nothing is committed
-                self.failures.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+                self.completed.append(run.wait(BACKUP_JOB_TIMEOUT).result())
+            except JobFailed as exc:  # the region died mid-backup: nothing is committed
+                self.failures.append("killed by the fault" if run.killed else str(exc)[:160])
             self._stop.wait(self._every)
 
+    def die(self) -> None:
+        """The region fails: the running job's pod dies with it (SIGKILL, returns at
+        once), and no new one starts."""
+        with self._lock:
+            self._stop.set()
+            if self._current is not None:
+                self._current.kill(wait=False)
+
     def stop(self) -> None:
+        """No new run is scheduled; the running one may finish (after a fault, ``die``
+        has already killed it)."""
         self._stop.set()
-        self._thread.join(timeout=STEP_TIMEOUT)
+        self._thread.join(timeout=BACKUP_JOB_TIMEOUT)
+        self.die()
 
 
 def pilot_light_dump_only(env: SandboxEnvironment, settings: ScenarioSettings) -> ScenarioResult:
@@ -498,21 +525,12 @@ def pilot_light(
     routing = FailoverRouting(
         env.dns_switch("azure-pilot"), lambda: env.apps.get("seoul"), lambda: env.apps.get("azure")
     )
-    backups = _pilot_backups(seoul_db, container, settings)
+    jobs = seoul_jobs(env, seoul_db, DATABASE)
+    backups = _pilot_backups(jobs, settings)
     load = WriteLoad(routing)
     fault_at = 0.0
-    pilot = PilotLightDatabase(
-        container,
-        DATABASE,
-        make_server=lambda: env.new_database("azure"),
-        failure_time=lambda: _at(fault_at),
-        point_in_time=archive,
-    )
-    archiver = (
-        ArchiverThread(seoul_db, container, env.workdir / "binlog-spool", settings)
-        if archive
-        else None
-    )
+    pilot = _pilot_database(env, jobs, container, archive, lambda: _at(fault_at))
+    archiver = _pilot_archiver(env, jobs, container, settings) if archive else None
 
     lines: list[str] = []
     ctx = _pilot_context(env, pilot, lines)
@@ -527,9 +545,9 @@ def pilot_light(
         fault_at = time.time()
         if archiver is not None:
             archiver.die()  # it lives in the failed region: what it has not committed is lost
+        backups.die()  # the backup job's pod lives in the failed region too
         env.apps["seoul"].kill()
         seoul_db.crash()
-        backups.stop()  # the backup instance lives in the failed region too
         probe_timeline = Timeline()
         detected = _detect(
             lambda: _app_ok(env.apps.get("seoul"), need_db=False),
@@ -582,17 +600,33 @@ def _wait_for_backups(backups: BackupLoop, count: int) -> None:
         time.sleep(0.1)
 
 
-def _pilot_backups(
-    seoul_db: MariaDBServer, container: ContainerClient, settings: ScenarioSettings
-) -> BackupLoop:
-    return BackupLoop(
-        lambda: run_backup(
-            seoul_db.app_dsn(),
-            container,
-            BackupOptions(DATABASE, retention=timedelta(hours=1)),
-        ),
-        settings.backup_interval,
+def _pilot_database(
+    env: SandboxEnvironment,
+    jobs: SeoulJobs,
+    container: ContainerClient,
+    archive: bool,
+    failure_time: Callable[[], datetime],
+) -> PilotLightDatabase:
+    return PilotLightDatabase(
+        container,
+        make_server=lambda: env.new_database("azure"),
+        # binlog_archive as the stack sets backup.binlog_archive: dump + archive, or dump.
+        restore_job=azure_restore_job(env, database=DATABASE, binlog_archive=archive),
+        failure_time=failure_time,
+        log_dir=jobs.workdir / "restore",
     )
+
+
+def _pilot_archiver(
+    env: SandboxEnvironment, jobs: SeoulJobs, container: ContainerClient, settings: ScenarioSettings
+) -> ArchiverProcess:
+    """The archiver Deployment next to the dump job, in Seoul too."""
+    flush = settings.binlog_flush_seconds
+    return ArchiverProcess(env.supervisor, jobs.archiver(flush), container, flush)
+
+
+def _pilot_backups(jobs: SeoulJobs, settings: ScenarioSettings) -> BackupLoop:
+    return BackupLoop(jobs.backup(), settings.backup_interval, jobs.workdir / "backups")
 
 
 def _pilot_context(
@@ -628,25 +662,28 @@ def _pilot_notes(
     pilot: PilotLightDatabase,
     backups: BackupLoop,
     container: ContainerClient,
-    archiver: ArchiverThread | None,
+    archiver: ArchiverProcess | None,
     measured: tuple[WriteLoad, LossReport | None],
     fault_at: float,
 ) -> tuple[list[str], dict[str, Any]]:
     load, loss = measured
-    restored = pilot.result
+    restored = pilot.restored()
+    command = " ".join(pilot.spec.argv) if pilot.spec else "(not started)"
     notes = [
         f"backups every {settings.backup_interval:g}s (seed 001: 300s), "
-        f"{len(backups.completed)} committed, {len(backups.failures)} cut off by the fault",
-        "promote_database = create the 'Azure' server and restore the newest good backup"
-        + (" + replay the archived binlog after it" if archive else ""),
+        f"{len(backups.completed)} committed, {len(backups.failures)} cut off by the fault; "
+        "each run is the backup CronJob's command line (components/backup_job.py)",
+        "promote_database = create the 'Azure' server, then run the restore job's command "
+        f"line (components/azure_restore_job.py): {command}",
     ]
     extra: dict[str, Any] = {
-        "restored_backup": restored.backup["name"] if restored else None,
-        "restore_point_rpo_seconds": restored.rpo_seconds if restored else None,
+        "restore_command": list(pilot.spec.argv) if pilot.spec else None,
+        "restored_backup": restored["backup"]["name"] if restored else None,
+        "restore_point_rpo_seconds": pilot.restore_point_rpo_seconds(),
         "backups_committed": len(list_backups(container)),
     }
     if archiver is not None:
-        extra.update(archiver.report(pilot.pitr, load, fault_at))
+        extra.update(archiver.report(pilot, load, fault_at))
         notes.append(
             f"binlog archived every {settings.binlog_flush_seconds:g}s (stack: 5s); lost "
             f"writes goal ≤ one flush interval of writes = {extra['lost_writes_goal']}"
