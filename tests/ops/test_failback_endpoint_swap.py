@@ -117,7 +117,10 @@ class CallLog:
 def failed_over(cli: CliRunner, world: DrWorld, reverse_lag: float = 0.5) -> None:
     world.set_lag(1.0)
     assert run_cli(cli, world, "failover").exit_code == 0
-    world.set_lag(reverse_lag, instance_id=REVERSE, region=SEOUL)
+    # moto publishes no metrics: put what RDS would, under each name the reverse replica
+    # holds (ReplicaLag follows the current identifier, so after the rename: PRIMARY).
+    for name in (REVERSE, PRIMARY):
+        world.set_lag(reverse_lag, instance_id=name, region=SEOUL)
 
 
 def test_failback_ends_on_the_primary_endpoint_with_one_writer(
@@ -205,6 +208,10 @@ def test_dns_stays_on_dr_while_the_primary_is_not_writable(
     assert dr_world.switch_config()["Inverted"] is True
 
 
+def fast_context(world: DrWorld) -> Any:
+    return context_for(world, sync_timeout_seconds=1.0, max_lag_seconds=5.0)
+
+
 class Crash(BaseException):
     """BaseException: no step handler swallows it, like a killed process."""
 
@@ -226,15 +233,15 @@ def test_failback_killed_after_each_step_resumes_to_the_same_end(
         with pytest.raises(Crash):
             run_steps(
                 failback_steps(),
-                context_for(dr_world),
+                fast_context(dr_world),
                 state,
                 progress=lambda _m: None,
                 after_step=crash,
             )
         resumed = RunState.load_or_create(dr_world.state_dir, "fb", "failback")
-        run_steps(failback_steps(), context_for(dr_world), resumed, progress=lambda _m: None)
+        run_steps(failback_steps(), fast_context(dr_world), resumed, progress=lambda _m: None)
     else:
-        run_steps(failback_steps(), context_for(dr_world), state, progress=lambda _m: None)
+        run_steps(failback_steps(), fast_context(dr_world), state, progress=lambda _m: None)
 
     seoul = instances(dr_world)
     assert sorted(seoul) == [PRIMARY, next(n for n in seoul if "-retired-" in n)]

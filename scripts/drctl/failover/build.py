@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -265,6 +266,11 @@ def _rds_database(
         reverse_lag_reader=(
             CloudWatchLagReader(factory.client("cloudwatch", primary_region), reverse_id)
             if primary_region and reverse_id
+            else None
+        ),
+        reverse_lag_reader_for=(
+            functools.partial(CloudWatchLagReader, factory.client("cloudwatch", primary_region))
+            if primary_region
             else None
         ),
         waiter_delay_seconds=options.waiter_delay_seconds,

@@ -125,6 +125,7 @@ class RdsDatabase:
         fenced_group: str | None = None,
         primary_instance_id: str | None = None,
         login: Callable[[], DbLogin] | None = None,
+        reverse_lag_reader_for: Callable[[str], LagReader] | None = None,
     ) -> None:
         self._rds = rds
         self._instance_id = instance_id
@@ -138,6 +139,9 @@ class RdsDatabase:
         # The primary's identifier: the endpoint name Seoul's app uses (failback only).
         self._primary_id = primary_instance_id
         self._login = login
+        # ReplicaLag is published under the instance's CURRENT identifier: after the
+        # rename the reverse replica's lag is read under the primary's name.
+        self._reverse_lag_reader_for = reverse_lag_reader_for
 
     @property
     def identifier(self) -> str:
@@ -242,6 +246,8 @@ class RdsDatabase:
         if self._primary_id:
             reverse_id = self._swap().reverse_id_now() or reverse_id
         lag_reader = self._reverse_lag_reader or (lambda: None)
+        if self._reverse_lag_reader_for is not None:
+            lag_reader = self._reverse_lag_reader_for(reverse_id)
         return RdsDatabase(
             rds,
             reverse_id,
