@@ -420,8 +420,17 @@ def _register_failback(app: typer.Typer) -> None:
         timeout: TimeoutOpt = None,
         resume: ResumeOpt = None,
         take_over_lock: TakeOverOpt = None,
+        lag_only: Annotated[
+            bool,
+            typer.Option(
+                "--lag-only",
+                help="Prove catch-up with ReplicaLag (>= 0, within --max-lag) instead of "
+                "executed GTIDs read as the master user (when drctl cannot reach the DBs).",
+            ),
+        ] = False,
     ) -> None:
-        """Fail back: reverse replication, wait for sync, DNS back, restore topology."""
+        """Fail back: reverse replica, retire the old primary, the replica takes its
+        endpoint, fence the DR site, promote once every DR write executed, DNS back."""
         options = FailoverOptions(
             dr_stack=dr,
             primary_stack=to,
@@ -429,6 +438,7 @@ def _register_failback(app: typer.Typer) -> None:
             reverse_replica_id=reverse_replica_id,
             sync_timeout_seconds=sync_timeout,
             take_over_lock_from=take_over_lock,
+            gtid_proof=not lag_only,
         )
         _execute(
             "failback",

@@ -8,6 +8,17 @@ replica (RDS cannot re-attach a standalone instance as a replica;
 terraform-provider-aws #4419): the instance must be *replaced*, so the update names it
 with ``--replace URN``.
 
+Failback also leaves the PRIMARY stack tracking the wrong instance: the endpoint swap
+(``drctl.failover.rds_swap``) gives Seoul's identifier to a new instance (the promoted
+reverse replica) and renames the old one to ``<id>-retired-<time>``. Since
+terraform-provider-aws v5 an instance's state id is its DBI resource id, not its
+identifier (terraform-provider-aws #31232), so a refresh would follow the retired
+instance and the next `up` would try to rename it back. ``primary_commands`` forget
+that state entry (the retired instance stays in AWS, stopped) and import the instance
+that now holds the identifier (``pulumi import`` takes the identifier:
+https://www.pulumi.com/registry/packages/aws/api-docs/rds/instance/#import). They are
+printed, never run: they change the primary stack, which needs its region up.
+
 Region dark: a plain ``up --refresh`` would also refresh the DR stack's resources in
 the primary region (replication rules on Seoul buckets, the table replica), which
 fails or hangs while Seoul is down. So refresh and update are limited with
@@ -54,6 +65,8 @@ class SyncPlan:
     targets: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Failback on RDS: what the primary stack needs (printed for the operator).
+    primary_commands: list[str] = field(default_factory=list)
 
     def commands(self) -> list[str]:
         lines = [f"pulumi config set {key} {value} -s {self.stack}" for key, value in self.config]
@@ -71,6 +84,7 @@ class SyncPlan:
             "targets": self.targets,
             "replace": self.replace,
             "commands": self.commands(),
+            "primary_stack_commands": self.primary_commands,
             "notes": self.notes,
         }
 
@@ -139,13 +153,18 @@ def build_plan(
     if _engine(stack_file) == "aurora-mysql":
         return SyncPlan(stack, after, toggles, targets=targets, notes=[AURORA_FAILBACK_NOTE])
     urn = replace_urn or replica_urn(now)
+    primary = str(stack_file.get("drstack:primary_stack", "seoul"))
     return SyncPlan(
         stack,
         after,
         toggles,
         targets=sorted({*targets, urn}),
         replace=[urn],
+        primary_commands=adopt_swapped_primary(_synth(primary, [], [], project_dir), primary),
         notes=[
+            f"failback renamed the old {primary} primary to <id>-retired-<time> (stopped, "
+            "in a read_only=1 parameter group of its own): keep it until the data is "
+            f"checked, then delete it by hand; run primary_stack_commands on {primary}",
             "the promoted DR instance is deleted and a new read replica of the primary is "
             "created; Pulumi takes its final snapshot first (skip_final_snapshot is off "
             "while promoted)",
@@ -155,6 +174,23 @@ def build_plan(
             "--apply-immediately",
         ],
     )
+
+
+def adopt_swapped_primary(primary: Synthesis, stack: str) -> list[str]:
+    """Forget the renamed-aside instance, import the one now holding the identifier."""
+    instances = [r for r in primary.of_type(RDS_INSTANCE) if not r.inputs.get("replicateSourceDb")]
+    if len(instances) != 1:
+        raise SyncError(f"stack {stack}: expected one RDS primary, found {len(instances)}")
+    instance = instances[0]
+    parent = primary.by_urn(instance.parent) if instance.parent else None
+    parent_flag = f" --parent {shlex.quote(f'{parent.name}={parent.urn}')}" if parent else ""
+    urn = shlex.quote(instance.urn)
+    identifier = str(instance.inputs.get("identifier", ""))
+    return [
+        f"pulumi state delete {urn} -s {stack} --yes",
+        f"pulumi import {RDS_INSTANCE} {instance.name} {identifier}{parent_flag} -s {stack}",
+        f"pulumi up --refresh -s {stack} --target {urn}",
+    ]
 
 
 def pulumi_cli_available() -> bool:
@@ -239,6 +275,10 @@ def register(app: typer.Typer) -> None:
             out.print(heading, highlight=False)
             for line in plan.commands():
                 out.print(f"  {escape(line)}", highlight=False)
+            if plan.primary_commands:
+                out.print("Then, on the primary stack (its region up):", highlight=False)
+                for line in plan.primary_commands:
+                    out.print(f"  {escape(line)}", highlight=False)
             for note in plan.notes:
                 out.print(f"  note: {escape(note)}", highlight=False)
         if mode == "manual":

@@ -320,6 +320,8 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
     ][0]
     assert reverse["ReadReplicaSourceDBInstanceIdentifier"]
     dr_world.set_lag(0.5, instance_id=reverse_id, region=SEOUL)
+    # After take_primary_endpoint RDS publishes its ReplicaLag under the primary's name.
+    dr_world.set_lag(0.5, instance_id="drstack-seoul-mysql", region=SEOUL)
 
     done = run_cli(
         cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5", "--json",
@@ -333,7 +335,9 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
         "pulumi config set drstack:promote_replica false -s tokyo",
         "pulumi config set drstack:force_failover false -s tokyo",
     ]
-    reverse = dr_world.client("rds", SEOUL).describe_db_instances(DBInstanceIdentifier=reverse_id)[
+    # The promoted replica now carries the primary's identifier (the app's endpoint).
+    primary_id = dr_world.outputs["seoul"]["rds_instance_id"]
+    reverse = dr_world.client("rds", SEOUL).describe_db_instances(DBInstanceIdentifier=primary_id)[
         "DBInstances"
     ][0]
     assert not reverse.get("ReadReplicaSourceDBInstanceIdentifier")
@@ -346,6 +350,7 @@ def test_failback_refuses_until_caught_up_then_completes(cli: CliRunner, dr_worl
     ]
     steps = list(report["steps"])
     assert steps.index("fence_dr_writes") < steps.index("promote_primary")
+    assert steps.index("promote_primary") < steps.index("revert_dns")  # DNS to a writable Seoul
 
 
 def test_failback_refuses_when_nothing_was_promoted(cli: CliRunner, dr_world: DrWorld) -> None:

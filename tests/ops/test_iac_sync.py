@@ -190,3 +190,27 @@ def test_aurora_failback_replaces_nothing() -> None:
     assert plan.replace == []
     assert any("aws:rds/clusterInstance:ClusterInstance" in urn for urn in plan.targets)
     assert any("SwitchoverGlobalCluster" in note for note in plan.notes)
+
+
+PRIMARY_INSTANCE_URN = (
+    "urn:pulumi:seoul::drstack::drstack:rds_replica:RdsReplica"
+    "$aws:rds/instance:Instance::primary-db-instance"
+)
+
+
+def test_after_failback_the_primary_stack_adopts_the_swapped_instance() -> None:
+    """The failback's endpoint swap leaves Seoul's identifier on a NEW instance. Since
+    terraform-provider-aws v5 the state's id is the DBI resource id (#31232), so the
+    seoul stack still tracks the old, renamed-aside instance: forget it, import the new."""
+    from drctl.iac_sync import build_plan
+
+    plan = build_plan("tokyo", "failback", project_dir=PROJECT_DIR)
+    commands = plan.primary_commands
+    assert commands[0] == f"pulumi state delete '{PRIMARY_INSTANCE_URN}' -s seoul --yes"
+    assert commands[1].startswith("pulumi import aws:rds/instance:Instance primary-db-instance ")
+    assert (
+        " portforge-rds " in commands[1] and "--parent primary-db=urn:pulumi:seoul::" in commands[1]
+    )
+    assert commands[2] == f"pulumi up --refresh -s seoul --target '{PRIMARY_INSTANCE_URN}'"
+    assert plan.as_dict()["primary_stack_commands"] == commands
+    assert any("-retired-" in note for note in plan.notes)

@@ -90,6 +90,9 @@ def fenced_seoul_group(world: DrWorld) -> str:
     rds.create_db_parameter_group(
         DBParameterGroupName=name, DBParameterGroupFamily="mysql8.0", Description="binlog"
     )
+    rds.modify_db_instance(
+        DBInstanceIdentifier="drstack-seoul-mysql", DBParameterGroupName=name, ApplyImmediately=True
+    )
     rds.modify_db_parameter_group(
         DBParameterGroupName=name,
         Parameters=[
@@ -124,5 +127,7 @@ def test_reverse_replica_joins_seoul_group_and_is_writable_once_promoted(
     # During the reverse sync the old primary stays fenced.
     assert read_only_of(dr_world, group) == "1"
 
+    # Reset only once the old primary has left the group (its own fenced group).
+    ctx.database.retire_old_primary(5)
     ctx.database.reverse_replica().promote()
     assert read_only_of(dr_world, group) == "{TrueIfReplica}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.protocols import Database, Notifier, Scaler
 from drctl.failover.rds import CloudWatchLagReader, LagReader, RdsDatabase
 from drctl.failover.rds_fence import RdsParameterGroupFence
+from drctl.failover.rds_swap import DbLogin
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.failover.steps import FailoverContext, known_strategy
 from drctl.stack_outputs import StackOutputs
@@ -49,6 +52,9 @@ class FailoverOptions:
     # whole period after the fence takes 1-3 minutes.
     drain_timeout_seconds: float = 300.0
     take_over_lock_from: str | None = None
+    # Failback: prove catch-up with executed GTIDs, logging in as the master user (its
+    # replicated secret, read in the DR region). Off: ReplicaLag only (>= 0, within limit).
+    gtid_proof: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -262,8 +268,35 @@ def _rds_database(
             if primary_region and reverse_id
             else None
         ),
+        reverse_lag_reader_for=(
+            functools.partial(CloudWatchLagReader, factory.client("cloudwatch", primary_region))
+            if primary_region
+            else None
+        ),
         waiter_delay_seconds=options.waiter_delay_seconds,
+        primary_instance_id=outputs.optional(options.primary_stack, "rds_instance_id"),
+        login=master_login(outputs, factory, options),
     )
+
+
+def master_login(
+    outputs: StackOutputs, factory: ClientFactory, options: FailoverOptions
+) -> Callable[[], DbLogin] | None:
+    """The master login from the secret's replica in the DR region (readable while the
+    primary region is dark), read only when failback first needs it; None when
+    gtid_proof is off or no secret is exported."""
+    dr_region = outputs.get(options.dr_stack, "region")
+    arns = outputs.optional(options.primary_stack, "rds_master_secret_replica_arns") or {}
+    arn = arns.get(dr_region) if isinstance(arns, dict) else None
+    if not options.gtid_proof or not arn:
+        return None
+
+    def read() -> DbLogin:
+        secret = factory.client("secretsmanager", dr_region).get_secret_value(SecretId=arn)
+        doc = json.loads(secret["SecretString"])
+        return DbLogin(str(doc["username"]), str(doc["password"]))
+
+    return read
 
 
 def _primary_probe(
@@ -315,6 +348,7 @@ def plan_lines(kind: str, outputs: StackOutputs, options: FailoverOptions) -> li
         facts["switch over back to"] = outputs.optional(primary, "aurora_cluster_arn", "?")
     elif kind == "failback" and outputs.has(primary):
         facts["reverse replica"] = default_reverse_replica_id(outputs, options)
+        facts["takes the endpoint of"] = outputs.optional(primary, "rds_instance_id", "?")
     from drctl.failover.planned import MODE_PLANNED, planned_steps
 
     steps = failover_steps() if kind == "failover" else failback_steps()

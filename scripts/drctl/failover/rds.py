@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
+from drctl.failover import rds_swap as swap
 from drctl.failover.rds_fence import unfence_parameter_group
+from drctl.failover.rds_swap import DbLogin
+from drctl.mysql_dsn import MySQLDsn
 from drctl.timeline import utcnow
 
 # db_instance_available returns as soon as the status is "available", which on real RDS
@@ -119,6 +123,9 @@ class RdsDatabase:
         reverse_create_kwargs: dict[str, Any] | None = None,
         waiter_delay_seconds: int = 30,
         fenced_group: str | None = None,
+        primary_instance_id: str | None = None,
+        login: Callable[[], DbLogin] | None = None,
+        reverse_lag_reader_for: Callable[[str], LagReader] | None = None,
     ) -> None:
         self._rds = rds
         self._instance_id = instance_id
@@ -129,6 +136,12 @@ class RdsDatabase:
         self._reverse_create_kwargs = dict(reverse_create_kwargs or {})
         self._delay = waiter_delay_seconds
         self._fenced_group = fenced_group
+        # The primary's identifier: the endpoint name Seoul's app uses (failback only).
+        self._primary_id = primary_instance_id
+        self._login = login
+        # ReplicaLag is published under the instance's CURRENT identifier: after the
+        # rename the reverse replica's lag is read under the primary's name.
+        self._reverse_lag_reader_for = reverse_lag_reader_for
 
     @property
     def identifier(self) -> str:
@@ -141,6 +154,16 @@ class RdsDatabase:
 
     def replica_lag_seconds(self) -> float | None:
         return self._lag_reader()
+
+    def dsn(self) -> MySQLDsn | None:
+        """Where drctl reads executed GTIDs: the instance's endpoint with the master login
+        (None without a login: the steps then fall back to ReplicaLag)."""
+        if self._login is None:
+            return None
+        endpoint = self.describe().get("Endpoint") or {}
+        if not endpoint.get("Address"):
+            return None
+        return self._login().at(str(endpoint["Address"]), int(endpoint.get("Port") or 3306))
 
     def is_promoted(self) -> bool:
         instance = self.describe()
@@ -157,12 +180,14 @@ class RdsDatabase:
             # InvalidDBInstanceState. wait_promoted() takes it from here.
             return
         if self._fenced_group:
+            # Never while another instance that could take writes uses the group: a
+            # dynamic parameter applies at once to every member (swap.py docstring).
+            swap.refuse_shared_writer(self._rds, self._fenced_group, self._instance_id)
             unfence_parameter_group(self._rds, self._fenced_group)
         self._rds.promote_read_replica(DBInstanceIdentifier=self._instance_id)
 
     def wait_promoted(self, timeout_seconds: float) -> None:
-        attempts = max(1, math.ceil(timeout_seconds / max(self._delay, 1)))
-        config = {"Delay": self._delay, "MaxAttempts": attempts}
+        config = self._waiter_config(timeout_seconds)
         self._rds.get_waiter("db_instance_available").wait(
             DBInstanceIdentifier=self._instance_id, WaiterConfig=config
         )
@@ -171,6 +196,10 @@ class RdsDatabase:
         )
         waiter.wait(DBInstanceIdentifier=self._instance_id, WaiterConfig=config)
 
+    def _waiter_config(self, timeout_seconds: float) -> dict[str, int]:
+        attempts = max(1, math.ceil(timeout_seconds / max(self._delay, 1)))
+        return {"Delay": self._delay, "MaxAttempts": attempts}
+
     # --- failback ---------------------------------------------------------------
     def _require_reverse(self) -> tuple[Any, str]:
         if self._reverse_rds is None or not self._reverse_instance_id:
@@ -178,6 +207,14 @@ class RdsDatabase:
                 "failback needs the primary-region RDS client and a reverse replica id"
             )
         return self._reverse_rds, self._reverse_instance_id
+
+    def _swap(self) -> swap.EndpointSwap:
+        rds, reverse_id = self._require_reverse()
+        if not self._primary_id:
+            raise RuntimeError("failback needs the primary's instance id (rds_instance_id)")
+        return swap.EndpointSwap(
+            rds, self._primary_id, reverse_id, self.describe()["DBInstanceArn"], self._delay
+        )
 
     def start_reverse_replication(self) -> None:
         rds, reverse_id = self._require_reverse()
@@ -188,12 +225,17 @@ class RdsDatabase:
                 "(from the primary stack outputs rds_kms_key_arn, rds_subnet_group_name, "
                 "rds_security_group_ids; `pulumi up -s seoul` exports them)"
             )
+        endpoint_swap = self._swap() if self._primary_id else None
+        if endpoint_swap is not None and endpoint_swap.reverse_id_now() is not None:
+            return  # created earlier (maybe already renamed into the primary's name)
         source_arn = self.describe()["DBInstanceArn"]
+        tags = endpoint_swap.tags() if endpoint_swap is not None else []
         try:
             rds.create_db_instance_read_replica(
                 DBInstanceIdentifier=reverse_id,
                 SourceDBInstanceIdentifier=source_arn,
                 **self._reverse_create_kwargs,
+                **({"Tags": tags} if tags else {}),
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "DBInstanceAlreadyExists":
@@ -201,14 +243,35 @@ class RdsDatabase:
 
     def reverse_replica(self) -> RdsDatabase:
         rds, reverse_id = self._require_reverse()
+        if self._primary_id:
+            reverse_id = self._swap().reverse_id_now() or reverse_id
         lag_reader = self._reverse_lag_reader or (lambda: None)
+        if self._reverse_lag_reader_for is not None:
+            lag_reader = self._reverse_lag_reader_for(reverse_id)
         return RdsDatabase(
             rds,
             reverse_id,
             lag_reader,
             waiter_delay_seconds=self._delay,
             # A planned failover left read_only=1 in the primary's group, where the
-            # reverse replica was created: reset it as late as possible (the old primary
-            # stays fenced during the sync), or the promoted replica would be read-only.
+            # reverse replica was created: reset it as late as possible, and only once
+            # the old primary has left the group (retire_old_primary).
             fenced_group=self._reverse_create_kwargs.get("DBParameterGroupName"),
+            login=self._login,
+        )
+
+    # The endpoint swap (RDS User Guide, "Renaming to replace an existing DB instance").
+    def retire_old_primary(self, timeout_seconds: float) -> str:
+        return self._swap().retire_old_primary(self._waiter_config(timeout_seconds))
+
+    def take_primary_endpoint(self, timeout_seconds: float) -> str:
+        return self._swap().take_primary_endpoint(self._waiter_config(timeout_seconds))
+
+    def fence_writes(self, timeout_seconds: float) -> str:
+        """Failback: this (DR) database stops taking writes before Seoul is promoted."""
+        return swap.fence_instance(
+            self._rds,
+            self._instance_id,
+            swap.fence_group_name(self._instance_id),
+            self._waiter_config(timeout_seconds),
         )

@@ -1,5 +1,8 @@
 """Failover (seed 000 §5) and failback (§6) as named, idempotent steps.
 
+Failback ends on the database Seoul's app already uses, and never has two writable
+primaries: see the ordered list above ``failback_preflight`` for the order and why.
+
 Each step function takes the context and the run state, does its work through the
 adapter protocols only, and returns a one-line detail for the timeline. Reading the
 state before acting is what makes each of them safe to run twice.
@@ -17,6 +20,7 @@ from datetime import timedelta
 
 from drctl.failover.bounded import call_with_deadline
 from drctl.failover.heartbeat import LockHeartbeat
+from drctl.failover.positions import executed_position, wait_executed
 from drctl.failover.protocols import (
     Database,
     DnsSwitch,
@@ -30,6 +34,7 @@ from drctl.failover.protocols import (
 )
 from drctl.failover.runner import SkipStep, Step
 from drctl.failover.state import RunState
+from drctl.mysql_dsn import MySQLDsn
 from drctl.timeline import (
     FORCE_DNS,
     PROMOTE_DATABASE,
@@ -435,6 +440,26 @@ def failover_steps() -> list[Step[FailoverContext]]:
 
 
 # --- failback -------------------------------------------------------------------
+#
+# The order, and why (README "drctl failback"):
+#  1-2. preflight, lock.
+#  3. start_reverse_replication: a replica of the DR database in the primary region.
+#  4. wait_reverse_sync: the bulk of the catch-up, while the DR site still serves.
+#  5. retire_old_primary: the old primary leaves the primary's name (renamed aside),
+#     moves to a read_only=1 parameter group of its own and is stopped. From here on
+#     it can never take a write, so the shared group may be reset later.
+#  6. take_primary_endpoint: the reverse replica takes the primary's identifier, so
+#     the endpoint Seoul's app already uses resolves to it. Done while it is still a
+#     read-only replica and the DR site serves: RDS makes a new name effective in about
+#     10 minutes, and those minutes must not be outage.
+#  7. fence_dr_writes: the outage window opens. The DR app is scaled to 0 and the DR
+#     database fenced (read_only=1): no write lands in the DR region any more.
+#  8. promote_primary: wait until the reverse replica has EXECUTED every transaction
+#     the fenced DR database committed (GTIDs; ReplicaLag >= 0 only without a login),
+#     then promote it. Only now is there a writable primary again: exactly one.
+#  9. revert_dns: only once the primary is writable, DNS returns to it.
+# 10-11. restore_topology (DR app at standby size, against a read-only database), and
+#     the config that makes the IaC match (iac-sync).
 
 
 def failback_preflight(ctx: FailoverContext, state: RunState) -> str:
@@ -452,10 +477,28 @@ def start_reverse_replication(ctx: FailoverContext, state: RunState) -> str:
     return f"{reverse.identifier} replicates from {ctx.database.identifier}"
 
 
-def _caught_up(ctx: FailoverContext) -> tuple[bool, str]:
-    lag = ctx.database.reverse_replica().replica_lag_seconds()
-    if lag is None:
-        return False, "reverse replication lag unknown (replica not reporting yet)"
+def _dsn_of(database: object) -> MySQLDsn | None:
+    dsn = getattr(database, "dsn", None)
+    return dsn() if callable(dsn) else None
+
+
+def _caught_up(ctx: FailoverContext, wait_seconds: float = 0.0) -> tuple[bool, str]:
+    """Executed GTIDs where both databases can be read; otherwise a non-negative
+    ReplicaLag within the limit. RDS reports -1 while replication is not running: a
+    negative lag, like a missing one, is unknown, never "caught up"."""
+    reverse = ctx.database.reverse_replica()
+    source_dsn, replica_dsn = _dsn_of(ctx.database), _dsn_of(reverse)
+    if source_dsn is not None and replica_dsn is not None:
+        position = executed_position(source_dsn)
+        if wait_executed(replica_dsn, position, wait_seconds):
+            return (
+                True,
+                f"{reverse.identifier} executed {ctx.database.identifier}'s GTIDs {position}",
+            )
+        return False, f"{reverse.identifier} has not executed GTIDs {position} yet"
+    lag = reverse.replica_lag_seconds()
+    if lag is None or lag < 0:
+        return False, f"reverse replication lag unknown ({lag}): replication not running?"
     return lag <= ctx.max_lag_seconds, f"reverse replication lag {lag:.1f}s"
 
 
@@ -469,39 +512,73 @@ def wait_reverse_sync(ctx: FailoverContext, state: RunState) -> str:
     return detail
 
 
-def revert_dns(ctx: FailoverContext, state: RunState) -> str:
+def _swap_step(ctx: FailoverContext, name: str, target: object) -> Callable[[float], str]:
+    action = getattr(target, name, None)
+    if not callable(action):
+        raise SkipStep(
+            f"{type(target).__name__} keeps its endpoints through failback (no rename needed)"
+        )
+    return action
+
+
+def retire_old_primary(ctx: FailoverContext, state: RunState) -> str:
     _still_holding_lock(ctx)
-    ctx.dns.revert()
-    return f"failover switch un-inverted: DNS returns to {ctx.primary_stack}"
+    return _swap_step(ctx, "retire_old_primary", ctx.database)(ctx.promote_timeout_seconds)
+
+
+def take_primary_endpoint(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
+    return _swap_step(ctx, "take_primary_endpoint", ctx.database)(ctx.promote_timeout_seconds)
 
 
 def fence_dr_writes(ctx: FailoverContext, state: RunState) -> str:
     """Clients that still resolve the DR site (record TTL, resolver caches) would keep
     writing to the DR database after the primary-region copy is promoted: split brain.
-    Stopping the DR app first means every write either drained into the reverse replica
-    or failed visibly; restore_topology starts it again at standby size."""
+    The DR app is stopped AND the DR database refuses writes, so every write either
+    drained into the reverse replica or failed visibly."""
+    _still_holding_lock(ctx)
+    details: list[str] = []
     names = sorted(ctx.standby_replicas or ctx.full_replicas)
-    if ctx.scaler is None or not names:
+    if ctx.scaler is not None and names:
+        ctx.scaler.scale(dict.fromkeys(names, 0))
+        details.append("DR deployments scaled to 0: " + ", ".join(names))
+    fence = getattr(ctx.database, "fence_writes", None)
+    if callable(fence):
+        details.append(fence(ctx.promote_timeout_seconds))
+    if not details:
         raise SkipStep(
-            "no Kubernetes access or deployment names: stop writes to the DR database by "
+            "no Kubernetes access and no database fence: stop writes to the DR database by "
             "hand before the primary is promoted"
         )
-    ctx.scaler.scale(dict.fromkeys(names, 0))
-    return "DR deployments scaled to 0: " + ", ".join(names)
+    return "; ".join(details)
 
 
 def promote_primary(ctx: FailoverContext, state: RunState) -> str:
     _still_holding_lock(ctx)
     reverse = ctx.database.reverse_replica()
     if not reverse.is_promoted():
-        # DNS has moved: the last DR writes drain into the reverse replica; promote only
-        # once it has them.
-        ok, detail = _wait_until(ctx, ctx.sync_timeout_seconds, lambda: _caught_up(ctx))
+        # The DR database is fenced: what it executed is final. Promote only once the
+        # reverse replica has executed all of it.
+        ok, detail = _wait_until(
+            ctx, ctx.sync_timeout_seconds, lambda: _caught_up(ctx, min(ctx.poll_seconds, 5.0))
+        )
         if not ok:
             raise NotCaughtUpError(f"refusing to promote {reverse.identifier}: {detail}")
+        state.data["failback_drained"] = detail
     reverse.promote()
     reverse.wait_promoted(ctx.promote_timeout_seconds)
     return f"{reverse.identifier} is the writable primary again"
+
+
+def revert_dns(ctx: FailoverContext, state: RunState) -> str:
+    _still_holding_lock(ctx)
+    reverse = ctx.database.reverse_replica()
+    if not reverse.is_promoted():
+        raise NotCaughtUpError(
+            f"refusing to move DNS back: {reverse.identifier} is not a writable primary yet"
+        )
+    ctx.dns.revert()
+    return f"failover switch un-inverted: DNS returns to {ctx.primary_stack} ({reverse.identifier})"
 
 
 def restore_topology(ctx: FailoverContext, state: RunState) -> str:
@@ -520,23 +597,27 @@ def failback_config_commands(dr_stack: str, strategy: str = "warm-standby") -> l
     ]
 
 
-def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
-    commands = failback_config_commands(ctx.dr_stack, ctx.strategy)
+def _failback_iac_note(ctx: FailoverContext) -> str:
     reverse = ctx.database.reverse_replica().identifier
     # Aurora switches the roles back inside the global database: same clusters, nothing
-    # to rebuild or import. An RDS failback leaves a new primary instance behind.
-    same_clusters = getattr(ctx.database, "fences_itself", False)
-    where = (
-        f"\n'{reverse}' is the writer of the global database again (same clusters)."
-        if same_clusters
-        else f"\nThe primary database is now '{reverse}': import it into the "
-        f"{ctx.primary_stack} stack (pulumi import) or point rds_instance_id at it."
+    # to rebuild or import.
+    if getattr(ctx.database, "fences_itself", False):
+        return f"\n'{reverse}' is the writer of the global database again (same clusters)."
+    return (
+        f"\nThe {ctx.primary_stack} primary is now the promoted replica under the same "
+        f"identifier '{reverse}' (same endpoint). It is a new instance: `drctl iac-sync "
+        f"--after failback --stack {ctx.dr_stack}` prints the commands that re-import it "
+        f"into the {ctx.primary_stack} stack and replace the DR replica."
     )
+
+
+def print_failback_config(ctx: FailoverContext, state: RunState) -> str:
+    commands = failback_config_commands(ctx.dr_stack, ctx.strategy)
     ctx.say(
         "Failback done. Reset the toggles; the next `pulumi up -s "
         f"{ctx.dr_stack}` makes the DR database a replica of the primary again:\n  "
         + "\n  ".join(commands)
-        + where
+        + _failback_iac_note(ctx)
     )
     _release_lock(ctx, state)
     _notify(ctx, f"drstack failback to {ctx.primary_stack} completed", "\n".join(commands))
@@ -563,18 +644,30 @@ def failback_steps() -> list[Step[FailoverContext]]:
         ),
         Step(
             "wait_reverse_sync",
-            "wait until reverse replication has caught up; refuse otherwise",
+            "wait until the reverse replica executed the DR database's GTIDs; refuse otherwise",
             wait_reverse_sync,
         ),
-        Step("revert_dns", "un-invert the Route 53 failover switch", revert_dns),
+        Step(
+            "retire_old_primary",
+            "rename the old primary aside, fence it in its own read_only=1 group, stop it",
+            retire_old_primary,
+        ),
+        Step(
+            "take_primary_endpoint",
+            "rename the reverse replica to the primary's identifier (the app's endpoint)",
+            take_primary_endpoint,
+        ),
         Step(
             "fence_dr_writes",
-            "stop the DR deployments so no write lands on the DR database any more",
+            "stop the DR deployments and fence the DR database (read_only=1)",
             fence_dr_writes,
         ),
         Step(
-            "promote_primary", "promote the primary-region replica once caught up", promote_primary
+            "promote_primary",
+            "once it executed every DR write, promote the primary-region replica",
+            promote_primary,
         ),
+        Step("revert_dns", "un-invert the Route 53 failover switch (primary writable)", revert_dns),
         Step("restore_topology", "scale DR deployments back to standby size", restore_topology),
         Step(FINAL_STEP, "print the Pulumi config to reset", print_failback_config),
     ]

@@ -62,12 +62,6 @@ class AppProcess(SupervisedServer):
         tail = self.process.log_tail(15) if self.process else ""
         raise RuntimeError(f"app {self.region} did not start:\n{tail}")
 
-    def repoint(self, db: MySQLDsn) -> None:
-        """A config change + rollout: restart with a new database endpoint."""
-        self.stop()
-        self.db = db
-        self.start()
-
     def health(self, timeout: float = 1.0) -> dict[str, object] | None:
         """The /health document, or None when the app does not answer 200."""
         if not self.alive():

@@ -20,9 +20,11 @@ from azure.storage.blob import ContainerClient
 from drctl.failover.lock import DynamoDbLock
 from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.route53 import Route53DnsSwitch
+from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, DEFAULT_CONTAINER, open_container
 from drctl.sandbox.app_process import DATABASE, AppProcess
 from drctl.sandbox.azurite import AzuriteServer
+from drctl.sandbox.endpoints import EndpointDirectory, EndpointProxy
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.moto_server import MotoServer, SandboxClientFactory
 from drctl.sandbox.processes import ProcessSupervisor
@@ -59,6 +61,9 @@ class SandboxEnvironment:
     hosted_zone_id: str = ""
     servers: list[MariaDBServer] = field(default_factory=list)
     apps: dict[str, AppProcess] = field(default_factory=dict)
+    # RDS endpoint names: identifier -> server, and the "DNS name" Seoul's app uses.
+    endpoints: EndpointDirectory = field(default_factory=EndpointDirectory)
+    proxies: list[EndpointProxy] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- shared -----------------------------------------------------------------
@@ -161,28 +166,46 @@ class SandboxEnvironment:
 
     # --- regions ----------------------------------------------------------------
 
-    def new_database(self, name: str) -> MariaDBServer:
+    def new_database(self, name: str, like: MariaDBServer | None = None) -> MariaDBServer:
+        """``like``: a replica of that server. On RDS a replica carries its source's users
+        and passwords (they replicate): the app's one login works on every copy."""
         server_id = next(self._ids)
         server = MariaDBServer(
             self.supervisor, self.workdir / f"{name}-{server_id}", f"{name}-db", server_id
         )
+        if like is not None:
+            server.app_password = like.app_password
         server.start()
         server.create_accounts()
         self.servers.append(server)
         return server
 
     def new_app(self, region: str, role: str, db: MariaDBServer) -> AppProcess:
-        app = AppProcess(self.supervisor, region, role, db.app_dsn(DATABASE))
+        return self._start_app(region, role, db.app_dsn(DATABASE))
+
+    def new_app_at_endpoint(self, region: str, role: str, name: str) -> AppProcess:
+        """An app whose DB_HOST is the endpoint name ``name`` (as the stacks wire
+        ``rds_address``): it follows whatever instance holds that identifier."""
+        server = self.endpoints.resolve(name)
+        assert server is not None, name
+        proxy = EndpointProxy(self.endpoints, name)
+        self.proxies.append(proxy)
+        return self._start_app(region, role, proxy.dsn(server.app_dsn(DATABASE)))
+
+    def _start_app(self, region: str, role: str, dsn: MySQLDsn) -> AppProcess:
+        app = AppProcess(self.supervisor, region, role, dsn)
         app.start()
         self.apps[region] = app
         return app
 
     def warm_standby(self) -> WarmStandby:
         seoul_db = self.new_database("seoul")
-        tokyo_db = self.new_database("tokyo")
+        tokyo_db = self.new_database("tokyo", like=seoul_db)
         tokyo_db.replicate_from(seoul_db)
         seoul_db.execute(f"CREATE DATABASE {DATABASE}")
-        seoul_app = self.new_app("seoul", "primary", seoul_db)
+        self.endpoints = EndpointDirectory()
+        self.endpoints.register(PRIMARY_DB_ID, seoul_db)
+        seoul_app = self.new_app_at_endpoint("seoul", "primary", PRIMARY_DB_ID)
         tokyo_app = self.new_app("tokyo", "dr", tokyo_db)
         return WarmStandby(seoul_db, tokyo_db, seoul_app, tokyo_app)
 
@@ -195,6 +218,9 @@ class SandboxEnvironment:
         for app in list(self.apps.values()):
             app.stop()
         self.apps.clear()
+        for proxy in self.proxies:
+            proxy.close()
+        self.proxies.clear()
         for server in self.servers:
             server.remove()
         self.servers.clear()

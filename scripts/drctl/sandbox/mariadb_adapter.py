@@ -1,9 +1,17 @@
 """The failover engine's ``Database`` protocol for the sandbox's MariaDB pair.
 
-Promotion is what RDS does for a cross-region replica, done by hand: let the SQL
-thread apply what it already received, stop replication, forget the source, and
-accept writes. A *planned* promotion (failback) also fences the old primary first
-(``read_only``) and waits for its last GTID, so no write acknowledged there is lost.
+Every method does what the RDS control plane does for the same call, with root
+standing in for the control plane (never a decision of its own):
+- promote = PromoteReadReplica: apply what the replica already received, stop
+  replication, forget the source, accept writes. Nothing else: the DR database's fence
+  and the wait for its last GTID are the failback's own steps (fence_dr_writes,
+  promote_primary), as in production.
+- start_reverse_replication = CreateDBInstanceReadReplica of the DR database under the
+  identifier ``<primary>-failback`` (an ``EndpointDirectory`` name).
+- retire_old_primary / take_primary_endpoint = the renames of RDS's endpoint swap
+  (``drctl.failover.rds_swap``): the old primary leaves the primary's name, is fenced
+  (its own read_only=1 parameter group) and stopped; the reverse replica takes the name.
+- fence_writes = the DR database moved to a read_only=1 parameter group.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drctl.mysql_dsn import MySQLDsn
+from drctl.sandbox.endpoints import EndpointDirectory
 from drctl.sandbox.mariadb import MariaDBServer
 
 
@@ -49,6 +59,8 @@ class MariaDbDatabase:
         make_reverse: Callable[[MariaDBServer], MariaDBServer] | None = None,
         find_reverse: Callable[[], MariaDBServer | None] | None = None,
         apply_timeout: float = 10.0,
+        endpoints: EndpointDirectory | None = None,
+        primary_name: str = "seoul-db",
     ) -> None:
         self.server = server
         self.source = source
@@ -56,10 +68,16 @@ class MariaDbDatabase:
         self._find_reverse = find_reverse
         self._reverse: MariaDBServer | None = None
         self._apply_timeout = apply_timeout
+        self._endpoints = endpoints
+        self._primary_name = primary_name
 
     @property
     def identifier(self) -> str:
         return self.server.name
+
+    def dsn(self) -> MySQLDsn:
+        """Where the failback reads executed GTIDs (drctl.failover.positions)."""
+        return self.server.app_dsn()
 
     def replica_lag_seconds(self) -> float | None:
         status = _slave_status(self.server)
@@ -78,20 +96,8 @@ class MariaDbDatabase:
     def promote(self) -> None:
         if self.is_promoted():
             return
-        self._fence_source()
         self._wait_relay_applied()
         self.server.execute("STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = 0")
-
-    def _fence_source(self) -> None:
-        """Planned switchover: stop writes on a live source and wait for its last GTID."""
-        if self.source is None or not self.source.alive():
-            return
-        try:
-            self.source.execute("SET GLOBAL read_only = 1")
-            target = _variable(self.source, "gtid_binlog_pos")
-        except Exception:
-            return  # the source is gone after all: nothing to fence
-        self.server.execute(f"SELECT MASTER_GTID_WAIT('{target}', {self._apply_timeout})")
 
     def _wait_relay_applied(self) -> None:
         """Apply what the replica already received (RDS does this before promoting)."""
@@ -124,9 +130,57 @@ class MariaDbDatabase:
         if self._make_reverse is None:
             raise RuntimeError("no primary-region server to replicate back to")
         self._reverse = self._make_reverse(self.server)
+        if self._endpoints is not None:
+            self._endpoints.register(self._reverse_name(), self._reverse)
+
+    def _reverse_name(self) -> str:
+        return f"{self._primary_name}-failback"
 
     def reverse_replica(self) -> MariaDbDatabase:
         reverse = self._existing_reverse()
         if reverse is None:
             raise RuntimeError("reverse replication has not been started")
-        return MariaDbDatabase(reverse, source=self.server)
+        return MariaDbDatabase(reverse, source=self.server, endpoints=self._endpoints)
+
+    # --- the endpoint swap (as drctl.failover.rds_swap does it on RDS) -----------
+    def _directory(self) -> EndpointDirectory:
+        if self._endpoints is None:
+            raise RuntimeError("no endpoint directory: the sandbox has no RDS names")
+        return self._endpoints
+
+    def retire_old_primary(self, timeout_seconds: float) -> str:
+        names = self._directory()
+        old = names.resolve(self._primary_name)
+        reverse = self._existing_reverse()
+        details: list[str] = []
+        if old is not None and old is not reverse:
+            aside = f"{self._primary_name}-retired-{old.server_id}"
+            names.rename(self._primary_name, aside)
+            details.append(f"{self._primary_name} renamed to {aside}")
+        for name in names.names():
+            retired = names.resolve(name)
+            if name.startswith(f"{self._primary_name}-retired-") and retired is not None:
+                details.append(_fence_and_stop(name, retired))
+        return "; ".join(details) or f"no old primary named {self._primary_name}: nothing to retire"
+
+    def take_primary_endpoint(self, timeout_seconds: float) -> str:
+        names = self._directory()
+        holder = names.resolve(self._primary_name)
+        if holder is not None and holder is self._existing_reverse():
+            return f"{self._primary_name} is already the reverse replica (renamed earlier)"
+        names.rename(self._reverse_name(), self._primary_name)  # refuses a taken name
+        return f"{self._reverse_name()} renamed to {self._primary_name}"
+
+    def fence_writes(self, timeout_seconds: float) -> str:
+        """Control plane: this server's own parameter group, read_only=1."""
+        self.server.execute("SET GLOBAL read_only = 1")
+        return f"{self.identifier} is in a read_only=1 parameter group: it refuses writes"
+
+
+def _fence_and_stop(name: str, server: MariaDBServer) -> str:
+    """Control plane: the retired instance's own read_only=1 group, then StopDBInstance."""
+    if not server.alive():
+        return f"{name} is stopped (fenced by its own read_only=1 group once started)"
+    server.execute("SET GLOBAL read_only = 1")
+    server.stop()
+    return f"{name} is in its own read_only=1 parameter group; stopped"

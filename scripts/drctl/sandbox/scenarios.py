@@ -28,7 +28,7 @@ from drctl.pilotlight.catalog import list_backups
 from drctl.report import SERVICE_RESTORED
 from drctl.sandbox.app_adapters import AppHealthProbe, FailoverRouting, SandboxScaler
 from drctl.sandbox.app_process import DATABASE, AppProcess
-from drctl.sandbox.environment import SandboxEnvironment, WarmStandby
+from drctl.sandbox.environment import PRIMARY_DB_ID, SandboxEnvironment, WarmStandby
 from drctl.sandbox.loadgen import LossReport, WriteLoad, count_losses
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
@@ -234,12 +234,11 @@ def _failover_context(
     env: SandboxEnvironment, ws: WarmStandby, lines: list[str]
 ) -> FailoverContext:
     def rebuild_seoul(tokyo: MariaDBServer) -> MariaDBServer:
-        # Seoul is back (seed 000 §6 step 1-2): a fresh database replicating from Tokyo,
-        # and the Seoul app redeployed against it.
-        seoul = env.new_database("seoul")
+        # CreateDBInstanceReadReplica in Seoul (the control plane's part). The Seoul app
+        # is NOT touched: the failback's endpoint swap moves the name it connects to.
+        seoul = env.new_database("seoul", like=tokyo)
         seoul.replicate_from(tokyo)
         ws.seoul_rebuilt = seoul
-        ws.seoul_app.repoint(seoul.app_dsn(DATABASE))
         return seoul
 
     scaler = SandboxScaler({"tokyo-app": ws.tokyo_app})
@@ -249,6 +248,8 @@ def _failover_context(
             source=ws.seoul_db,
             make_reverse=rebuild_seoul,
             find_reverse=lambda: ws.seoul_rebuilt,
+            endpoints=env.endpoints,
+            primary_name=PRIMARY_DB_ID,
         ),
         dns=env.dns_switch("tokyo"),
         lock=env.lock(),
@@ -423,6 +424,14 @@ def region_failure_and_failback(
     return results
 
 
+def seoul_region_back(ws: WarmStandby) -> None:
+    """Seoul's region is back before failback (seed 000 §6 step 1): its app pods run
+    again with their UNCHANGED config, DB_HOST = the primary's endpoint name. Nothing is
+    re-pointed; the failback's endpoint swap decides what that name reaches."""
+    if not ws.seoul_app.alive():
+        ws.seoul_app.start()
+
+
 def _failback(
     env: SandboxEnvironment, settings: ScenarioSettings, ws: WarmStandby, ctx: FailoverContext
 ) -> ScenarioResult:
@@ -430,6 +439,7 @@ def _failback(
         env.dns_switch("tokyo"), lambda: env.apps.get("seoul"), lambda: env.apps.get("tokyo")
     )
     load = WriteLoad(routing)
+    seoul_region_back(ws)
     load.start()
     try:
         _warm_up(load, settings.warmup_seconds / 2)
@@ -458,7 +468,9 @@ def _failback(
         notes=[
             "failback steps: drctl.failover.failback_steps(); Seoul rebuilt as a replica of Tokyo",
             f"whole failback took {round(time.time() - started, 1)}s; RTO counts from revert_dns",
-            "fence_dr_writes stops the Tokyo app, and the sandbox adapter sets Tokyo read_only, before Seoul is promoted",
+            "fence_dr_writes stops the Tokyo app and fences Tokyo's database before Seoul is "
+            "promoted; the Seoul app was never re-pointed: the promoted replica took the "
+            f"primary's identifier {PRIMARY_DB_ID}, the endpoint name the app connects to",
         ],
     )
 
