@@ -127,6 +127,9 @@ class MariaDBServer(SupervisedServer):
             "--log-bin=mysql-bin",
             "--log-slave-updates",
             "--binlog-format=ROW",
+            # As the primary's parameter group: the replay writes SQL from the column
+            # names in table map events (drctl.binlog.replay).
+            "--binlog-row-metadata=FULL",
             "--gtid-strict-mode=1",
             "--skip-name-resolve",
             "--character-set-server=utf8mb4",
