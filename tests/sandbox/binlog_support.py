@@ -100,7 +100,9 @@ def azure_admin_dsn(server: MariaDBServer, database: str = "") -> MySQLDsn:
         f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{REPLAY_ADMIN}'@'%'",
         account.grant_statement(),
     )
-    granted = " ".join(str(row[0]) for row in server.execute(f"SHOW GRANTS FOR '{REPLAY_ADMIN}'@'%'"))
+    granted = " ".join(
+        str(row[0]) for row in server.execute(f"SHOW GRANTS FOR '{REPLAY_ADMIN}'@'%'")
+    )
     assert not [p for p in NEVER_GRANTED if p in granted.upper()], granted
     return MySQLDsn(
         host="127.0.0.1", port=server.port, user=REPLAY_ADMIN, password=password, database=database

@@ -228,3 +228,37 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     assert report["resume_at"] == f"{oldest}:0"  # an empty archive starts at the oldest binlog
     assert source_db.repl_password not in done.stdout.decode()
     assert list_segments(container) == []  # a dry run writes nothing
+
+
+def test_archiver_refuses_a_binlog_without_column_names_in_one_line(
+    source_db: MariaDBServer, azurite: AzuriteServer, container: ContainerClient
+) -> None:
+    """binlog_row_metadata=MINIMAL: the archive would fill with events no restore can
+    replay as the Azure admin (plain SQL needs the column names)."""
+    env = {
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
+    }
+    source_db.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "drctl.pilotlight",
+                "binlog-archive",
+                "--dry-run",
+                "--container",
+                container.container_name,
+            ],
+            env={**os.environ, **env},
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        source_db.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "binlog_row_metadata=MINIMAL" in lines[0]
+    assert "needs binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL" in lines[0]

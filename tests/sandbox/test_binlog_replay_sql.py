@@ -69,7 +69,7 @@ def _changes(source: MariaDBServer, database: str) -> None:
         f"('서울 😀 \\'q\\' \"dq\" \\\\ back', {AWKWARD}, -12345678.9012, "
         "'2024-02-29 23:59:59.999999', '1999-12-31', '-838:59:59.999', b'11111', 'a,c', "
         "'bad', -1.5e-300, 3.5, 18446744073709551615, '2038-01-19 03:14:07.999', "
-        "'{\"서울\": [1, 2.5, null, \"x\"]}'), "
+        '\'{"서울": [1, 2.5, null, "x"]}\'), '
         "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
         "UPDATE kinds SET note = 'changed', payload = REPEAT(UNHEX('FF00'), 40000), "
         "amount = amount * 2 WHERE id = 1",
@@ -87,8 +87,9 @@ def _changes(source: MariaDBServer, database: str) -> None:
         "UPDATE kinds SET extra = 'set' WHERE id = 1",
         database=database,
     )
-    source.execute("BEGIN", "INSERT INTO later VALUES (-1, 'in a transaction')", "COMMIT",
-                   database=database)
+    source.execute(
+        "BEGIN", "INSERT INTO later VALUES (-1, 'in a transaction')", "COMMIT", database=database
+    )
 
 
 def _restore(container: ContainerClient, target: MariaDBServer, database: str, stop_at=None):
@@ -115,7 +116,9 @@ def test_replay_as_the_azure_admin_round_trips_every_kind_of_change(
 ) -> None:
     _seed(source_db, database_name)
     other = database_name + "_other"
-    source_db.execute(f"CREATE DATABASE `{other}`", f"CREATE TABLE `{other}`.t (id INT PRIMARY KEY)")
+    source_db.execute(
+        f"CREATE DATABASE `{other}`", f"CREATE TABLE `{other}`.t (id INT PRIMARY KEY)"
+    )
 
     def writes() -> None:
         _changes(source_db, database_name)
@@ -241,21 +244,26 @@ def test_a_binlog_without_column_names_is_refused_in_one_line(
     database_name: str,
     tmp_path: Path,
 ) -> None:
-    """binlog_row_metadata=MINIMAL: no names to write SQL with; never guess them."""
+    """binlog_row_metadata=MINIMAL: no names to write SQL with; never guess them.
+
+    Set while the archiver runs (it refuses such a source when it starts).
+    """
+    import time
+
     _seed(source_db, database_name)
-    source_db.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
-    try:
-        _archive(
-            source_db,
-            container,
-            database_name,
-            tmp_path,
-            lambda: source_db.execute(
+    with archiving(source_db, container, tmp_path / "spool") as archiver:
+        run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        deadline = time.monotonic() + 10
+        while not archiver.file and time.monotonic() < deadline:
+            time.sleep(0.05)  # past its start-up check
+        source_db.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
+        try:
+            source_db.execute(
                 "INSERT INTO nokey VALUES (12, 'nameless', NULL)", database=database_name
-            ),
-        )
-    finally:
-        source_db.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
+            )
+        finally:
+            source_db.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
+        wait_archived(container, source_db)
 
     with pytest.raises(ReplayFailed, match=r"without binlog_row_metadata=FULL") as failed:
         _restore(container, target_db, database_name)

@@ -249,4 +249,3 @@ class BinlogServer:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.workdir, ignore_errors=True)
-
