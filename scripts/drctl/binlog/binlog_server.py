@@ -158,6 +158,7 @@ def server_argv(
         # ones under ON; ON_PERMISSIVE sends both. The files must never expire.
         argv += [
             "--gtid-mode=ON_PERMISSIVE",
+            "--secure-file-priv=NULL",  # its default directory is not in the job's image
             "--binlog-expire-logs-seconds=0",
             "--skip-replica-start",
             "--mysqlx=OFF",
@@ -169,7 +170,14 @@ def server_argv(
 
 def initialize_argv(binary: str, workdir: Path) -> list[str]:
     """MySQL 8 needs its data dictionary before it starts (root without a password)."""
-    argv = [binary, "--no-defaults", "--initialize-insecure", f"--datadir={workdir / 'data'}"]
+    argv = [
+        binary,
+        "--no-defaults",
+        "--initialize-insecure",
+        f"--datadir={workdir / 'data'}",
+        f"--log-error={workdir / 'error.log'}",
+        "--secure-file-priv=NULL",
+    ]
     if os.geteuid() == 0:
         argv.append("--user=root")
     return argv

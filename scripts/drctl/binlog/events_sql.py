@@ -63,7 +63,9 @@ class SuspendedTriggers:
     def dropped_by_binlog(self, statement: str) -> bool:
         """A DROP TRIGGER of a suspended trigger: forget it instead of running it."""
         match = _DROP_TRIGGER.match(statement)
-        return bool(match) and self.suspended.pop(match.group(1), None) is not None
+        if match is None:
+            return False
+        return self.suspended.pop(match.group(1), None) is not None
 
     def __exit__(self, *exc: object) -> None:
         from drctl.binlog.applier import ApplyFailed
