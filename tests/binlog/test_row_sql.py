@@ -34,13 +34,16 @@ T = datetime.timedelta
         (-1.5e-300, FIELD_TYPE.DOUBLE, "-1.5e-300"),
         ("it's \\ 서울", FIELD_TYPE.VARCHAR, "'it\\'s \\\\ 서울'"),
         (b"\x00'\xff", FIELD_TYPE.BLOB, "_binary'\\0\\'\udcff'"),
-        (datetime.datetime(2024, 2, 29, 23, 59, 59, 999999), FIELD_TYPE.DATETIME2,
-         "'2024-02-29 23:59:59.999999'"),
+        (
+            datetime.datetime(2024, 2, 29, 23, 59, 59, 999999),
+            FIELD_TYPE.DATETIME2,
+            "'2024-02-29 23:59:59.999999'",
+        ),
         (datetime.date(1999, 12, 31), FIELD_TYPE.DATE, "'1999-12-31'"),
         (T(hours=838, minutes=59, seconds=59), FIELD_TYPE.TIME2, "'838:59:59.000000'"),
         ("10110", FIELD_TYPE.BIT, "b'10110'"),
         ({"c", "a"}, FIELD_TYPE.SET, "'a,c'"),
-        ({b"k": [1, b"v", None]}, FIELD_TYPE.JSON, "'{\\\"k\\\": [1, \\\"v\\\", null]}'"),
+        ({b"k": [1, b"v", None]}, FIELD_TYPE.JSON, '\'{\\"k\\": [1, \\"v\\", null]}\''),
     ],
 )
 def test_literals(value: Any, column_type: int, expected: str) -> None:

@@ -12,14 +12,17 @@ admin): it sets only session variables any account may set.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any
 
 from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight.remote import first_line
 from drctl.pilotlight.schema_objects import quote
 
 BATCH_BYTES = 1 << 20
+# A batch or one DDL (an ALTER of a big table) may take long; a dead server may not hang
+# the restore job forever.
+READ_SECONDS = 3600
 # Row images carry every value as it was stored: no auto-increment on an explicit 0,
 # no strict-mode rejection of a value the source accepted (a zero date), times in UTC
 # (the decoder reads TIMESTAMP columns as UTC).
@@ -51,6 +54,7 @@ class TargetSession:
             charset="utf8mb4",
             client_flag=CLIENT.MULTI_STATEMENTS,
             connect_timeout=5,
+            read_timeout=READ_SECONDS,
             **kwargs,
         )
         self.database = database
@@ -136,10 +140,8 @@ class TargetSession:
         self._open_at = None
         self._pending, self._pending_bytes, self._commits = [], 0, []
         error = self._error
-        try:
+        with contextlib.suppress(Exception):  # a session that is gone rolled back itself
             self._run("ROLLBACK")
-        except Exception:  # the session is gone: the server rolled back
-            pass
         raise ApplyFailed(f"the target refused a replayed statement: {error}")
 
     def rollback_open(self) -> None:
@@ -158,7 +160,7 @@ class TargetSession:
     def ddl(self, statement: str, sql_mode: int | None, point: Point) -> None:
         """A statement as the source ran it, alone, under the source's sql_mode."""
         self.flush()
-        mode = "SET SESSION sql_mode = %d" % sql_mode if sql_mode is not None else ""
+        mode = f"SET SESSION sql_mode = {int(sql_mode)}" if sql_mode is not None else ""
         done = self._send(";\n".join(s for s in (mode, statement, _SESSION) if s))
         if done < (3 if mode else 2):
             self._run(_SESSION)

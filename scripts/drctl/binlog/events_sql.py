@@ -67,7 +67,7 @@ class SuspendedTriggers:
             return False
         return self.suspended.pop(match.group(1), None) is not None
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         from drctl.binlog.applier import ApplyFailed
         from drctl.pilotlight.remote import first_line
 
@@ -78,9 +78,10 @@ class SuspendedTriggers:
             create_objects(self.session.conn, self.session.database, list(self.suspended.values()))
         except Exception as error:
             names = ", ".join(sorted(self.suspended))
+            failed = f" failed ({first_line(exc[1])})" if exc[1] is not None else ""
             raise ApplyFailed(
-                f"the target's triggers ({names}) could not be recreated after the replay: "
-                f"{first_line(error)}"
+                f"the target's triggers ({names}) could not be recreated after the "
+                f"replay{failed}: {first_line(error)}"
             ) from error
 
 

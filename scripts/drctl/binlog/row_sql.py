@@ -66,22 +66,36 @@ def shape_of(event: Any, ref: str, generated: frozenset[str], where: str) -> Tab
     return TableShape(ref, tuple(names), types, key, generated)
 
 
+def _binary(value: bytes) -> str:
+    # The batch is sent with surrogateescape (applier): these bytes reach the server as
+    # they are, inside a _binary literal (no hex doubling of a large blob).
+    return "_binary'" + escape_string(value.decode("ascii", "surrogateescape")) + "'"
+
+
+def _plain_text(value: str) -> str:
+    return "'" + escape_string(value) + "'"
+
+
+# By exact type, the common cases in one lookup (the replay formats every value).
+_BY_TYPE: dict[type, Any] = {
+    int: str,
+    float: repr,
+    decimal.Decimal: lambda v: format(v, "f"),  # never 1E+3: it would parse as a double
+    bytes: _binary,
+    bool: lambda v: "1" if v else "0",
+}
+_NOT_PLAIN = (FIELD_TYPE.BIT, FIELD_TYPE.JSON)
+
+
 def literal(value: Any, column_type: int, none_source: str = NONE_SOURCE.NULL) -> str:
     """``value`` as the library decoded it, as an SQL literal for a utf8mb4 session."""
     if value is None:
         return _null(none_source)
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")  # never exponent notation: it would parse as a double
-    if isinstance(value, bytes):
-        # PyMySQL sends the query with surrogateescape: these bytes reach the server as
-        # they are, inside a _binary literal (no hex doubling of a large blob).
-        return "_binary'" + escape_string(value.decode("ascii", "surrogateescape")) + "'"
+    format_ = _BY_TYPE.get(type(value))
+    if format_ is not None:
+        return str(format_(value))
+    if type(value) is str and column_type not in _NOT_PLAIN:
+        return _plain_text(value)
     return _text_literal(value, column_type)
 
 
@@ -104,7 +118,7 @@ def _text_literal(value: Any, column_type: int) -> str:
         value = _time_text(_time2_fixed(value) if column_type == FIELD_TYPE.TIME2 else value)
     elif isinstance(value, set | frozenset):
         value = ",".join(sorted(value))
-    return "'" + escape_string(str(value)) + "'"
+    return _plain_text(str(value))
 
 
 def _time2_fixed(value: datetime.timedelta) -> datetime.timedelta:
