@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pymysql
+
 from drctl.binlog.applier import ApplyFailed, Point, TargetSession
 from drctl.binlog.binlog_server import (
     BinlogServer,
@@ -68,6 +70,7 @@ from drctl.binlog.segments import Segment
 from drctl.mysql_dsn import MySQLDsn
 from drctl.mysql_tools import ToolMissing
 from drctl.pilotlight.dump_options import ServerFlavour
+from drctl.pilotlight.remote import first_line
 
 
 class ReplayFailed(RuntimeError):
@@ -109,6 +112,10 @@ def replay_chain(
             raise ReplayFailed(f"{installed.problem}; last consistent point {result.last_point}")
     except (BinlogServerFailed, ToolMissing) as exc:
         raise ReplayFailed(f"{exc}; last consistent point {result.last_point}") from exc
+    except pymysql.err.MySQLError as exc:  # the binlog server or the target went away
+        raise ReplayFailed(
+            f"replay failed: {first_line(exc)}; last consistent point {result.last_point}"
+        ) from exc
     finally:
         server.stop()
     return result
