@@ -10,9 +10,11 @@ drctl.pilotlight binlog-archive`` and ``restore --to-latest`` under
   listed − the marker's commit acknowledgement (resolution: one poll, 50 ms).
 - **replay**: a small dump, then ``--replay-rows`` rows written with the binlog on;
   ``drctl restore --to-latest`` (whole command) and its replay stage alone
-  (``replay_chain``, what the command runs after the dump) against ``mariadb-binlog
-  … | mariadb`` applying the same binlog files from the server's datadir, in the same
-  run. Both drop the source's GTID lines (the restored server numbers its own GTIDs).
+  (``replay_chain``, what the command runs after the dump: plain SQL decoded from the
+  row events, as an account without BINLOG privileges) against ``mariadb-binlog …
+  | mariadb`` as root (``BINLOG '…'`` statements need BINLOG REPLAY) applying the same
+  binlog files from the server's datadir, in the same run. Neither carries the
+  source's GTIDs (the restored server numbers its own).
 - **archiver memory**: the archiver's VmHWM after it has archived each checkpoint of a
   growing binlog (rows inserted with the binlog on).
 """
@@ -334,7 +336,9 @@ def replay_throughput(
     # Baseline: the same binlog files straight from the source's datadir.
     reset()
     run_restore(container, target, RestoreOptions(REPLAY_DB, verify=False))
-    raw_seconds = _direct_replay(server, target, plan.chain.start_file, plan.chain.start_pos)
+    # As root: the app account has no BINLOG REPLAY, as no cloud admin account has.
+    root = target_server.admin_dsn(REPLAY_DB)
+    raw_seconds = _direct_replay(server, root, plan.chain.start_file, plan.chain.start_pos)
     equal["mariadb-binlog | mariadb"] = _checksum(target_server, REPLAY_DB) == expected
     reset()
     server.execute(f"DROP DATABASE IF EXISTS {REPLAY_DB}")

@@ -25,13 +25,19 @@ def binlog_parameter_group(
 ) -> aws.rds.ParameterGroup:
     """The binlog settings point-in-time recovery from the archived binlog relies on.
 
-    ROW: replay keeps only the dumped database's events (``mysqlbinlog --database``
-    is exact for row events only; a statement is filed under the session's default
-    database, whatever tables it writes), and a row event replays the same way on
-    any server. FULL: each event carries whole rows. Both are dynamic parameters,
-    applied at once to an instance already in the group; but *associating* the
-    group with an existing instance (the first `up` after this change) takes effect
-    only after a manual reboot (RDS User Guide "Associating a DB parameter group";
+    ROW: replay keeps only the dumped database's events (exact for row events only; a
+    statement is filed under the session's default database, whatever tables it
+    writes), and a row event replays the same way on any server. binlog_row_image
+    FULL: each event carries whole rows. binlog_row_metadata FULL (MySQL 8.0.14+):
+    each table map event also carries the column names, primary key and signedness,
+    from which the replay writes plain INSERT/UPDATE/DELETE, since the restore's
+    account (Azure's admin) may not run mysqlbinlog's ``BINLOG '...'`` statements
+    (https://dev.mysql.com/doc/refman/8.0/en/replication-options-binary-log.html#sysvar_binlog_row_metadata;
+    an RDS parameter group sets it, as in ClickHouse's RDS MySQL CDC guide
+    https://clickhouse.com/docs/integrations/clickpipes/mysql/source/rds).
+    All three are dynamic parameters, applied at once to an instance already in the
+    group; but *associating* the group with an existing instance (the first `up`
+    after this change) takes effect only after a manual reboot (RDS User Guide "Associating a DB parameter group";
     terraform-provider-aws #40089: not even with apply_immediately).
     """
     family = mysql_parameter_family(engine_version)
@@ -45,6 +51,7 @@ def binlog_parameter_group(
         parameters=[
             aws.rds.ParameterGroupParameterArgs(name="binlog_format", value="ROW"),
             aws.rds.ParameterGroupParameterArgs(name="binlog_row_image", value="FULL"),
+            aws.rds.ParameterGroupParameterArgs(name="binlog_row_metadata", value="FULL"),
         ],
         tags=tags,
         opts=opts,

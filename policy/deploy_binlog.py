@@ -10,7 +10,11 @@ two stack files must agree on ``backup.binlog_archive`` and
 job stack's file (the site is deployed first, so it cannot read the job stack's state).
 
 And the primary's parameter group (row-based binlog, what replay relies on) must be of
-the instance's engine family: RDS refuses another family at `up` time.
+the instance's engine family: RDS refuses another family at `up` time. It must also
+keep what the replay decodes with: whole rows (``binlog_row_image=FULL``) and their
+column names (``binlog_row_metadata=FULL``). Without the names, the replay as the Azure
+admin has no SQL to write: nothing in AWS refuses the group, the restore does, in a
+disaster, so the rule is checked here.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ from policy.common import (
 )
 
 T_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+DOC_ROW_METADATA = (
+    "https://dev.mysql.com/doc/refman/8.0/en/replication-options-binary-log.html"
+    "#sysvar_binlog_row_metadata"
+)
+# What drctl.binlog.replay needs of every row event (components.sql_binlog sets them).
+REPLAY_PARAMETERS = {
+    "binlog_format": "ROW",
+    "binlog_row_image": "FULL",
+    "binlog_row_metadata": "FULL",
+}
 DOC_PARAMETER_GROUPS = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html"
 )
@@ -102,6 +116,30 @@ def _parameter_family_matches(args: StackValidationArgs, report: ReportViolation
             )
 
 
+def _group_parameters(group: Any) -> dict[str, str]:
+    return {
+        str(_get(p, "name")).lower(): str(_get(p, "value")).upper()
+        for p in _get(group.props, "parameters", default=[]) or []
+    }
+
+
+def _replay_parameters_set(args: StackValidationArgs, report: ReportViolation) -> None:
+    groups = {str(_get(g.props, "name")): g for g in _of(args.resources, T_PARAMETER_GROUP)}
+    for db in _of(args.resources, T_RDS):
+        group = groups.get(str(_get(db.props, "parameterGroupName")))
+        if _get(db.props, "engine") != "mysql" or group is None:
+            continue
+        found = _group_parameters(group)
+        missing = [f"{k}={v}" for k, v in REPLAY_PARAMETERS.items() if found.get(k) != v]
+        if missing:
+            report(
+                f"{db.name}'s parameter group {_get(group.props, 'name')} lacks "
+                f"{', '.join(missing)}: the archived binlog could not be replayed as plain "
+                "SQL (no column names) by the restore's account",
+                group.urn,
+            )
+
+
 POLICIES = [
     _stack_policy(
         "binlog-archive-agrees",
@@ -120,5 +158,14 @@ POLICIES = [
         _parameter_family_matches,
         "Create the group with family mysql<major>.<minor> of rds.engine_version "
         "(components.sql_binlog.mysql_parameter_family).",
+    ),
+    _stack_policy(
+        "binlog-replayable-as-sql",
+        "The primary's parameter group sets binlog_format=ROW, binlog_row_image=FULL and "
+        "binlog_row_metadata=FULL: the point-in-time replay writes plain SQL from the "
+        "column names in table map events, because Azure's admin may not run "
+        "mysqlbinlog's BINLOG statements. " + DOC_ROW_METADATA,
+        _replay_parameters_set,
+        "Keep the three parameters in components.sql_binlog.binlog_parameter_group.",
     ),
 ]

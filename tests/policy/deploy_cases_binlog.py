@@ -42,7 +42,26 @@ def case_parameter_group_family() -> None:
     )
 
 
+def case_binlog_not_replayable_as_sql() -> None:
+    s = synth("seoul")
+
+    def minimal(inputs: dict) -> None:
+        inputs["parameters"] = [
+            p if p["name"] != "binlog_row_metadata" else {**p, "value": "MINIMAL"}
+            for p in inputs["parameters"]
+        ]
+
+    rs, _ = mutate(s, PARAMETER_GROUP, "", minimal)
+    caught(
+        "binlog-replayable-as-sql",
+        run_policies(s, rs),
+        "lacks binlog_row_metadata=FULL",
+        "replayed as plain SQL",
+    )
+
+
 CASES: dict[str, Callable[[], None]] = {
     "binlog-archive-agrees": case_binlog_settings_disagree,
     "rds-parameter-group-family": case_parameter_group_family,
+    "binlog-replayable-as-sql": case_binlog_not_replayable_as_sql,
 }

@@ -13,6 +13,7 @@ from typing import Any
 from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
 from drctl.binlog.segments import list_segments
 from drctl.mysql_dsn import MySQLDsn
+from drctl.sandbox.accounts import AZURE_ADMIN, NEVER_GRANTED, Account
 from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
 
 
@@ -78,3 +79,31 @@ def assert_continuous(container: Any) -> None:
                 before,
                 after,
             )
+
+
+REPLAY_ADMIN = "replay_azureadmin"
+
+
+def azure_admin_dsn(server: MariaDBServer, database: str = "") -> MySQLDsn:
+    """A user with exactly the Azure Flexible Server admin's grants (accounts.AZURE_ADMIN).
+
+    Production restores and replays as that admin, who has no SUPER, BINLOG_ADMIN or
+    REPLICATION_APPLIER (MariaDB: no BINLOG REPLAY): the tests' target user must lack
+    them too. Created here, by root, until the sandbox creates its accounts from
+    accounts.py for every step; then this returns that account's DSN.
+    """
+    password = "replay-" + server.app_password
+    account = Account(REPLAY_ADMIN, AZURE_ADMIN.privileges)
+    server.execute(
+        f"CREATE USER IF NOT EXISTS '{REPLAY_ADMIN}'@'%' IDENTIFIED BY '{password}'",
+        f"ALTER USER '{REPLAY_ADMIN}'@'%' IDENTIFIED BY '{password}'",
+        f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{REPLAY_ADMIN}'@'%'",
+        account.grant_statement(),
+    )
+    granted = " ".join(
+        str(row[0]) for row in server.execute(f"SHOW GRANTS FOR '{REPLAY_ADMIN}'@'%'")
+    )
+    assert not [p for p in NEVER_GRANTED if p in granted.upper()], granted
+    return MySQLDsn(
+        host="127.0.0.1", port=server.port, user=REPLAY_ADMIN, password=password, database=database
+    )

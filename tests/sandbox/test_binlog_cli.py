@@ -19,7 +19,13 @@ from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.azurite import AzuriteServer
 from drctl.sandbox.mariadb import MariaDBServer
 
-from .binlog_support import assert_continuous, repl_dsn, server_position, wait_archived
+from .binlog_support import (
+    assert_continuous,
+    azure_admin_dsn,
+    repl_dsn,
+    server_position,
+    wait_archived,
+)
 from .conftest import seed_database
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.azurite]
@@ -70,7 +76,7 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
         "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": azure_admin_dsn(target_db, database_name).url(),
     }
     spool = tmp_path / "spool"
     where = ["--container", container.container_name, "--spool-dir", str(spool)]
@@ -143,7 +149,7 @@ def test_restore_refuses_a_gap_in_one_line(
     segments = list_segments(container)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": azure_admin_dsn(target_db, database_name).url(),
     }
     planned = subprocess.run(
         [
@@ -164,7 +170,7 @@ def test_restore_refuses_a_gap_in_one_line(
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)
     assert plan["dry_run"] is True and plan["problem"] is None and plan["segments"] >= 2
-    assert target_db.app_password not in planned.stdout.decode()
+    assert azure_admin_dsn(target_db).password not in planned.stdout.decode()
 
     container.delete_blob(segments[-2].name)
     refused = subprocess.run(
@@ -222,3 +228,37 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     assert report["resume_at"] == f"{oldest}:0"  # an empty archive starts at the oldest binlog
     assert source_db.repl_password not in done.stdout.decode()
     assert list_segments(container) == []  # a dry run writes nothing
+
+
+def test_archiver_refuses_a_binlog_without_column_names_in_one_line(
+    source_db: MariaDBServer, azurite: AzuriteServer, container: ContainerClient
+) -> None:
+    """binlog_row_metadata=MINIMAL: the archive would fill with events no restore can
+    replay as the Azure admin (plain SQL needs the column names)."""
+    env = {
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
+    }
+    source_db.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "drctl.pilotlight",
+                "binlog-archive",
+                "--dry-run",
+                "--container",
+                container.container_name,
+            ],
+            env={**os.environ, **env},
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        source_db.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "binlog_row_metadata=MINIMAL" in lines[0]
+    assert "needs binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL" in lines[0]

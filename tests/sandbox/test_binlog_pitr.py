@@ -16,7 +16,7 @@ from drctl.pilotlight.restore import RestoreOptions
 from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.mariadb import MariaDBServer
 
-from .binlog_support import archiving, assert_continuous, wait_archived
+from .binlog_support import archiving, assert_continuous, azure_admin_dsn, wait_archived
 from .conftest import seed_database
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.azurite]
@@ -44,7 +44,8 @@ def _owner_ids(server: MariaDBServer, database: str) -> set[int]:
 def _restore(container, target_db, database, stop_at, *, accept_gap=False):
     plan = plan_pitr(container, database, stop_at)
     options = RestoreOptions(database, verify=False)
-    return run_pitr(container, target_db.app_dsn(), options, plan, accept_gap=accept_gap)
+    # As production: the Azure Flexible Server admin's grants, no BINLOG privilege.
+    return run_pitr(container, azure_admin_dsn(target_db), options, plan, accept_gap=accept_gap)
 
 
 def _dump_then_writes(

@@ -39,6 +39,7 @@ from drctl.binlog.segments import (
     next_binlog_file,
     resume_point,
 )
+from drctl.binlog.source_settings import check_replayable
 from drctl.binlog.status import ArchiverStatus, write_status
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
 from drctl.pilotlight.dump_options import ServerFlavour
@@ -138,6 +139,8 @@ class BinlogArchiver:
                 flavour = ServerFlavour.from_version(str(cur.fetchone()[0]))
                 cur.execute("SHOW BINARY LOGS")
                 rows = cur.fetchall()
+                if problem := check_replayable(cur, self.source.endpoint()):
+                    raise ArchiverFailed(problem)
                 if flavour is ServerFlavour.MYSQL:
                     self.retention = self._check_retention(cur)
         finally:

@@ -1,7 +1,9 @@
-"""The binlog client command lines, chosen by the source's flavour (like the dump's).
+"""The binlog client command line, chosen by the source's flavour (like the dump's).
 
 MySQL 8 writes binlog events MariaDB's tool does not know and vice versa, so each
-flavour gets its own ``mysqlbinlog``/``mariadb-binlog`` (the backup image ships both).
+flavour gets its own ``mysqlbinlog``/``mariadb-binlog``. Only the archiver runs it: the
+replay decodes events itself (drctl.binlog.replay), because the restore's account may
+not run the ``BINLOG '...'`` statements these tools print for row events.
 """
 
 from __future__ import annotations
@@ -35,29 +37,3 @@ def stream_argv(
         f"--result-file={spool_dir}/",
         binlog_file,
     ]
-
-
-def replay_argv(
-    flavour: ServerFlavour,
-    *,
-    start: int,
-    stop_datetime: str | None,
-    database: str,
-    rename_from: str = "",
-) -> list[str]:
-    """Decode a binlog read from stdin into SQL for one database, from ``start`` up to
-    ``stop_datetime`` (read in the tool's local time zone: callers run it with TZ=UTC).
-
-    The source's binlog holds every database; only the restored one is replayed.
-    """
-    argv = [binlog_binary(flavour), f"--start-position={start}"]
-    if rename_from and rename_from != database:
-        argv.append(f"--rewrite-db={rename_from}->{database}")
-    argv.append(f"--database={database}")
-    if flavour is ServerFlavour.MYSQL:
-        # The restored server is a new primary with its own GTIDs: replaying the
-        # source's GTID_NEXT would collide with them (MariaDB: see replay.GTID_LINES).
-        argv.append("--skip-gtids")
-    if stop_datetime:
-        argv.append(f"--stop-datetime={stop_datetime}")
-    return [*argv, "-"]

@@ -1,48 +1,80 @@
-"""Replay a verified chain of archived segments into the restored database, streamed.
+"""Replay a verified chain of archived segments into the restored database, as plain SQL.
 
-blob → sha256 check (one segment in memory at a time, never a full copy on disk) →
-``mariadb-binlog`` (one process per binlog file, reading stdin) → a GTID filter →
-one ``mariadb`` client session. A segment is fed to the decoder only after its checksum
-passed, so a corrupt segment never reaches the target: replay stops at the last
-consistent point before it.
+Why plain SQL: production restores into Azure Database for MySQL Flexible Server as its
+admin, and Azure documents that account's privileges without SUPER, BINLOG_ADMIN or
+REPLICATION_APPLIER ("Create users in Azure Database for MySQL",
+https://learn.microsoft.com/azure/mysql/flexible-server/how-to-create-users). MySQL runs
+the ``BINLOG '...'`` statements that ``mysqlbinlog`` prints for row events only for one
+of those (https://dev.mysql.com/doc/refman/8.0/en/binlog.html; MariaDB: BINLOG REPLAY),
+so ``mysqlbinlog | mysql`` cannot replay a row-based binlog there at all.
+
+Two documented ways remain, and this module takes the first:
+- **Decode row events to INSERT/UPDATE/DELETE** with the column names the source writes
+  into its table map events under ``binlog_row_metadata=FULL`` (a MySQL 8.0.14+ and
+  MariaDB 10.5+ variable, set in the primary's RDS parameter group; see
+  components/sql_binlog.py), decoded by python-mysql-replication (pinned). The replay
+  then needs only what the admin has (INSERT, UPDATE, DELETE, and the DDL privileges),
+  runs in the restore job like every other restore step, stops exactly at ``--to-time``,
+  and takes one database out of the binlog.
+- Azure's data-in replication (``mysql.az_replication_change_master`` from a MySQL in
+  the job that serves the archive) was not taken: the managed server must connect *into*
+  the restore job (https://learn.microsoft.com/azure/mysql/flexible-server/concepts-data-in-replication,
+  network requirements), replication has no stop point (``az_replication_start`` takes
+  no UNTIL: no ``--to-time``), filters are server parameters changed through the service
+  (no ``--database`` per restore), a HA server accepts only GTID-based data-in
+  replication, and the applier runs as Azure's replication thread, not as an account
+  the sandbox could hold to the documented grants (MariaDB has no ``az_replication``
+  procedures at all: the sandbox would have to imitate the decision).
+
+The library reads events over the replication protocol only, so the verified segments
+are written back into binlog files and served by a throwaway server inside the job
+(``binlog_server``: the "binlog server" PITR technique). Every segment passes its sha256
+check before it is written there: a segment that changed since the plan ends the chain,
+and the replay stops at the last consistent point before it. Memory holds one segment
+(plus the one downloading) and one batch of SQL.
+
+GTIDs: plain statements carry none of the source's, so the restored server (a primary
+with GTIDs of its own, under gtid_strict_mode on MariaDB or GTID_MODE=ON on Azure)
+numbers the replayed transactions itself; nothing sets ``gtid_seq_no`` or ``GTID_NEXT``.
+
+Triggers: the source logged the rows its triggers changed, so a trigger on the target
+must not run again for the replayed statements. The target's triggers are dropped for
+the replay and recreated afterwards (also after a failure); the binlog's own CREATE and
+DROP TRIGGER are followed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
-import re
-import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import IO
+from datetime import UTC, datetime
+from pathlib import Path
 
-from drctl.binlog.chain import Chain, check_segment
-from drctl.binlog.client import replay_argv
-from drctl.binlog.events import complete_events
-from drctl.binlog.segments import Segment
-from drctl.mysql_dsn import MySQLDsn, client_defaults_file
-from drctl.pilotlight.dump_options import ServerFlavour, client_binary
+import pymysql
 
-# mariadb-binlog pins each transaction to the source's server id and GTID sequence
-# number. The restored server is a new primary with GTIDs of its own: replaying
-# 0-1-5 after its own 0-2-9 fails under gtid_strict_mode (error 1950). Without these
-# lines the target numbers the replayed transactions itself.
-GTID_LINES = re.compile(rb"^/\*M!100001 SET @@session\.(server_id|gtid_seq_no)=\d+\*/")
-# The same lines, whole, anywhere in a block of complete lines: the decoder's output is
-# filtered a block at a time (one C-level pass), not a Python loop per line (row events
-# decode to base64 lines of ~80 bytes: millions of lines per GB of binlog).
-_GTID_LINES_IN_BLOCK = re.compile(
-    rb"^/\*M!100001 SET @@session\.(?:server_id|gtid_seq_no)=\d+\*/[^\n]*\n", re.MULTILINE
+from drctl.binlog.applier import ApplyFailed, Point, TargetSession
+from drctl.binlog.binlog_server import (
+    BinlogServer,
+    BinlogServerFailed,
+    InstalledChain,
+    install_chain,
 )
-_PIPE_READ = 1 << 20
+from drctl.binlog.chain import Chain
+from drctl.binlog.events_sql import EventApplier, SuspendedTriggers
+from drctl.binlog.row_sql import RowEventRefused
+from drctl.binlog.segments import Segment
+from drctl.mysql_dsn import MySQLDsn
+from drctl.mysql_tools import ToolMissing
+from drctl.pilotlight.dump_options import ServerFlavour
+from drctl.pilotlight.remote import first_line
 
 
 class ReplayFailed(RuntimeError):
-    """The decoder or the client failed; the message names the last consistent point."""
+    """The decoder or the target failed; the message names the last consistent point."""
 
 
 @dataclass
@@ -63,106 +95,77 @@ def replay_chain(
     stop_at: datetime | None,
     source_database: str = "",
 ) -> ReplayResult:
-    stop = int(stop_at.timestamp()) if stop_at else None
-    stop_text = stop_at.strftime("%Y-%m-%d %H:%M:%S") if stop_at else None
-    result = ReplayResult(0, 0, f"the dump's position {chain.start_file}:{chain.start_pos}", 0)
+    start = f"the dump's position {chain.start_file}:{chain.start_pos}"
+    result = ReplayResult(0, 0, start, 0)
     if not chain.segments:
         return result
-    with client_defaults_file(target) as defaults:
-        client = subprocess.Popen(
-            [
-                client_binary(flavour),
-                f"--defaults-extra-file={defaults}",
-                "--binary-mode",
-                database,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+    server = BinlogServer(Path(tempfile.mkdtemp(prefix="drctl-binlog-")), flavour)
+    try:
+        installed = install_chain(
+            chain, _prefetched(chain.segments, download), server.binlog_dir, start
         )
-        assert client.stdin is not None
-        try:
-            for file_segments in _by_file(chain.segments):
-                first_file = file_segments[0].binlog_file == chain.start_file
-                argv = replay_argv(
-                    flavour,
-                    start=chain.start_pos if first_file else 4,
-                    stop_datetime=stop_text,
-                    database=database,
-                    rename_from=source_database,
-                )
-                _decode_file(argv, file_segments, download, client.stdin, result, stop)
-            client.stdin.close()
-            error = client.stderr.read() if client.stderr else b""
-            if client.wait() != 0:
-                raise ReplayFailed(f"replay failed after {result.last_point}: {_last_line(error)}")
-        finally:
-            if client.poll() is None:
-                client.kill()
-                client.wait()
+        result.segments, result.bytes = installed.segments, installed.bytes
+        if installed.files:
+            server.start(installed)
+            _apply(server, chain, installed, target, database, source_database, stop_at, result)
+        if installed.problem:
+            raise ReplayFailed(f"{installed.problem}; last consistent point {result.last_point}")
+    except (BinlogServerFailed, ToolMissing) as exc:
+        raise ReplayFailed(f"{exc}; last consistent point {result.last_point}") from exc
+    except pymysql.err.MySQLError as exc:  # the binlog server or the target went away
+        raise ReplayFailed(
+            f"replay failed: {first_line(exc)}; last consistent point {result.last_point}"
+        ) from exc
+    finally:
+        server.stop()
     return result
 
 
-def _by_file(segments: list[Segment]) -> list[list[Segment]]:
-    groups: list[list[Segment]] = []
-    for segment in segments:
-        if groups and groups[-1][0].binlog_file == segment.binlog_file:
-            groups[-1].append(segment)
-        else:
-            groups.append([segment])
-    return groups
-
-
-def _decode_file(
-    argv: list[str],
-    segments: list[Segment],
-    download: Callable[[Segment], bytes],
-    sink: IO[bytes],
+def _apply(
+    server: BinlogServer,
+    chain: Chain,
+    installed: InstalledChain,
+    target: MySQLDsn,
+    database: str,
+    source_database: str,
+    stop_at: datetime | None,
     result: ReplayResult,
-    stop: int | None,
 ) -> None:
-    decoder = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "TZ": "UTC"},  # --stop-datetime is local time
-    )
-    assert decoder.stdin is not None and decoder.stdout is not None
-    pump = threading.Thread(target=_filter, args=(decoder.stdout, sink), daemon=True)
-    pump.start()
+    session = TargetSession(target, database, Point(result.last_point, 0))
     try:
-        for segment, data in _prefetched(segments, download):
-            problem = check_segment(segment, data)
-            if problem:  # changed since the chain was verified: stop before it
-                raise ReplayFailed(f"{problem}; last consistent point {result.last_point}")
-            try:
-                decoder.stdin.write(data)
-            except BrokenPipeError:
-                break  # the decoder stopped on its own (--stop-datetime reached)
-            _account(result, segment, data, stop)
-        decoder.stdin.close()
-        error = decoder.stderr.read() if decoder.stderr else b""
-        pump.join()
-        if decoder.wait() != 0:
-            raise ReplayFailed(
-                f"decoding {segments[0].binlog_file} failed after {result.last_point}: "
-                f"{_last_line(error)}"
+        with SuspendedTriggers(session) as triggers:
+            applier = EventApplier(
+                session,
+                triggers,
+                source_database=source_database or database,
+                stop=int(stop_at.timestamp()) if stop_at else None,
+                end=(installed.end_file, installed.end_pos),
             )
+            try:
+                applier.run(server.connection_settings(), chain.start_file, chain.start_pos)
+            finally:
+                _record(result, session.committed)
+    except (ApplyFailed, RowEventRefused) as exc:
+        _record(result, session.committed)
+        raise ReplayFailed(f"{exc}; last consistent point {result.last_point}") from exc
     finally:
-        if decoder.poll() is None:
-            decoder.kill()
-            decoder.wait()
+        session.close()
+
+
+def _record(result: ReplayResult, committed: Point) -> None:
+    if committed.when:
+        when = datetime.fromtimestamp(committed.when, UTC).isoformat()
+        result.last_point = f"{committed.where} (last event {when})"
+        result.last_event_time = committed.when
 
 
 def _prefetched(
     segments: list[Segment], download: Callable[[Segment], bytes]
 ) -> Iterator[tuple[Segment, bytes]]:
-    """Each segment with its bytes, the next one downloading while this one is decoded.
+    """Each segment with its bytes, the next one downloading while this one is written.
 
-    Downloading in turn left the decoder idle for every segment's round trip to Blob
-    (0.65x of a local ``mariadb-binlog | mariadb``). One segment ahead: at most three
-    (4 MiB each) in memory, the one decoded, the one queued, the one downloading.
+    One segment ahead: at most three (4 MiB each) in memory, the one written, the one
+    queued, the one downloading.
     """
     ahead: queue.Queue[tuple[Segment, bytes] | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -180,7 +183,7 @@ def _prefetched(
                     return
                 offer((segment, download(segment)))
             offer(None)
-        except BaseException as exc:  # re-raised in the decoding thread
+        except BaseException as exc:  # re-raised in the consuming thread
             offer(exc)
 
     threading.Thread(target=fetch, daemon=True, name="segment-prefetch").start()
@@ -191,46 +194,3 @@ def _prefetched(
             yield item
     finally:
         stop.set()  # a consumer that stopped early (a corrupt segment) frees the fetcher
-
-
-def _account(result: ReplayResult, segment: Segment, data: bytes, stop: int | None) -> None:
-    for event in complete_events(data, segment.start):
-        if stop is not None and event.timestamp >= stop:
-            return
-        result.last_event_time = max(result.last_event_time, event.timestamp)
-        result.last_point = f"{segment.binlog_file}:{event.end}"
-    result.segments += 1
-    result.bytes += len(data)
-
-
-def _filter(stream: IO[bytes], sink: IO[bytes]) -> None:
-    # Keep reading even if the client died (its error is reported from its exit
-    # status): a decoder blocked on a full pipe would otherwise hang the replay.
-    alive = True
-    partial = b""  # a line cut by the pipe read, completed by the next one
-    read = getattr(stream, "read1", stream.read)
-    while block := read(_PIPE_READ):
-        block = partial + block if partial else block
-        cut = block.rfind(b"\n") + 1
-        partial = block[cut:]
-        if alive and cut:
-            alive = _write(sink, _GTID_LINES_IN_BLOCK.sub(b"", block[:cut]))
-    if alive and partial and not GTID_LINES.match(partial):
-        alive = _write(sink, partial)
-    if alive:
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            sink.flush()
-
-
-def _write(sink: IO[bytes], data: bytes) -> bool:
-    """False once the client is gone (its exit status tells why)."""
-    try:
-        sink.write(data)
-    except (BrokenPipeError, ValueError):
-        return False
-    return True
-
-
-def _last_line(error: bytes) -> str:
-    lines = error.decode(errors="replace").strip().splitlines()
-    return lines[-1] if lines else "no error output"

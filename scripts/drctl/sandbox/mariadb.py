@@ -27,9 +27,9 @@ REPL_USER = "repl"
 APP_PRIVILEGES = (
     "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, CREATE TEMPORARY TABLES, "
     "LOCK TABLES, REFERENCES, CREATE VIEW, SHOW VIEW, TRIGGER, EVENT, CREATE ROUTINE, "
-    "ALTER ROUTINE, EXECUTE, RELOAD, BINLOG MONITOR, PROCESS, "
-    # Point-in-time restore replays row events as BINLOG '...' statements (MariaDB 10.5.2+).
-    "BINLOG REPLAY"
+    "ALTER ROUTINE, EXECUTE, RELOAD, BINLOG MONITOR, PROCESS"
+    # No BINLOG REPLAY: neither RDS's master user nor Azure's admin has its MySQL
+    # counterparts, and the point-in-time replay runs plain SQL (drctl.binlog.replay).
 )
 
 
@@ -127,6 +127,9 @@ class MariaDBServer(SupervisedServer):
             "--log-bin=mysql-bin",
             "--log-slave-updates",
             "--binlog-format=ROW",
+            # As the primary's parameter group: the replay writes SQL from the column
+            # names in table map events (drctl.binlog.replay).
+            "--binlog-row-metadata=FULL",
             "--gtid-strict-mode=1",
             "--skip-name-resolve",
             "--character-set-server=utf8mb4",
