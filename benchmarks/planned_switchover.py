@@ -102,11 +102,12 @@ def summary(rows: list[dict[str, Any]], machine: dict[str, str] | None = None) -
     ]
     lines += [
         "",
-        "RTO: planned = fence → first write on Tokyo; unplanned = fault → first write on "
-        "Tokyo (detection included). Both are the sandbox's: MariaDB fences and promotes in "
-        "milliseconds on loopback. On AWS the planned path adds the parameter-group apply, "
-        "1-minute ReplicaLag periods after the fence, the RDS promotion and DNS (the budget "
-        "model's planned terms); Aurora's SwitchoverGlobalCluster is not measured here.",
+        "RTO: planned = fence request → first write on Tokyo; unplanned = fault → first "
+        "write on Tokyo (detection included). Both are the sandbox's: the planned fence "
+        "waits through RDS's injected apply states (under 1 s) and MariaDB promotes in "
+        "milliseconds on loopback. On AWS the planned path adds the real parameter-group "
+        "apply, the drain to the fenced binlog position, the RDS promotion and DNS (the "
+        "budget model's planned terms); Aurora's SwitchoverGlobalCluster is not measured here.",
     ]
     return "\n".join(lines) + "\n"
 

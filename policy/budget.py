@@ -196,8 +196,9 @@ CONSTANTS: dict[str, Constant] = dict(
                 "s",
                 "make the primary database read-only (planned switchover)",
                 "drctl's bound on RDS: read_only=1 through the primary's DB parameter group, "
-                "waited for until the instance shows it in-sync (RdsParameterGroupFence "
-                "apply timeout); the sandbox's SET GLOBAL read_only takes well under 1 s",
+                "waited for until the instance shows it in-sync and SELECT @@GLOBAL.read_only "
+                "returns 1 (RdsParameterGroupFence apply timeout); the sandbox's injected "
+                "apply states take under 1 s",
                 "2026-11-29",
             ),
         ),
@@ -209,8 +210,9 @@ CONSTANTS: dict[str, Constant] = dict(
                 "s",
                 "planned switchover: longest wait for the replica to apply the fenced "
                 "primary's last write (past it the run refuses and unfences)",
-                "drctl failover --drain-timeout default; on RDS it waits for whole 1-minute "
-                "ReplicaLag periods at 0 after the fence, so 1-3 minutes is typical",
+                "drctl failover --drain-timeout default; on RDS it waits until the replica "
+                "executed the fenced primary's binlog position (seconds when replication "
+                "keeps up)",
                 "2026-11-29",
             ),
         ),

@@ -1,18 +1,13 @@
-"""Planned mode on real-AWS RDS: the read_only fence through the primary's custom DB
-parameter group, drained once ReplicaLag is 0 for a whole period after the fence.
+"""Planned mode on RDS, the parts moto alone can check: which fence is built, where the
+master credential for its SQL proof comes from, and the refusals before any change.
 
-Against moto 5.2.5: ModifyDBParameterGroup / DescribeDBParameters / DescribeDBInstances
-and CloudWatch metric data are real moto calls. moto applies a parameter change at once
-("in-sync"); that RDS takes a moment, and that MySQL then refuses writes, is not covered
-here (the sandbox drill covers the MariaDB side of a fence).
+The fence itself (RDS's apply states, SELECT @@GLOBAL.read_only, the executed binlog
+position) runs against moto plus a real MariaDB pair in test_rds_fence_proof.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,10 +15,7 @@ from typer.testing import CliRunner
 
 from drctl import command_support, failover_command
 from drctl.failover.build import FailoverOptions, build_context
-from drctl.failover.lock import DynamoDbLock
-from drctl.failover.planned import SwitchoverRefusedError, planned_steps
-from drctl.failover.runner import StepFailed, run_steps
-from drctl.failover.state import RunState
+from drctl.failover.rds_fence import FenceUnavailableError
 from drctl.stack_outputs import load_outputs_file
 
 from .conftest import SEOUL, TOKYO, DrWorld, make_ops_app
@@ -32,7 +24,6 @@ app = make_ops_app()
 pytestmark = pytest.mark.usefixtures("moto_promotion_clears_source")
 GROUP = "drstack-seoul-mysql"
 PRIMARY = "drstack-seoul-mysql"
-REPLICA = "drstack-tokyo-replica"
 
 
 @pytest.fixture
@@ -57,104 +48,77 @@ def read_only(world: DrWorld) -> str | None:
     return values[names.index("read_only")] if "read_only" in names else None
 
 
-def replica_lag_at(world: DrWorld, when: datetime, seconds: float) -> None:
-    world.client("cloudwatch", TOKYO).put_metric_data(
-        Namespace="AWS/RDS",
-        MetricData=[
-            {
-                "MetricName": "ReplicaLag",
-                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": REPLICA}],
-                "Timestamp": when,
-                "Value": seconds,
-                "Unit": "Seconds",
-            }
-        ],
-    )
-
-
-def next_period_after_now() -> datetime:
-    """A period that starts after any fence this test can apply (RDS publishes lag per
-    minute; the datapoint stands for the minute after the fence)."""
-    return datetime.fromtimestamp((math.ceil(time.time() / 60) + 1) * 60, UTC)
-
-
-def test_planned_rds_switchover_fences_drains_promotes_then_moves_dns(
-    fenceable: DrWorld,
-) -> None:
-    world = fenceable
-    replica_lag_at(world, next_period_after_now(), 0.0)
-    result = CliRunner().invoke(
-        app,
-        [
-            "failover", "--mode", "planned", "--json", "--drain-timeout", "10",
-            "--outputs", str(world.outputs_path), "--state-dir", str(world.state_dir), "--yes",
-        ],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    names = [e["name"] for e in report["timeline"]["events"]]
-    assert names == [step.name for step in planned_steps()]
-    assert (
-        "ReplicaLag of drstack-tokyo-replica since the fence: max 0s"
-        in (report["steps"]["wait_drained"]["detail"])
-    )
-    assert read_only(world) == "1"  # the old primary stays fenced
-    assert not world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
-    assert world.switch_config()["Inverted"] is True
-
-
-def run_planned(world: DrWorld) -> tuple[RunState, BaseException]:
-    options = FailoverOptions(waiter_delay_seconds=0, drain_timeout_seconds=0.3)
+def planned_context(world: DrWorld) -> Any:
+    options = FailoverOptions(waiter_delay_seconds=0)
     options.extra["mode"] = "planned"
-    ctx = build_context(
+    return build_context(
         load_outputs_file(world.outputs_path), world.factory, options, say=lambda _m: None,
         scaler=world.scaler,
     )  # fmt: skip
-    ctx.poll_seconds = 0.05
-    state = RunState.create(world.state_dir, "failover-tokyo", "failover")
-    with pytest.raises(StepFailed) as failed:
-        run_steps(planned_steps(), ctx, state, progress=lambda _m: None)
-    return state, failed.value.cause
 
 
-def assert_unfenced_and_nothing_else_changed(world: DrWorld) -> None:
-    # Back to the engine default: 0 on the primary, still 1 on any replica of the group.
-    assert read_only(world) == "{TrueIfReplica}"
-    assert world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
-    assert not world.switch_config().get("Inverted")
-    assert (
-        DynamoDbLock(world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock").holder()
-        is None
-    )
-    assert world.scaler.calls == []
+def with_outputs(world: DrWorld, **changes: dict[str, Any]) -> None:
+    outputs = json.loads(world.outputs_path.read_text())
+    for stack, values in changes.items():
+        outputs[stack].update(values)
+    world.outputs_path.write_text(json.dumps(outputs))
 
 
-@pytest.mark.parametrize(
-    ("case", "lag", "expected"),
-    [
-        ("replica still behind", 3.0, "max 3s"),
-        ("replication stopped", -1.0, "replication is not running"),
-    ],
-)
-def test_a_replica_that_does_not_catch_up_is_refused_and_unfenced(
-    fenceable: DrWorld, case: str, lag: float, expected: str
+def test_the_master_credential_is_read_from_its_replica_in_the_dr_region(
+    fenceable: DrWorld,
 ) -> None:
-    replica_lag_at(fenceable, next_period_after_now(), lag)
-    state, cause = run_planned(fenceable)
-    assert isinstance(cause, SwitchoverRefusedError), cause
-    assert expected in str(cause)
-    assert state.steps["fence_writes"]["status"] == "done"
-    assert_unfenced_and_nothing_else_changed(fenceable)
-
-
-def test_zero_lag_from_before_the_fence_proves_nothing(fenceable: DrWorld) -> None:
-    replica_lag_at(fenceable, datetime.fromtimestamp(time.time() - 120, UTC), 0.0)
-    _, cause = run_planned(fenceable)
-    assert isinstance(cause, SwitchoverRefusedError)
-    assert "no ReplicaLag datapoint of drstack-tokyo-replica for a period starting after" in str(
-        cause
+    """Only when the preflight asks, from Tokyo's replica of the secret; the hosts are
+    the instances' endpoints, the port the secret's."""
+    secret = fenceable.client("secretsmanager", TOKYO).create_secret(
+        Name="seoul-master",
+        SecretString=json.dumps({"username": "admin", "password": "pw", "port": 3306}),
     )
-    assert_unfenced_and_nothing_else_changed(fenceable)
+    with_outputs(
+        fenceable,
+        seoul={"rds_address": "seoul.rds.example"},
+        tokyo={"replica_address": "tokyo.rds.example", "replica_master_secret_arn": secret["ARN"]},
+    )
+    fence = planned_context(fenceable).fence
+    dsns = fence.dsns()
+    assert (dsns.primary.host, dsns.primary.port, dsns.primary.user) == (
+        "seoul.rds.example",
+        3306,
+        "admin",
+    )
+    assert dsns.replica.host == "tokyo.rds.example" and dsns.replica.password == "pw"
+
+
+def test_planned_without_the_master_credential_outputs_is_refused_before_any_change(
+    fenceable: DrWorld,
+) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "failover", "--mode", "planned", "--yes",
+            "--outputs", str(fenceable.outputs_path), "--state-dir", str(fenceable.state_dir),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == failover_command.EXIT_REFUSED, result.output
+    text = " ".join(result.output.split())
+    assert "proves the fence and the drain in SQL as the master user" in text
+    assert "seoul.rds_address" in text and "tokyo.replica_address" in text
+    assert read_only(fenceable) is None  # the group was never modified
+    assert fenceable.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert not fenceable.switch_config().get("Inverted")
+
+
+def test_a_secret_that_is_not_a_master_credential_is_refused(fenceable: DrWorld) -> None:
+    secret = fenceable.client("secretsmanager", TOKYO).create_secret(
+        Name="not-a-credential", SecretString="just a string"
+    )
+    with_outputs(
+        fenceable,
+        seoul={"rds_address": "seoul.rds.example"},
+        tokyo={"replica_address": "tokyo.rds.example", "replica_master_secret_arn": secret["ARN"]},
+    )
+    with pytest.raises(FenceUnavailableError, match="is not a master credential"):
+        planned_context(fenceable).fence.check()
+    assert read_only(fenceable) is None
 
 
 def test_unplanned_never_builds_the_fence(fenceable: DrWorld) -> None:

@@ -65,6 +65,15 @@ def test_planned_switchover_loses_no_acknowledged_write(
     assert result.error is None
     names = [event.name for event in result.timeline.events]
     assert names.index("fence_writes") < names.index("promote_database")
+    # Both injected apply states ran: a pending-reboot group refused before any change,
+    # then the fence held only once the engine answered read_only = 1.
+    assert names[0] == "refused_pending_reboot"
+    assert any(
+        "is pending-reboot" in note and "reboot-db-instance" in note for note in result.notes
+    )
+    fence = next(e for e in result.timeline.events if e.name == "fence_writes")
+    assert "parameter group in-sync and SELECT @@GLOBAL.read_only = 1" in fence.detail
+    assert any("replica executed the fenced position" in note for note in result.notes)
     assert result.load is not None and result.loss is not None
     tokyo = env.servers[1]
     # Recount independently: every write the app acknowledged is on the new primary.

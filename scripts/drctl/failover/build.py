@@ -17,6 +17,7 @@ from drctl.failover.aurora import (
     AuroraLagReader,
     cluster_id_of,
 )
+from drctl.failover.fence_credentials import fence_dsns
 from drctl.failover.health import HttpHealthProbe
 from drctl.failover.lock import DynamoDbLock
 from drctl.failover.notify import SnsNotifier
@@ -48,9 +49,11 @@ class FailoverOptions:
     poll_seconds: float = 5.0
     # The primary region is only looked at after failover acted, for at most this long.
     primary_timeout_seconds: float = 5.0
-    # Planned mode on RDS: ReplicaLag is a 1-minute metric, so proving zero lag for a
-    # whole period after the fence takes 1-3 minutes.
+    # Planned mode on RDS: how long the replica may take to execute the fenced
+    # primary's last binlog position (seconds when replication keeps up).
     drain_timeout_seconds: float = 300.0
+    # Planned mode on RDS: how long RDS may take to apply read_only to the engine.
+    fence_apply_timeout_seconds: float = 120.0
     take_over_lock_from: str | None = None
     # Failback: prove catch-up with executed GTIDs, logging in as the master user (its
     # replicated secret, read in the DR region). Off: ReplicaLag only (>= 0, within limit).
@@ -176,12 +179,12 @@ def _write_fence(
     primary_id = outputs.optional(primary, "rds_instance_id")
     if not primary_id:
         return None
-    replica_id = outputs.get(dr, "replica_instance_id")
+    # The master credential is read only when the preflight asks (never on --dry-run).
     return RdsParameterGroupFence(
         primary_rds,
         primary_id,
-        factory.client("cloudwatch", outputs.get(dr, "region")),
-        replica_id,
+        functools.partial(fence_dsns, outputs, factory, dr, primary),
+        apply_timeout_seconds=options.fence_apply_timeout_seconds,
         poll_seconds=options.poll_seconds,
     )
 

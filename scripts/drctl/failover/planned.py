@@ -14,6 +14,7 @@ ever runs that one.
 from __future__ import annotations
 
 import time
+from typing import NoReturn
 
 from drctl.failover.runner import SkipStep, Step
 from drctl.failover.state import RunState
@@ -80,10 +81,47 @@ def fence_writes(ctx: FailoverContext, state: RunState) -> str:
     _still_holding_lock(ctx)
     if fences_itself(ctx):
         raise SkipStep(_MANAGED)
-    assert ctx.fence is not None
-    ctx.fence.fence()
+    fence = ctx.fence
+    assert fence is not None
+    # Writes may start failing as soon as the change is asked for: the drill's RTO
+    # counts from here.
+    state.data.setdefault("fence_requested_at", time.time())
+    try:
+        fence.fence()
+    except Exception as exc:
+        _refuse(ctx, state, f"the primary's write fence did not take effect ({_one_line(exc)})")
     state.data.setdefault("fenced_at", time.time())
-    return "primary fenced: it refuses writes from now on"
+    position = getattr(fence, "position", None)
+    if position is not None:
+        state.data["fenced_position"] = str(position)
+    detail = getattr(fence, "detail", "")
+    return f"primary fenced: {detail}" if detail else "primary fenced: it refuses writes"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _refuse(ctx: FailoverContext, state: RunState, why: str) -> NoReturn:
+    """RPO 0 cannot be promised: undo the only change made (the fence), so the primary
+    keeps serving, and release the lock so a later attempt is not blocked."""
+    assert ctx.fence is not None
+    try:
+        ctx.fence.unfence()
+    except Exception as exc:
+        _release_lock(ctx, state)
+        raise SwitchoverRefusedError(
+            f"refusing the planned switchover to {ctx.database.identifier}: {why}; and "
+            f"unfencing the primary FAILED ({_one_line(exc)}): it may still refuse writes, "
+            "set read_only back to {TrueIfReplica} in its parameter group. The lock is "
+            "released, nothing else was changed."
+        ) from None
+    _release_lock(ctx, state)
+    raise SwitchoverRefusedError(
+        f"refusing the planned switchover to {ctx.database.identifier}: {why}. Writes are "
+        "unfenced on the primary, the lock is released, nothing else was changed. Fix "
+        "replication and rerun, or use --mode unplanned to accept data loss."
+    )
 
 
 def wait_drained(ctx: FailoverContext, state: RunState) -> str:
@@ -104,15 +142,11 @@ def wait_drained(ctx: FailoverContext, state: RunState) -> str:
         fence.unfence()
         raise
     if not ok:
-        # RPO 0 cannot be promised: undo the only change made (the fence), so the primary
-        # keeps serving, and release the lock so a later attempt is not blocked.
-        fence.unfence()
-        _release_lock(ctx, state)
-        raise SwitchoverRefusedError(
-            f"refusing the planned switchover to {ctx.database.identifier}: the replica did "
-            f"not apply everything within {ctx.drain_timeout_seconds:g}s ({detail}). Writes "
-            "are unfenced on the primary, the lock is released, nothing else was changed. "
-            "Fix replication and rerun, or use --mode unplanned to accept data loss."
+        _refuse(
+            ctx,
+            state,
+            f"the replica did not apply everything within {ctx.drain_timeout_seconds:g}s "
+            f"({detail})",
         )
     # Everything the primary acknowledged is on the replica: the data-loss bound is 0.
     state.data["lag_at_promotion_seconds"] = 0.0

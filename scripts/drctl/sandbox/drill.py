@@ -61,9 +61,10 @@ NOT_COVERED = (
     "Kubernetes and ACI: a Deployment is one app process (0 or 1 replica); the backup, "
     "archiver and restore jobs are subprocesses running their containers' command lines "
     "and variable names (no image, read-only root filesystem or resource limits).",
-    "The restore job's account: the sandbox's DBA-like user, which holds MariaDB's "
-    "BINLOG REPLAY, not the Azure admin's grants, while the binlog replay still sends "
-    "mysqlbinlog's BINLOG statements.",
+    "RDS parameter-group apply times: the planned fence sees RDS's documented apply states "
+    "(a stale in-sync, applying, pending-reboot) injected in front of moto at sub-second "
+    "timings, and root's SET GLOBAL read_only stands in for RDS pushing the value into "
+    "the engine; RDS's own apply time is only in the budget (fence <= 120 s).",
 )
 
 

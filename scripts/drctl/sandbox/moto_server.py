@@ -57,16 +57,18 @@ class SandboxClientFactory(ClientFactory):
         # A region served by its own moto server (the primary, so it can go dark alone).
         self.region_endpoints: dict[str, str] = {}
         self._sandbox_session = boto3.session.Session(**FAKE_CREDENTIALS)
-        self._sandbox_clients: dict[tuple[str, str], Any] = {}
+        self._sandbox_clients: dict[tuple[str, str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+        endpoint = self.region_endpoints.get(region, self.endpoint)
+        # Keyed by endpoint too: a region's own moto server is new in every scenario run.
+        key = (service, region, endpoint)
         with self._lock:
             if key not in self._sandbox_clients:
                 self._sandbox_clients[key] = self._sandbox_session.client(
                     service,
                     region_name=region,
-                    endpoint_url=self.region_endpoints.get(region, self.endpoint),
+                    endpoint_url=endpoint,
                     config=client_config(2, connect_timeout=5, read_timeout=10),
                 )
             return self._sandbox_clients[key]
