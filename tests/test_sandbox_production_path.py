@@ -70,7 +70,7 @@ ALLOWED = {
     "drctl.failover.state": _ENGINE,
     "drctl.failover.protocols": "the adapter interfaces the sandbox's adapters implement",
     "drctl.failover.guards": "the lag guard's decision, as the Lambda takes it",
-    "drctl.failover.positions": "executed-GTID proof: the fence production uses, on MariaDB",
+    "drctl.failover.positions": "executed-binlog-position proof: the failback catch-up production uses",
     "drctl.failover.route53": "production's DNS adapter, pointed at moto",
     "drctl.failover.health": "production's health probe, pointed at the app process",
     "drctl.failover.lock": "production's lock adapter, pointed at moto",

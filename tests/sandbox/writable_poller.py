@@ -23,6 +23,18 @@ def accepts_writes(server: MariaDBServer) -> bool:
         return False  # down or restarting: it accepts nothing
 
 
+def _label(server: MariaDBServer) -> str:
+    return f"{server.name}#{server.server_id}"
+
+
+def _still_all_writable(first_pass: list[MariaDBServer]) -> bool:
+    """Read again in reverse order: a server read writable in both passes was writable
+    across the other servers' reads, so the overlap was simultaneous. One pass alone can
+    span seconds on a loaded machine (a thread descheduled between two reads), and would
+    pair a primary read just before its crash with the replica promoted after it."""
+    return all(accepts_writes(server) for server in reversed(first_pass))
+
+
 class WritablePoller:
     def __init__(self, servers: Callable[[], list[MariaDBServer]], every: float = 0.02) -> None:
         self._servers = servers
@@ -38,11 +50,11 @@ class WritablePoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            writable = [f"{s.name}#{s.server_id}" for s in self._servers() if accepts_writes(s)]
+            found = [s for s in self._servers() if accepts_writes(s)]
             self.samples += 1
-            self.seen_writable.update(writable)
-            if len(writable) > 1:
-                self.overlaps.append((time.time(), writable))
+            self.seen_writable.update(_label(s) for s in found)
+            if len(found) > 1 and _still_all_writable(found):
+                self.overlaps.append((time.time(), [_label(s) for s in found]))
             self._stop.wait(self._every)
 
     def stop(self) -> None:

@@ -2,55 +2,38 @@
 
 A lag figure is not a proof of catch-up: RDS's ``ReplicaLag`` reads 0 while the I/O
 thread still trails the source, and -1 (``Seconds_Behind_Source`` NULL) while replication
-is not running. A fenced source's executed GTID set is the last write it will ever
-acknowledge; the replica has everything once it has executed that set.
+is not running. A source's binlog position, read once its writers are fenced, is the last
+write it will ever acknowledge; the replica has everything once its SQL thread has
+executed up to it.
 
-MySQL 8 and MariaDB spell this differently (the sandbox runs MariaDB):
-- MySQL: ``@@GLOBAL.gtid_executed`` (``uuid:1-42`` sets), waited for on the replica with
-  ``WAIT_FOR_EXECUTED_GTID_SET(set, timeout)`` (0 reached, 1 timed out). Needs
-  ``gtid_mode=ON`` on both servers.
-  https://dev.mysql.com/doc/refman/8.0/en/gtid-functions.html
-- MariaDB: ``@@GLOBAL.gtid_binlog_pos`` (``domain-server-seq`` positions), waited for
-  with ``MASTER_GTID_WAIT(pos, timeout)`` (0 reached, -1 timed out).
-  https://mariadb.com/kb/en/master_gtid_wait/
+Binlog coordinates, not GTIDs: RDS for MySQL runs ``gtid_mode=OFF`` by default, where
+``@@gtid_executed`` is empty and would prove nothing (see ``binlog_position`` for the
+RDS page that waits for a replica with exactly this comparison). MySQL 8 and MariaDB
+answer the same statements, so the sandbox runs this code unchanged.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
 
+from drctl.failover.binlog_position import BinlogPosition, replica_progress, source_position
 from drctl.mysql_dsn import MySQLDsn
 
-
-def _is_mariadb(cursor: Any) -> bool:
-    cursor.execute("SELECT VERSION()")
-    return "mariadb" in str(cursor.fetchone()[0]).lower()
+POLL_SECONDS = 0.2
 
 
-def executed_position(source: MySQLDsn, *, timeout: float = 5.0) -> str:
-    """The source's executed GTIDs ('' when it has committed nothing)."""
-    conn = source.connect(timeout=timeout, read_timeout=timeout)
-    try:
-        with conn.cursor() as cur:
-            variable = "gtid_binlog_pos" if _is_mariadb(cur) else "gtid_executed"
-            cur.execute(f"SELECT @@GLOBAL.{variable}")
-            value = cur.fetchone()[0]
-            return str(value or "").replace("\n", "")
-    finally:
-        conn.close()
+def executed_position(source: MySQLDsn, *, timeout: float = 5.0) -> BinlogPosition:
+    """The source's current binlog position (raises when binary logging is off)."""
+    return source_position(source, timeout=timeout)
 
 
-def wait_executed(replica: MySQLDsn, position: str, timeout: float) -> bool:
-    """True once ``replica`` has executed ``position``; False after ``timeout`` seconds."""
-    if not position:
-        return True
-    conn = replica.connect(timeout=min(timeout, 5.0) or 1.0, read_timeout=timeout + 5.0)
-    try:
-        with conn.cursor() as cur:
-            if _is_mariadb(cur):
-                cur.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
-            else:
-                cur.execute("SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)", (position, timeout))
-            return int(cur.fetchone()[0]) == 0
-    finally:
-        conn.close()
+def wait_executed(replica: MySQLDsn, position: BinlogPosition, timeout: float) -> bool:
+    """True once ``replica``'s SQL thread has executed ``position``; False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        progress = replica_progress(replica)
+        if progress is not None and position.reached_by(progress.executed):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_SECONDS)

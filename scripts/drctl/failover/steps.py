@@ -455,7 +455,7 @@ def failover_steps() -> list[Step[FailoverContext]]:
 #  7. fence_dr_writes: the outage window opens. The DR app is scaled to 0 and the DR
 #     database fenced (read_only=1): no write lands in the DR region any more.
 #  8. promote_primary: wait until the reverse replica has EXECUTED every transaction
-#     the fenced DR database committed (GTIDs; ReplicaLag >= 0 only without a login),
+#     the fenced DR database committed (binlog position; ReplicaLag >= 0 only without a login),
 #     then promote it. Only now is there a writable primary again: exactly one.
 #  9. revert_dns: only once the primary is writable, DNS returns to it.
 # 10-11. restore_topology (DR app at standby size, against a read-only database), and
@@ -483,7 +483,7 @@ def _dsn_of(database: object) -> MySQLDsn | None:
 
 
 def _caught_up(ctx: FailoverContext, wait_seconds: float = 0.0) -> tuple[bool, str]:
-    """Executed GTIDs where both databases can be read; otherwise a non-negative
+    """Executed binlog positions where both databases can be read; otherwise a non-negative
     ReplicaLag within the limit. RDS reports -1 while replication is not running: a
     negative lag, like a missing one, is unknown, never "caught up"."""
     reverse = ctx.database.reverse_replica()
@@ -493,9 +493,12 @@ def _caught_up(ctx: FailoverContext, wait_seconds: float = 0.0) -> tuple[bool, s
         if wait_executed(replica_dsn, position, wait_seconds):
             return (
                 True,
-                f"{reverse.identifier} executed {ctx.database.identifier}'s GTIDs {position}",
+                f"{reverse.identifier} executed {ctx.database.identifier}'s binlog up to {position}",
             )
-        return False, f"{reverse.identifier} has not executed GTIDs {position} yet"
+        return (
+            False,
+            f"{reverse.identifier} has not executed {ctx.database.identifier}'s binlog up to {position} yet",
+        )
     lag = reverse.replica_lag_seconds()
     if lag is None or lag < 0:
         return False, f"reverse replication lag unknown ({lag}): replication not running?"
@@ -644,7 +647,7 @@ def failback_steps() -> list[Step[FailoverContext]]:
         ),
         Step(
             "wait_reverse_sync",
-            "wait until the reverse replica executed the DR database's GTIDs; refuse otherwise",
+            "wait until the reverse replica executed the DR database's binlog position; refuse otherwise",
             wait_reverse_sync,
         ),
         Step(
