@@ -282,8 +282,7 @@ POLICIES = [
         f"detaches the cluster ({PROVIDER_ISSUE_DOC})",
         (T_CLUSTER,),
         _replication_source_ignored,
-        "Add ignore_changes=['replicationSourceIdentifier'] to both clusters "
-        "(AuroraGlobal does).",
+        "Add ignore_changes=['replicationSourceIdentifier'] to both clusters (AuroraGlobal does).",
     ),
     _stack_policy(
         "aurora-failover-role-grants-both-members",

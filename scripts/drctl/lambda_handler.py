@@ -28,8 +28,8 @@ from typing import Any
 
 from drctl import deadline
 from drctl.aws import ClientFactory
-from drctl.failover.build import FailoverOptions, build_context
 from drctl.failover.aurora import AuroraLagReader
+from drctl.failover.build import FailoverOptions, build_context
 from drctl.failover.guards import FAILOVER, IGNORE, GuardInput, decide
 from drctl.failover.lag import reader_reading
 from drctl.failover.notify import SnsNotifier

@@ -69,7 +69,11 @@ class AuroraWorld:
         region = TOKYO if "tokyo" in cluster else SEOUL
         dimensions = [{"Name": "DBClusterIdentifier", "Value": cluster}]
         if source_region is not None:
-            source = (SEOUL if region == TOKYO else TOKYO) if source_region == "primary" else source_region
+            source = (
+                (SEOUL if region == TOKYO else TOKYO)
+                if source_region == "primary"
+                else source_region
+            )
             dimensions.append({"Name": "SourceRegion", "Value": source})
         self.world.client("cloudwatch", region).put_metric_data(
             Namespace="AWS/RDS",

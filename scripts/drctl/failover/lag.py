@@ -121,6 +121,7 @@ def metric_reading(
     *,
     window_minutes: int = 10,
     scale: float = 1.0,
+    period_seconds: int = 60,
 ) -> LagReading:
     """``AWS/RDS <metric>`` per minute over a recent window, in seconds.
 
@@ -133,14 +134,14 @@ def metric_reading(
     from datetime import timedelta
 
     # End one period in the future so the current, still-open period is included.
-    end = utcnow() + timedelta(seconds=60)
+    end = utcnow() + timedelta(seconds=period_seconds)
     response = cloudwatch.get_metric_statistics(
         Namespace="AWS/RDS",
         MetricName=metric,
         Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
         StartTime=end - timedelta(minutes=window_minutes),
         EndTime=end,
-        Period=60,
+        Period=period_seconds,
         Statistics=["Maximum", "Minimum"],
     )
     return reading_from(

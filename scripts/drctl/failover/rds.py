@@ -65,10 +65,18 @@ class CloudWatchLagReader:
     unknown, never "caught up"; ``reading()`` keeps the last good datapoint so that the
     loss can still be bounded (``drctl.failover.lag``)."""
 
-    def __init__(self, cloudwatch: Any, instance_id: str, window_minutes: int = 10) -> None:
+    def __init__(
+        self,
+        cloudwatch: Any,
+        instance_id: str,
+        window_minutes: int = 10,
+        *,
+        period_seconds: int = 60,  # RDS publishes once a minute; the sandbox runs faster
+    ) -> None:
         self._cloudwatch = cloudwatch
         self._instance_id = instance_id
         self._window = window_minutes
+        self._period = period_seconds
 
     def reading(self) -> LagReading:
         return metric_reading(
@@ -76,6 +84,7 @@ class CloudWatchLagReader:
             "ReplicaLag",
             {"DBInstanceIdentifier": self._instance_id},
             window_minutes=self._window,
+            period_seconds=self._period,
         )
 
     def __call__(self) -> float | None:

@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drctl.failover.lag import LagReading, known_lag, reader_reading
+from drctl.failover.rds import LagReader
+from drctl.sandbox.lag_publisher import NOT_REPLICATING
 from drctl.sandbox.mariadb import MariaDBServer
 
 
@@ -49,8 +52,12 @@ class MariaDbDatabase:
         make_reverse: Callable[[MariaDBServer], MariaDBServer] | None = None,
         find_reverse: Callable[[], MariaDBServer | None] | None = None,
         apply_timeout: float = 10.0,
+        lag_reader: LagReader | None = None,
     ) -> None:
         self.server = server
+        # Production's CloudWatchLagReader over what lag_publisher puts into moto, as
+        # RDS publishes ReplicaLag; None: read SHOW SLAVE STATUS directly.
+        self.lag_reader = lag_reader
         self.source = source
         self._make_reverse = make_reverse
         self._find_reverse = find_reverse
@@ -62,15 +69,19 @@ class MariaDbDatabase:
         return self.server.name
 
     def replica_lag_seconds(self) -> float | None:
+        return self.replica_lag_reading().seconds
+
+    def replica_lag_reading(self) -> LagReading:
+        if self.lag_reader is not None:
+            return reader_reading(self.lag_reader)
         status = _slave_status(self.server)
         if status is None:
-            return 0.0 if self.is_promoted() else None
+            return LagReading(0.0, last_good=0.0) if self.is_promoted() else LagReading()
+        # Seconds_Behind_Master NULL (the IO thread is not connected) is RDS's -1:
+        # unknown, never caught up.
         behind = status.get("Seconds_Behind_Master")
-        if behind is None:
-            # The IO thread is not connected: what the source committed since is unknown,
-            # exactly like RDS's ReplicaLag going missing when the source is gone.
-            return None
-        return float(behind)
+        value = NOT_REPLICATING if behind is None else float(behind)
+        return LagReading(value, last_good=known_lag(value))
 
     def is_promoted(self) -> bool:
         return _slave_status(self.server) is None and _variable(self.server, "read_only") == "0"
