@@ -15,9 +15,10 @@ secondary takes the ARN of that secret's replica in its own region.
 credential while the primary region is dark).
 
 Gotchas:
-* a secondary cluster must not be managed through ``replication_source_identifier``:
-  Aurora fills it in, and removing it promotes the cluster (terraform-provider-aws
-  #40921), so it is ignored;
+* no cluster of the global database is managed through ``replication_source_identifier``:
+  Aurora fills it in on a secondary, and on the primary-side cluster too once a
+  switchover or failover has made it a secondary even for a while; removing it promotes
+  and detaches the cluster (terraform-provider-aws #40921), so both sides ignore it;
 * after a failover (``promoted``), IaC neither detaches nor re-attaches the cluster:
   ``FailoverGlobalCluster`` keeps it in the global database as its new primary, while
   detach-and-promote removes it; ``global_cluster_identifier`` is left as the failover
@@ -48,6 +49,9 @@ from components.db_credentials import (
     store_master_credential,
 )
 from components.mysql_network import mysql_network
+
+# terraform-provider-aws #40921: https://github.com/hashicorp/terraform-provider-aws/issues/40921
+REPLICATION_SOURCE = "replicationSourceIdentifier"
 
 __all__ = [
     "AURORA_GLOBAL_CHECKED",
@@ -228,7 +232,12 @@ class AuroraGlobal(pulumi.ComponentResource):
             database_name=args.db_name,
             master_username=args.master_username,
             master_password=password,
-            opts=opts,
+            # After any switchover or failover (and back) AWS sets this on the
+            # primary-side cluster too; a later `up --refresh` that removes it would
+            # promote and detach Seoul from the global database (#40921).
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(ignore_changes=[REPLICATION_SOURCE])
+            ),
             **common,
         )
         credential = store_master_credential(name, spec, password, key, opts)
@@ -240,7 +249,7 @@ class AuroraGlobal(pulumi.ComponentResource):
         self, name: str, args: AuroraGlobalArgs, opts: pulumi.ResourceOptions, common: dict
     ) -> aws.rds.Cluster:
         self.global_cluster_id = pulumi.Output.from_input(args.global_identifier).apply(str)
-        ignored = ["replicationSourceIdentifier"]
+        ignored = [REPLICATION_SOURCE]
         if args.promoted:
             ignored.append("globalClusterIdentifier")
         return aws.rds.Cluster(

@@ -37,6 +37,8 @@ class DrDashboardArgs:
     replica_instance_id: pulumi.Input[str] | None = None
     db_engine: str = "mysql"
     replica_cluster_id: pulumi.Input[str] | None = None
+    # Aurora: the primary's region, the SourceRegion dimension of the lag metric.
+    source_region: str | None = None
     runbook: str = "README.md#detection-and-alerting"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,18 +63,35 @@ def _metric_widget(
     }
 
 
-def _lag_widget(dr_region: str, replica: str, max_lag_seconds: float, engine: str) -> dict:
-    if engine == "aurora-mysql":
-        # Published on the secondary cluster, in its region, in milliseconds.
-        title, limit = "Global database lag (ms)", max_lag_seconds * 1000
-        metric = ["AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", replica]
-    else:
-        title, limit = "Replica lag (s)", max_lag_seconds
-        metric = ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica]
+AURORA_LAG_METRICS = ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBProgressLag")
+
+
+def _lag_metrics(replica: str, engine: str, source_region: str | None) -> list[list[Any]]:
+    if engine != "aurora-mysql":
+        return [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica, {"stat": "Maximum"}]]
+    # Published on the secondary cluster, in its region, in milliseconds, under the
+    # {DBClusterIdentifier, SourceRegion} set (drctl.failover.aurora says why), and
+    # ProgressLag for Aurora MySQL 3.09+. A line with no data shows as missing, never 0.
+    dims = ["DBClusterIdentifier", replica]
+    if source_region:
+        dims += ["SourceRegion", source_region]
+    return [["AWS/RDS", metric, *dims, {"stat": "Maximum"}] for metric in AURORA_LAG_METRICS]
+
+
+def _lag_widget(
+    dr_region: str,
+    replica: str,
+    max_lag_seconds: float,
+    engine: str,
+    source_region: str | None = None,
+) -> dict:
+    aurora = engine == "aurora-mysql"
+    title = "Global database lag (ms)" if aurora else "Replica lag (s)"
+    limit = max_lag_seconds * 1000 if aurora else max_lag_seconds
     return _metric_widget(
         title,
         dr_region,
-        [[*metric, {"stat": "Maximum"}]],
+        _lag_metrics(replica, engine, source_region),
         0,
         0,
         annotations={"horizontal": [{"label": "max_lag_seconds", "value": limit}]},
@@ -88,9 +107,10 @@ def dashboard_body(
     max_lag_seconds: float,
     runbook: str,
     engine: str = "mysql",
+    source_region: str | None = None,
 ) -> str:
     widgets = [
-        _lag_widget(dr_region, replica, max_lag_seconds, engine),
+        _lag_widget(dr_region, replica, max_lag_seconds, engine, source_region),
         _metric_widget(
             "Health checks (1 = healthy)",
             ROUTE53_METRICS_REGION,
@@ -168,6 +188,7 @@ class DrDashboard(pulumi.ComponentResource):
                 args.max_lag_seconds,
                 args.runbook,
                 args.db_engine,
+                args.source_region,
             )
         )
         dashboard = aws.cloudwatch.Dashboard(

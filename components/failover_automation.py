@@ -7,11 +7,15 @@ Gotchas this component exists to get right:
 * An SNS topic that CloudWatch publishes to cannot use the AWS-managed ``aws/sns`` key
   (CloudWatch cannot use it), so both topics (health alarm in us-east-1, notifications
   + lag alarm in the DR region) have their own KMS key granting CloudWatch.
-* Metric reads (``GetMetricStatistics``) cannot be scoped to a resource; the Lambda reads
-  replica lag from a lag alarm (``DescribeAlarms`` on one alarm ARN) instead, so the role
-  has no ``*`` resource at all. The alarm watches ``ReplicaLag`` (seconds) of the RDS
-  replica, or ``AuroraGlobalDBReplicationLag`` (milliseconds) of the Aurora secondary
-  cluster, both published in the DR region.
+* The Lambda reads the standby's lag from its current datapoints (``GetMetricStatistics``
+  in the DR region), never from the lag alarm: an alarm's ``StateReasonData`` is written
+  when the alarm changes state and can be days old, and ``ReplicaLag = -1``
+  (replication not running) sits below any threshold. Metric reads cannot be scoped to
+  a resource (``METRIC_READ_DOC``): the one ``Resource: *`` of the role, narrowed to the
+  DR region with the global ``aws:RequestedRegion`` condition key. The lag alarm (a
+  notification only) watches ``ReplicaLag`` (seconds) of the RDS replica, or
+  ``AuroraGlobalDBReplicationLag`` (milliseconds) of the Aurora secondary cluster under
+  {DBClusterIdentifier, SourceRegion} (see ``_lag_metric``), both in the DR region.
 * No reserved concurrency: AWS refuses a reservation that leaves the account fewer than
   100 unreserved executions, and new accounts start with a quota as low as 10; the
   DynamoDB lock already serialises failover runs.
@@ -41,6 +45,16 @@ ROUTE53_METRIC_PERIOD = 60  # Route 53 publishes HealthCheckStatus once a minute
 MAX_EVENT_AGE_SECONDS = 900
 ASYNC_RETRIES = 2  # Lambda's own retries of a failed asynchronous invocation (max 2)
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to notice and replay
+# "You specify a wildcard character (*) as the resource value": CloudWatch metric reads
+# have no resource type and no service condition key (cloudwatch:namespace applies to
+# PutMetricData only), so only global keys such as aws:RequestedRegion can narrow them.
+METRIC_READ_DOC = (
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/permissions-reference-cw.html"
+    "; https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html"
+)
+AURORA_FAILOVER_POLICY_DOC = (
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html"
+)
 
 
 @dataclass(kw_only=True)
@@ -64,6 +78,10 @@ class FailoverAutomationArgs:
     global_cluster_id: pulumi.Input[str] | None = None
     replica_cluster_id: pulumi.Input[str] | None = None
     replica_cluster_arn: pulumi.Input[str] | None = None
+    # The primary-side member cluster (from the primary stack's outputs, an ARN string:
+    # no call into the primary region). AWS's sample policy for FailoverGlobalCluster /
+    # SwitchoverGlobalCluster grants the global cluster and BOTH member clusters.
+    primary_cluster_arn: pulumi.Input[str] | None = None
     app_url: pulumi.Input[str] = ""
     dr_stack: str = "tokyo"
     primary_stack: str = "seoul"
@@ -309,7 +327,7 @@ class FailoverAutomation(pulumi.ComponentResource):
                 lock_table_arn=lock_table.arn,
                 notify_topic_arn=notify_topic.arn,
                 notify_key_arn=notify_key.arn,
-                lag_alarm_arn=lag_alarm.arn,
+                dr_region=args.dr_region,
                 log_group_arn=log_group.arn,
                 failed_events_queue_arn=failed_events.arn,
             ).apply(lambda values: json.dumps(lambda_policy_document(**values))),
@@ -438,7 +456,12 @@ AURORA = "aurora-mysql"
 
 def _check_database(args: FailoverAutomationArgs) -> None:
     if args.db_engine == AURORA:
-        needed: tuple[str, ...] = ("global_cluster_id", "replica_cluster_id", "replica_cluster_arn")
+        needed: tuple[str, ...] = (
+            "global_cluster_id",
+            "replica_cluster_id",
+            "replica_cluster_arn",
+            "primary_cluster_arn",
+        )
     else:
         needed = ("replica_instance_id", "replica_instance_arn")
     missing = [name for name in needed if getattr(args, name) is None]
@@ -449,11 +472,17 @@ def _check_database(args: FailoverAutomationArgs) -> None:
 def _lag_metric(args: FailoverAutomationArgs) -> tuple[str, dict[str, Any], float]:
     """(metric, dimensions, threshold) of the standby's lag, published in the DR region."""
     if args.db_engine == AURORA:
-        # Aurora MySQL publishes the global database's lag on the secondary cluster, in
-        # milliseconds (Aurora User Guide, "Cluster-level metrics for Amazon Aurora").
+        # Aurora publishes the global database's lag on the secondary cluster, in its
+        # region, in milliseconds (Aurora User Guide, "Cluster-level metrics for Amazon
+        # Aurora"), under the dimension set that names the primary's region as
+        # SourceRegion (drctl.failover.aurora explains the doubt; an alarm on a set
+        # that has no data is in ALARM, treat_missing_data=breaching, never silent).
         return (
             "AuroraGlobalDBReplicationLag",
-            {"DBClusterIdentifier": args.replica_cluster_id},
+            {
+                "DBClusterIdentifier": args.replica_cluster_id,
+                "SourceRegion": args.primary_region,
+            },
             args.max_lag_seconds * 1000,
         )
     return "ReplicaLag", {"DBInstanceIdentifier": args.replica_instance_id}, args.max_lag_seconds
@@ -470,7 +499,11 @@ def global_cluster_arn(cluster_arn: str, global_cluster_id: str) -> str:
 def _database_statement(args: FailoverAutomationArgs) -> pulumi.Output[dict[str, Any]]:
     """What the failover may do to the database, on exactly its resources."""
     if args.db_engine == AURORA:
-        return pulumi.Output.all(args.replica_cluster_arn, args.global_cluster_id).apply(
+        # AWS's sample policy grants the global cluster and both member clusters
+        # (AURORA_FAILOVER_POLICY_DOC); the primary's ARN is a string from its outputs.
+        return pulumi.Output.all(
+            args.replica_cluster_arn, args.global_cluster_id, args.primary_cluster_arn
+        ).apply(
             lambda v: {
                 "Sid": "FailOverTheGlobalDatabase",
                 "Effect": "Allow",
@@ -479,7 +512,7 @@ def _database_statement(args: FailoverAutomationArgs) -> pulumi.Output[dict[str,
                     "rds:DescribeGlobalClusters",
                     "rds:DescribeDBClusters",
                 ],
-                "Resource": [global_cluster_arn(v[0], v[1]), v[0]],
+                "Resource": [global_cluster_arn(v[0], v[1]), v[2], v[0]],
             }
         )
     return pulumi.Output.from_input(args.replica_instance_arn).apply(
@@ -499,7 +532,7 @@ def lambda_policy_document(
     lock_table_arn: str,
     notify_topic_arn: str,
     notify_key_arn: str,
-    lag_alarm_arn: str,
+    dr_region: str,
     log_group_arn: str,
     failed_events_queue_arn: str,
 ) -> dict[str, Any]:
@@ -542,10 +575,13 @@ def lambda_policy_document(
                 "Resource": [notify_key_arn],
             },
             {
-                "Sid": "ReadReplicaLagAlarm",
+                # Current lag datapoints, not the alarm's state (METRIC_READ_DOC: metric
+                # reads take no resource ARN; the global key keeps them in the DR region).
+                "Sid": "ReadReplicaLagMetric",
                 "Effect": "Allow",
-                "Action": ["cloudwatch:DescribeAlarms"],
-                "Resource": [lag_alarm_arn],
+                "Action": ["cloudwatch:GetMetricStatistics"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"aws:RequestedRegion": dr_region}},
             },
             {
                 # Lambda sends the failed-event record with the function's role.

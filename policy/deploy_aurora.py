@@ -15,7 +15,11 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidati
 
 from components.aurora_rules import ENGINE, aurora_class_refusal, aurora_version_refusal
 from policy.common import (
+    T_ROLE_POLICY,
+    _items,
     _of,
+    _plain,
+    _policy_documents,
     _primary_outputs,
     _resource_policy,
     _stack_policy,
@@ -116,16 +120,65 @@ def _res_region_of(args: ResourceValidationArgs) -> str | None:
 
 def _replication_source_ignored(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    if not (_is_aurora(props) and _is_secondary(props)):
+    if not (_is_aurora(props) and _in_global_database(props)):
         return
     ignored = set(args.opts.ignore_changes or []) if args.opts is not None else set()
     if "replicationSourceIdentifier" not in ignored:
+        side = "secondary" if _is_secondary(props) else "primary-side"
         report(
-            f"secondary cluster {args.name} does not ignore replicationSourceIdentifier: "
-            "Aurora sets it on a secondary, and the next `up` would remove it, which "
+            f"{side} cluster {args.name} does not ignore replicationSourceIdentifier: "
+            "Aurora sets it on a secondary, and on the primary-side cluster after any "
+            "switchover or failover; the next `up --refresh` would remove it, which "
             "detaches and promotes the cluster",
             None,
         )
+
+
+GLOBAL_FAILOVER_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
+AURORA_FAILOVER_POLICY_DOC = (
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html"
+)
+
+
+def _global_failover_statements(resources: list[Any]) -> list[tuple[Any, list[str]]]:
+    """(role policy, resources) of every statement that fails over a global database."""
+    found = []
+    for role_policy in _of(resources, T_ROLE_POLICY):
+        for doc in _policy_documents(role_policy.props.get("policy")):
+            for statement in _items(doc.get("Statement")):
+                actions = _plain(statement.get("Action"))
+                actions = actions if isinstance(actions, list) else [actions]
+                if not set(actions) & set(GLOBAL_FAILOVER_ACTIONS):
+                    continue
+                targets = _plain(statement.get("Resource"))
+                found.append((role_policy, targets if isinstance(targets, list) else [targets]))
+    return found
+
+
+def _failover_grants_both_members(args: StackValidationArgs, report: ReportViolation) -> None:
+    statements = _global_failover_statements(list(args.resources))
+    if not statements:
+        args.not_applicable("no role may fail over an Aurora global database")
+        return
+    primary_arn = _primary_outputs(args, current_context()).get("aurora_cluster_arn")
+    for role_policy, targets in statements:
+        if "*" in targets:
+            continue
+        clusters = [str(t) for t in targets if ":cluster:" in str(t)]
+        missing = []
+        if not any(":global-cluster:" in str(t) for t in targets):
+            missing.append("the global cluster")
+        if primary_arn and str(primary_arn) not in clusters:
+            missing.append(f"the primary-side cluster {primary_arn}")
+        if len(clusters) < 2:
+            missing.append("both member clusters")
+        if missing:
+            report(
+                f"{role_policy.name} grants FailoverGlobalCluster/SwitchoverGlobalCluster "
+                f"without {', '.join(missing)}: AWS's sample policy names the global "
+                f"cluster and both member clusters ({AURORA_FAILOVER_POLICY_DOC})",
+                role_policy.urn,
+            )
 
 
 def _protected_and_backed_up(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -223,12 +276,23 @@ POLICIES = [
     ),
     _resource_policy(
         "aurora-secondary-ignores-replication-source",
-        "A secondary Aurora cluster ignores replicationSourceIdentifier: Aurora fills it in, "
-        f"and a `pulumi up` that removes it promotes the cluster ({PROVIDER_ISSUE_DOC})",
+        "Every Aurora cluster of a global database (the secondary, and the primary-side "
+        "cluster, on which AWS sets it after any switchover or failover) ignores "
+        "replicationSourceIdentifier: a `pulumi up --refresh` that removes it promotes and "
+        f"detaches the cluster ({PROVIDER_ISSUE_DOC})",
         (T_CLUSTER,),
         _replication_source_ignored,
-        "Add ignore_changes=['replicationSourceIdentifier'] to the secondary cluster "
-        "(AuroraGlobal does).",
+        "Add ignore_changes=['replicationSourceIdentifier'] to both clusters (AuroraGlobal does).",
+    ),
+    _stack_policy(
+        "aurora-failover-role-grants-both-members",
+        "A role that may call FailoverGlobalCluster or SwitchoverGlobalCluster is granted "
+        "the global cluster and both member clusters, as AWS's sample policy for these "
+        f"operations lists them ({AURORA_FAILOVER_POLICY_DOC}); the primary's cluster "
+        "ARN comes from the primary stack's outputs (aurora_cluster_arn)",
+        _failover_grants_both_members,
+        "Pass primary_cluster_arn (the primary stack's aurora_cluster_arn) to "
+        "FailoverAutomationArgs (stacks/database.py does).",
     ),
     _resource_policy(
         "aurora-clusters-protected-and-backed-up",

@@ -297,6 +297,13 @@ def _aurora_secondary(
             "global_cluster_id": aurora.global_cluster_id,
             "replica_cluster_id": aurora.cluster_id,
             "replica_cluster_arn": aurora.cluster_arn,
+            # An ARN string from the primary's outputs: the failover role names both
+            # member clusters, as AWS's sample policy does; no call into the primary.
+            "primary_cluster_arn": _after_engine_check(engine, primary, "aurora_cluster_arn"),
         },
-        dashboard={"db_engine": AURORA, "replica_cluster_id": aurora.cluster_id},
+        dashboard={
+            "db_engine": AURORA,
+            "replica_cluster_id": aurora.cluster_id,
+            "source_region": cfg.primary_region,
+        },
     )

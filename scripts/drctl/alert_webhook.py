@@ -86,7 +86,7 @@ def decide_on_alert(alert: ReceivedAlert, **facts: Any) -> Decision:
 
 class PrometheusLagReader:
     """The replica lag Prometheus saw recently (max over a window), like the Lambda's
-    AlarmLagReader reads the lag alarm's recent datapoints. None when there is no data."""
+    lag reader reads current CloudWatch datapoints. None when there is no data."""
 
     def __init__(self, prometheus_url: str, query: str, timeout: float = 2.0) -> None:
         self._url = prometheus_url.rstrip("/")

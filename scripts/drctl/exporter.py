@@ -13,7 +13,6 @@ a stale value: a monitoring gap must look like a problem, not like health.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from drctl.failover.lag import known_lag
 from drctl.pilotlight.catalog import list_backups
 from drctl.timeline import from_iso
 from observability import metrics as m
@@ -80,10 +80,12 @@ def lag_metrics(stack: str, lag_reader: Callable[[], float | None]) -> Iterator[
         lag = lag_reader()
     except Exception:
         lag = None
-    known = lag is not None and not math.isnan(lag)
-    yield _gauge(m.REPLICA_LAG_KNOWN, "1 if drctl could measure the replica lag", known, labels)
-    if known:
-        assert lag is not None
+    # ReplicaLag -1 (replication not running) is as unknown as no datapoint at all.
+    lag = known_lag(lag)
+    yield _gauge(
+        m.REPLICA_LAG_KNOWN, "1 if drctl could measure the replica lag", lag is not None, labels
+    )
+    if lag is not None:
         yield _gauge(m.REPLICA_LAG, "Replica lag as drctl's lag guard measures it", lag, labels)
 
 

@@ -50,7 +50,9 @@ def _lag_reader(outputs: StackOutputs, stack: str) -> LagReader | None:
     if aurora:
         from drctl.failover.aurora import AuroraLagReader
 
-        return AuroraLagReader(cloudwatch, str(replica))
+        # The metric's SourceRegion is the primary's region (drctl.failover.aurora).
+        source = outputs.optional(stack, "primary_region")
+        return AuroraLagReader(cloudwatch, str(replica), source_region=source or None)
     from drctl.failover.rds import CloudWatchLagReader
 
     return CloudWatchLagReader(cloudwatch, str(replica))

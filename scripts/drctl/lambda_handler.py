@@ -12,8 +12,9 @@ HEALTH_CHECK_ID, LOCK_TABLE_NAME, NOTIFY_TOPIC_ARN, APP_URL, LAG_ALARM_NAME,
 FAILURE_THRESHOLD_SECONDS, MAX_LAG_SECONDS, AUTO_PROMOTE.
 With ``DB_ENGINE=aurora-mysql``: GLOBAL_CLUSTER_ID and REPLICA_CLUSTER_ARN instead of
 REPLICA_INSTANCE_ID; the promotion is FailoverGlobalCluster with AllowDataLoss (the
-Lambda is always unplanned) and LAG_ALARM_NAME watches AuroraGlobalDBReplicationLag,
-which is in milliseconds.
+Lambda is always unplanned). The standby's lag is read from its current CloudWatch
+datapoints (ReplicaLag, or the Aurora secondary's global database lag in milliseconds),
+never from the lag alarm's state; a negative lag is unknown.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from typing import Any
 
 from drctl import deadline
 from drctl.aws import ClientFactory
+from drctl.failover.aurora import AuroraLagReader
 from drctl.failover.build import FailoverOptions, build_context
 from drctl.failover.guards import FAILOVER, IGNORE, GuardInput, decide
+from drctl.failover.lag import reader_reading
 from drctl.failover.notify import SnsNotifier
-from drctl.failover.rds import AlarmLagReader
+from drctl.failover.rds import CloudWatchLagReader, LagReader
 from drctl.failover.runner import StepFailed, run_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import LockHeldError, failover_config_commands, failover_steps
@@ -105,7 +108,8 @@ class Settings:
             lock_table_name=need("LOCK_TABLE_NAME"),
             notify_topic_arn=need("NOTIFY_TOPIC_ARN"),
             app_url=env.get("APP_URL", ""),
-            lag_alarm_name=need("LAG_ALARM_NAME"),
+            # Named in notifications only: the lag itself is read from its datapoints.
+            lag_alarm_name=env.get("LAG_ALARM_NAME", ""),
             failure_threshold_seconds=_seconds(env, "FAILURE_THRESHOLD_SECONDS", "90"),
             max_lag_seconds=_seconds(env, "MAX_LAG_SECONDS", "60"),
             # Off unless explicitly "true": a false positive promotion splits the brain.
@@ -154,6 +158,20 @@ def consecutive_failures(alarm: Mapping[str, Any]) -> tuple[int, float]:
     return count, float(trigger.get("Period") or 0)
 
 
+def current_lag_reader(settings: Settings, factory: ClientFactory) -> LagReader:
+    """The standby's lag from its current datapoints (GetMetricStatistics, DR region).
+
+    Never from the lag alarm: an alarm's StateReasonData is written when the alarm
+    changes state, so it can be days old; and -1 (replication not running) would pass
+    a threshold alarm as "OK" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html).
+    """
+    cloudwatch = factory.client("cloudwatch", settings.dr_region)
+    if settings.aurora:
+        cluster = settings.replica_cluster_arn.rsplit(":", 1)[-1]
+        return AuroraLagReader(cloudwatch, cluster, source_region=settings.primary_region or None)
+    return CloudWatchLagReader(cloudwatch, settings.replica_instance_id)
+
+
 def handle(
     event: Mapping[str, Any],
     settings: Settings,
@@ -169,18 +187,14 @@ def handle(
             results.append({"alarm": name, "action": IGNORE, "reason": alarm["NewStateValue"]})
             continue
         count, interval = consecutive_failures(alarm)
-        lag_reader = AlarmLagReader(
-            factory.client("cloudwatch", settings.dr_region),
-            settings.lag_alarm_name,
-            # AuroraGlobalDBReplicationLag is published in milliseconds
-            scale=0.001 if settings.aurora else 1.0,
-        )
+        lag_reader = current_lag_reader(settings, factory)
         decision = decide(
             GuardInput(
                 consecutive_failures=count,
                 interval_seconds=interval,
                 threshold_seconds=settings.failure_threshold_seconds,
-                lag_seconds=lag_reader(),
+                # As published: the guard treats a negative value (-1) as unknown.
+                lag_seconds=reader_reading(lag_reader).reported,
                 max_lag_seconds=settings.max_lag_seconds,
                 auto_promote=settings.auto_promote,
             )
@@ -205,7 +219,7 @@ def _failover(
     settings: Settings,
     factory: ClientFactory,
     notifier: SnsNotifier,
-    lag_reader: AlarmLagReader,
+    lag_reader: LagReader,
     state_dir: Path,
 ) -> dict[str, Any]:
     options = FailoverOptions(

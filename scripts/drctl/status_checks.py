@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from drctl import deadline
 from drctl.aws import ClientFactory
+from drctl.failover.lag import LagReading
 from drctl.failover.rds import CloudWatchLagReader
 from drctl.failover.route53 import observed_healthy_fraction
 from drctl.stack_outputs import OutputsError, StackOutputs
@@ -153,11 +154,24 @@ def check_kubernetes(ctx: StatusContext) -> list[CheckResult]:
     ]
 
 
-def _lag_problem(ctx: StatusContext, lag: float | None, metric: str) -> tuple[str, str | None]:
+def _lag_problem(ctx: StatusContext, reading: LagReading, metric: str) -> tuple[str, str | None]:
+    """A negative lag (ReplicaLag -1: replication not running) is a problem, not OK."""
+    lag = reading.seconds
+    if lag is None and reading.reported is None:
+        missing = f"{metric} MISSING (no {metric} datapoints in the last 10 min)"
+        return "lag missing", missing
     if lag is None:
-        return "lag unknown", f"no {metric} datapoints in the last 10 min"
+        return "lag unknown", f"{metric}: {reading.describe()}"
     text = f"lag {lag:.1f}s (limit {ctx.max_lag_seconds:.0f}s)"
     return text, (text if lag > ctx.max_lag_seconds else None)
+
+
+def _primary_region_of(ctx: StatusContext) -> str | None:
+    """The SourceRegion of the global database's lag metric (the primary's region)."""
+    region = ctx.outputs.optional(ctx.dr_stack, "primary_region")
+    if not region and ctx.outputs.has(ctx.primary_stack):
+        region = ctx.outputs.optional(ctx.primary_stack, "region")
+    return str(region) if region else None
 
 
 def check_aurora_secondary(ctx: StatusContext) -> list[CheckResult]:
@@ -180,8 +194,10 @@ def check_aurora_secondary(ctx: StatusContext) -> list[CheckResult]:
         problems.append(f"not a member of global cluster {global_id} (detached?)")
     elif member.get("IsWriter"):
         problems.append("it is the writer (failed over?)")
-    lag = AuroraLagReader(ctx.client("cloudwatch", ctx.dr_region), cluster_id)()
-    lag_text, lag_problem = _lag_problem(ctx, lag, LAG_METRIC)
+    reader = AuroraLagReader(
+        ctx.client("cloudwatch", ctx.dr_region), cluster_id, source_region=_primary_region_of(ctx)
+    )
+    lag_text, lag_problem = _lag_problem(ctx, reader.reading(), LAG_METRIC)
     problems += [lag_problem] if lag_problem else []
     detail = f"{cluster_id}: secondary of {global_id}, {lag_text}"
     if problems:
@@ -202,14 +218,9 @@ def check_rds_replica(ctx: StatusContext) -> list[CheckResult]:
         problems.append(f"status {instance['DBInstanceStatus']}")
     if not instance.get("ReadReplicaSourceDBInstanceIdentifier"):
         problems.append("not a read replica (promoted?)")
-    lag = CloudWatchLagReader(ctx.client("cloudwatch", ctx.dr_region), replica_id)()
-    if lag is None:
-        problems.append("no ReplicaLag datapoints in the last 10 min")
-        lag_text = "lag unknown"
-    else:
-        lag_text = f"lag {lag:.1f}s (limit {ctx.max_lag_seconds:.0f}s)"
-        if lag > ctx.max_lag_seconds:
-            problems.append(lag_text)
+    reading = CloudWatchLagReader(ctx.client("cloudwatch", ctx.dr_region), replica_id).reading()
+    lag_text, lag_problem = _lag_problem(ctx, reading, "ReplicaLag")
+    problems += [lag_problem] if lag_problem else []
     detail = f"{replica_id}: {instance['DBInstanceStatus']}, {lag_text}"
     return [
         CheckResult(

@@ -127,7 +127,9 @@ def test_tokyo_secondary_joins_the_global_database_by_id_with_its_own_key(
     )
 
 
-def test_the_lambda_fails_over_exactly_this_global_database(tokyo_aurora: Synthesis) -> None:
+def test_the_lambda_fails_over_exactly_this_global_database(
+    tokyo_aurora: Synthesis, seoul_aurora: Synthesis
+) -> None:
     out = tokyo_aurora.outputs
     env = tokyo_aurora.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     assert env["DB_ENGINE"] == "aurora-mysql"
@@ -143,9 +145,12 @@ def test_the_lambda_fails_over_exactly_this_global_database(tokyo_aurora: Synthe
         "rds:DescribeGlobalClusters",
         "rds:FailoverGlobalCluster",
     ]
-    # A global cluster's ARN has no region.
+    # A global cluster's ARN has no region; both member clusters, as AWS's sample
+    # policy for FailoverGlobalCluster/SwitchoverGlobalCluster lists them (the primary's
+    # from its exported aurora_cluster_arn: a string, no call into Seoul).
     assert database["Resource"] == [
         "arn:aws:rds::123456789012:global-cluster:portforge-global",
+        seoul_aurora.outputs["aurora_cluster_arn"],
         out["replica_cluster_arn"],
     ]
     assert not [s for s in policy["Statement"] if "rds:PromoteReadReplica" in s["Action"]]
@@ -158,19 +163,26 @@ def test_lag_alarm_and_dashboard_watch_the_secondary_cluster_in_ms(
     alarm = tokyo_aurora.one("aws:cloudwatch/metricAlarm:MetricAlarm", "lag-alarm")
     assert alarm.region == TOKYO
     assert alarm.inputs["metricName"] == "AuroraGlobalDBReplicationLag"
-    assert alarm.inputs["dimensions"] == {"DBClusterIdentifier": out["replica_cluster_id"]}
+    # The documented set: the secondary cluster and, as SourceRegion, the primary's region.
+    assert alarm.inputs["dimensions"] == {
+        "DBClusterIdentifier": out["replica_cluster_id"],
+        "SourceRegion": "ap-northeast-2",
+    }
     assert alarm.inputs["threshold"] == 5 * 1000  # max_lag_seconds, in milliseconds
     body = json.loads(
         tokyo_aurora.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
     )
     metrics = [m for w in body["widgets"] for m in w.get("properties", {}).get("metrics", [])]
-    assert [
-        "AWS/RDS",
-        "AuroraGlobalDBReplicationLag",
-        "DBClusterIdentifier",
-        out["replica_cluster_id"],
-        {"stat": "Maximum"},
-    ] in metrics
+    for metric in ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBProgressLag"):
+        assert [
+            "AWS/RDS",
+            metric,
+            "DBClusterIdentifier",
+            out["replica_cluster_id"],
+            "SourceRegion",
+            "ap-northeast-2",
+            {"stat": "Maximum"},
+        ] in metrics
     assert not [m for m in metrics if "ReplicaLag" in m]
 
 

@@ -66,6 +66,9 @@ def test_lag_known_and_unknown() -> None:
     }
     unknown = _samples(ExporterSources(stack="tokyo", lag_reader=lambda: None))
     assert unknown == {"drstack_replica_lag_known": 0}
+    # ReplicaLag -1: replication is not running (RDS User Guide), not a lag of -1 s.
+    stopped = _samples(ExporterSources(stack="tokyo", lag_reader=lambda: -1.0))
+    assert stopped == {"drstack_replica_lag_known": 0}
 
 
 def test_failover_run_state(tmp_path: Path) -> None:

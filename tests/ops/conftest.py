@@ -77,6 +77,37 @@ def moto_replica_in_its_own_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RDSBackend, "create_db_instance_read_replica", create)
 
 
+@pytest.fixture
+def moto_exact_dimensions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seam for moto gap: moto's GetMetricStatistics returns datapoints of any metric
+    whose dimensions CONTAIN the requested ones; CloudWatch "treats each unique
+    combination of dimensions as a separate metric ... You must specify the same
+    dimensions that were used when the metrics were created" (GetMetricStatistics API
+    reference: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    original = CloudWatchBackend.get_metric_statistics
+
+    def exact(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Any:
+        wanted = sorted((d["Name"], d.get("Value")) for d in kwargs.get("dimensions") or [])
+        every = CloudWatchBackend.get_all_metrics
+
+        def same_set(backend: CloudWatchBackend) -> list[Any]:
+            return [
+                md
+                for md in every(backend)
+                if sorted((d.name, d.value) for d in md.dimensions) == wanted
+            ]
+
+        monkeypatch.setattr(CloudWatchBackend, "get_all_metrics", same_set)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            monkeypatch.setattr(CloudWatchBackend, "get_all_metrics", every)
+
+    monkeypatch.setattr(CloudWatchBackend, "get_metric_statistics", exact)
+
+
 class FakeScaler:
     """In-memory Scaler: Kubernetes is not emulated by moto."""
 
@@ -143,7 +174,16 @@ class DrWorld:
     def client(self, service: str, region: str) -> Any:
         return self.factory.client(service, region)
 
-    def set_lag(self, seconds: float, instance_id: str | None = None, region: str = TOKYO) -> None:
+    def set_lag(
+        self,
+        seconds: float,
+        instance_id: str | None = None,
+        region: str = TOKYO,
+        at: datetime | None = None,
+    ) -> None:
+        """A ReplicaLag datapoint as RDS publishes it: -1 while replication is not
+        running (moto never reports it; RDS User Guide, Monitoring read replicas:
+        https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_MySQL.Replication.ReadReplicas.Monitor.html)."""
         self.client("cloudwatch", region).put_metric_data(
             Namespace="AWS/RDS",
             MetricData=[
@@ -155,7 +195,7 @@ class DrWorld:
                             "Value": instance_id or self.outputs["tokyo"]["replica_instance_id"],
                         }
                     ],
-                    "Timestamp": datetime.now(UTC),
+                    "Timestamp": at or datetime.now(UTC),
                     "Value": seconds,
                     "Unit": "Seconds",
                 }

@@ -56,14 +56,31 @@ class AuroraWorld:
             for m in found[0]["GlobalClusterMembers"]
         }
 
-    def set_lag_ms(self, milliseconds: float, cluster: str = "drstack-tokyo-aurora") -> None:
+    def set_lag_ms(
+        self,
+        milliseconds: float,
+        cluster: str = "drstack-tokyo-aurora",
+        metric: str = "AuroraGlobalDBReplicationLag",
+        source_region: str | None = "primary",
+    ) -> None:
+        """Published in the secondary's region under {DBClusterIdentifier, SourceRegion}
+        (SourceRegion = the primary's region, as the Aurora labs find it), or under
+        DBClusterIdentifier alone with ``source_region=None``."""
         region = TOKYO if "tokyo" in cluster else SEOUL
+        dimensions = [{"Name": "DBClusterIdentifier", "Value": cluster}]
+        if source_region is not None:
+            source = (
+                (SEOUL if region == TOKYO else TOKYO)
+                if source_region == "primary"
+                else source_region
+            )
+            dimensions.append({"Name": "SourceRegion", "Value": source})
         self.world.client("cloudwatch", region).put_metric_data(
             Namespace="AWS/RDS",
             MetricData=[
                 {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster}],
+                    "MetricName": metric,
+                    "Dimensions": dimensions,
                     "Timestamp": datetime.now(UTC),
                     "Value": milliseconds,
                     "Unit": "Milliseconds",
@@ -76,7 +93,9 @@ class AuroraWorld:
             self.world.client("rds", TOKYO),
             GLOBAL_ID,
             self.tokyo_arn,
-            AuroraLagReader(self.world.client("cloudwatch", TOKYO), "drstack-tokyo-aurora"),
+            AuroraLagReader(
+                self.world.client("cloudwatch", TOKYO), "drstack-tokyo-aurora", source_region=SEOUL
+            ),
             action=action,
             waiter_delay_seconds=1,
         )
@@ -125,13 +144,16 @@ def build_aurora_world(world: DrWorld, writer: str = "seoul") -> AuroraWorld:
         aurora_global_cluster_id=GLOBAL_ID,
         replica_cluster_id="drstack-tokyo-aurora",
         replica_cluster_arn=tokyo_arn,
+        primary_region=SEOUL,  # exported by the DR stack: the lag metric's SourceRegion
     )
     world.outputs_path.write_text(json.dumps(outputs))
     return AuroraWorld(world, seoul_arn, tokyo_arn)
 
 
 @pytest.fixture
-def aurora(dr_world: DrWorld, monkeypatch: pytest.MonkeyPatch) -> AuroraWorld:
+def aurora(
+    dr_world: DrWorld, monkeypatch: pytest.MonkeyPatch, moto_exact_dimensions: None
+) -> AuroraWorld:
     monkeypatch.setattr(command_support, "make_client_factory", lambda: dr_world.factory)
     monkeypatch.setattr(failover_command, "make_scaler", lambda outputs, options: dr_world.scaler)
     return build_aurora_world(dr_world)
@@ -372,24 +394,7 @@ def test_lambda_on_aurora_is_unplanned_and_reads_the_lag_in_milliseconds(
     aurora: AuroraWorld, tmp_path: Any
 ) -> None:
     world = aurora.world
-    cloudwatch = world.client("cloudwatch", TOKYO)
-    cloudwatch.put_metric_alarm(
-        AlarmName=LAG_ALARM,
-        Namespace="AWS/RDS",
-        MetricName="AuroraGlobalDBReplicationLag",
-        Statistic="Maximum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=30000,
-        ComparisonOperator="GreaterThanThreshold",
-        Dimensions=[{"Name": "DBClusterIdentifier", "Value": "drstack-tokyo-aurora"}],
-    )
-    cloudwatch.set_alarm_state(
-        AlarmName=LAG_ALARM,
-        StateValue="OK",
-        StateReason="test",
-        StateReasonData=json.dumps({"recentDatapoints": [800.0, 1500.0]}),
-    )
+    aurora.set_lag_ms(1500)  # the current datapoint, read by GetMetricStatistics
     sent: list[str] = []
     world.client("rds", TOKYO).meta.events.register(
         "before-call", lambda model, **_: sent.append(model.name)
@@ -492,3 +497,38 @@ def test_planned_preflight_refuses_what_aws_would_refuse(
     assert {name for _, name in calls} == {"DescribeGlobalClusters"}
     lock = DynamoDbLock(world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock")
     assert lock.holder() is None
+
+
+def test_the_lag_is_read_under_the_documented_dimension_set(aurora: AuroraWorld) -> None:
+    """Published under {DBClusterIdentifier, SourceRegion} only (CloudWatch matches a
+    set exactly): a reader that asks for DBClusterIdentifier alone sees nothing."""
+    aurora.set_lag_ms(2500)
+    cloudwatch = aurora.world.client("cloudwatch", TOKYO)
+    assert AuroraLagReader(cloudwatch, "drstack-tokyo-aurora")() is None
+    reader = AuroraLagReader(cloudwatch, "drstack-tokyo-aurora", source_region=SEOUL)
+    assert reader() == pytest.approx(2.5)
+    found = {(metric, tuple(dims)) for metric, dims, _ in reader.readings()}
+    assert found == {
+        ("AuroraGlobalDBReplicationLag", ("DBClusterIdentifier", "SourceRegion")),
+    }
+
+
+def test_progress_lag_and_the_cluster_only_set_count_too(aurora: AuroraWorld) -> None:
+    """The documentation leaves the set in doubt and points Aurora MySQL 3.09+ to
+    AuroraGlobalDBProgressLag: the worst of what is published is the lag."""
+    aurora.set_lag_ms(800, source_region=None)
+    aurora.set_lag_ms(4000, metric="AuroraGlobalDBProgressLag")
+    reader = AuroraLagReader(
+        aurora.world.client("cloudwatch", TOKYO), "drstack-tokyo-aurora", source_region=SEOUL
+    )
+    assert reader() == pytest.approx(4.0)
+
+
+def test_status_shows_a_missing_aurora_lag_as_missing_not_zero(aurora: AuroraWorld) -> None:
+    """Published under a set drctl does not read (the doubt in the docs): missing."""
+    aurora.set_lag_ms(0, source_region="us-west-2")
+    ctx = StatusContext(StackOutputs(aurora.world.outputs, "t"), aurora.world.factory)
+    [missing] = check_rds_replica(ctx)
+    assert missing.status == FAIL
+    assert "AuroraGlobalDBReplicationLag MISSING" in missing.detail
+    assert "lag 0.0s" not in missing.detail

@@ -264,6 +264,52 @@ def test_unknown_lag_is_refused(cli: CliRunner, dr_world: DrWorld) -> None:
     assert "lag is UNKNOWN" in " ".join(result.output.split())
 
 
+def test_replica_lag_minus_one_is_unknown_and_bounded_from_the_last_good_datapoint(
+    cli: CliRunner, dr_world: DrWorld
+) -> None:
+    """Seoul is gone: RDS publishes ReplicaLag -1 (replication not running). The guard
+    refuses as for an unknown lag; accepted, the bound is now - t_last + lag_last."""
+    from datetime import UTC, datetime, timedelta
+
+    last_good_at = datetime.now(UTC) - timedelta(minutes=3)
+    dr_world.set_lag(4.0, at=last_good_at)
+    dr_world.set_lag(-1.0)
+    refused = run_cli(cli, dr_world, "failover", "--to", "tokyo")
+    assert refused.exit_code == failover_command.EXIT_REFUSED, refused.output
+    text = " ".join(refused.output.split())
+    assert "lag is UNKNOWN" in text and "reports -1 (replication is not running)" in text
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+
+    forced = run_cli(
+        cli, dr_world, "failover", "--to", "tokyo", "--accept-data-loss", "--run-name", "forced"
+    )
+    assert forced.exit_code == 0, forced.output
+    state = json.loads(next(dr_world.state_dir.glob("*forced*.json")).read_text())
+    assert state["data"]["lag_at_promotion_seconds"] is None  # never a -1 s bound
+    assert state["data"]["lag_reported_seconds"] == -1.0
+    bound = state["data"]["data_loss_bound_seconds"]
+    # The datapoint's period starts at most a minute before last_good_at.
+    assert 180 + 4 <= bound <= 180 + 60 + 4 + 30, bound
+    guard = state["steps"]["replica_lag_guard"]["detail"]
+    assert "last known lag 4.0s" in guard and "can be missing" in guard
+
+
+def test_failback_never_counts_minus_one_as_caught_up(cli: CliRunner, dr_world: DrWorld) -> None:
+    dr_world.set_lag(1.0)
+    assert run_cli(cli, dr_world, "failover").exit_code == 0
+    refused = run_cli(cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5")
+    assert refused.exit_code == failover_command.EXIT_REFUSED, refused.output
+    run_id = " ".join(refused.output.split()).split("rerun with --resume ")[1].split(":")[0]
+    reverse_id = "drstack-seoul-mysql-failback"
+    dr_world.set_lag(-1.0, instance_id=reverse_id, region=SEOUL)  # its IO thread is down
+    again = run_cli(
+        cli, dr_world, "failback", "--sync-timeout", "0", "--max-lag", "5", "--resume", run_id
+    )
+    assert again.exit_code == failover_command.EXIT_REFUSED, again.output
+    assert "lag unknown" in " ".join(again.output.split())
+    assert dr_world.switch_config()["Inverted"] is True  # DNS not moved back
+
+
 def test_dry_run_calls_no_api(
     aws_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

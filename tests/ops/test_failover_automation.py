@@ -143,10 +143,17 @@ def test_role_is_least_privilege(mocks: Mocks) -> None:
     run_program()
     policy = json.loads(mocks.resources["tokyo-failover-policy"]["inputs"]["policy"])
     actions = [a for s in policy["Statement"] for a in s["Action"]]
-    resources = [res for s in policy["Statement"] for res in s["Resource"]]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    # Metric reads take no resource ARN (CloudWatch permissions reference): the one
+    # "*" is GetMetricStatistics, held to the DR region by aws:RequestedRegion.
+    metric = by_sid.pop("ReadReplicaLagMetric")
+    assert metric["Action"] == ["cloudwatch:GetMetricStatistics"]
+    assert metric["Resource"] == ["*"]
+    assert metric["Condition"] == {"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
+    resources = [res for s in by_sid.values() for res in s["Resource"]]
     assert not any("*" in action for action in actions)
     assert not any(res == "*" or res.endswith(":*:*") for res in resources)
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert "cloudwatch:DescribeAlarms" not in actions  # the alarm's state can be days old
     assert by_sid["PromoteTheReplica"]["Resource"] == [
         "arn:aws:rds:ap-northeast-1:123456789012:db:drstack-tokyo-replica"
     ]

@@ -40,6 +40,7 @@ def facts(**overrides: Any) -> GuardInput:
         ({"consecutive_failures": 8, "interval_seconds": 10}, IGNORE),
         ({"lag_seconds": 31.0}, REFUSE),
         ({"lag_seconds": None}, REFUSE),
+        ({"lag_seconds": -1.0}, REFUSE),  # RDS: -1 = replication not running, not 0 lag
         ({"auto_promote": False}, NOTIFY_ONLY),
         ({"auto_promote": False, "lag_seconds": 99.0}, REFUSE),  # refusal beats notify-only
     ],
@@ -92,6 +93,8 @@ def settings(world: DrWorld, auto_promote: bool) -> Settings:
 
 
 def set_lag_alarm(world: DrWorld, lag: float) -> None:
+    """The lag alarm as CloudWatch left it at its last state change: StateReasonData
+    is written then, and never refreshed while the state holds."""
     cloudwatch = world.client("cloudwatch", TOKYO)
     cloudwatch.put_metric_alarm(
         AlarmName=LAG_ALARM,
@@ -112,6 +115,11 @@ def set_lag_alarm(world: DrWorld, lag: float) -> None:
     )
 
 
+def set_lag(world: DrWorld, lag: float) -> None:
+    """A current ReplicaLag datapoint, as RDS publishes one every minute."""
+    world.set_lag(lag)
+
+
 @pytest.fixture
 def published(dr_world: DrWorld) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
@@ -125,7 +133,7 @@ def published(dr_world: DrWorld) -> list[dict[str, Any]]:
 def test_auto_promotion_runs_the_failover_steps(
     dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, 2.0)
     result = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)
     outcome = result["results"][0]
     assert outcome["action"] == FAILOVER and outcome["failover"] == "completed", outcome
@@ -143,7 +151,7 @@ def test_auto_promotion_runs_the_failover_steps(
 def test_notify_only_by_default(
     dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, 2.0)
     outcome = handle(alarm_event(), settings(dr_world, False), dr_world.factory, tmp_path)[
         "results"
     ][0]
@@ -156,7 +164,7 @@ def test_notify_only_by_default(
 def test_high_lag_refuses_and_alerts(
     dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    set_lag_alarm(dr_world, 120.0)
+    set_lag(dr_world, 120.0)
     outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
         "results"
     ][0]
@@ -165,10 +173,26 @@ def test_high_lag_refuses_and_alerts(
     assert "refuse" in published[-1]["Subject"]
 
 
+def test_the_lambda_reads_current_datapoints_not_a_stale_alarm_state(
+    dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The lag alarm went OK at 2 s days ago and its StateReasonData still says so; now
+    Seoul is gone and RDS publishes ReplicaLag -1 (replication not running)."""
+    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, -1.0)
+    outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
+        "results"
+    ][0]
+    assert outcome["action"] == REFUSE, outcome
+    assert "unknown (reported -1)" in outcome["reason"]
+    assert dr_world.replica().get("ReadReplicaSourceDBInstanceIdentifier")
+    assert not dr_world.switch_config().get("Inverted")
+
+
 def test_short_outage_is_ignored(
     dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, 2.0)
     outcome = handle(alarm_event(periods=2), settings(dr_world, True), dr_world.factory, tmp_path)[
         "results"
     ][0]
@@ -179,7 +203,7 @@ def test_short_outage_is_ignored(
 def test_lock_held_by_operator_stops_the_lambda(
     dr_world: DrWorld, published: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, 2.0)
     lock = DynamoDbLock(dr_world.client("dynamodb", TOKYO), "drstack-tokyo-failover-lock")
     assert lock.acquire("failover-tokyo-operator", 3600)
     outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
@@ -269,7 +293,7 @@ def test_a_run_stopped_by_its_deadline_still_reports(
 ) -> None:
     from drctl import deadline, lambda_handler
     from drctl.failover.notify import SnsNotifier
-    from drctl.failover.rds import AlarmLagReader
+    from drctl.failover.rds import CloudWatchLagReader
     from drctl.failover.runner import StepFailed
 
     def gave_up(*_: Any, **__: Any) -> None:
@@ -279,7 +303,7 @@ def test_a_run_stopped_by_its_deadline_still_reports(
     notifier = SnsNotifier(
         dr_world.client("sns", TOKYO), dr_world.outputs["tokyo"]["sns_topic_arn"]
     )
-    lag_reader = AlarmLagReader(dr_world.client("cloudwatch", TOKYO), LAG_ALARM)
+    lag_reader = CloudWatchLagReader(dr_world.client("cloudwatch", TOKYO), "drstack-tokyo-replica")
     with deadline.limit(1) as limit:
         limit.restart(-1)  # the run's deadline has passed: every new attempt is refused
         result = lambda_handler._failover(
@@ -334,7 +358,7 @@ def test_each_alarm_is_a_new_run_never_a_stale_one_resumed(
         stale.mark(step.name, "done")
     stale.steps.pop(failover_steps()[-1].name)
     stale.save()
-    set_lag_alarm(dr_world, 2.0)
+    set_lag(dr_world, 2.0)
     outcome = handle(alarm_event(), settings(dr_world, True), dr_world.factory, tmp_path)[
         "results"
     ][0]

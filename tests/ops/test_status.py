@@ -219,6 +219,10 @@ def _break_lag(w: DrWorld) -> None:
     w.set_lag(600.0)
 
 
+def _stop_replication(w: DrWorld) -> None:
+    w.set_lag(-1.0)  # RDS: replication not running; never "lag -1.0s", never OK
+
+
 BREAKERS: dict[str, tuple[str, Callable[[DrWorld], Any]]] = {
     "eks cluster": (
         "eks cluster",
@@ -227,6 +231,7 @@ BREAKERS: dict[str, tuple[str, Callable[[DrWorld], Any]]] = {
         ),
     ),
     "rds lag": ("rds replica", _break_lag),
+    "rds replication stopped": ("rds replica", _stop_replication),
     "rds promoted": (
         "rds replica",
         lambda w: w.client("rds", TOKYO).promote_read_replica(

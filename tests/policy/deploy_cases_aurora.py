@@ -3,9 +3,11 @@ stacks (Pulumi.seoul-aurora.yaml, Pulumi.tokyo-aurora.yaml), and passes on them 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 
+from policy.common import T_ROLE_POLICY
 from policy.deploy_aurora import T_CLUSTER, T_CLUSTER_INSTANCE, T_GLOBAL_CLUSTER
 from tests.policy.conftest import caught, mutate, run_policies, synth
 
@@ -38,14 +40,37 @@ def case_secondary_key() -> None:
 
 
 def case_replication_source_ignored() -> None:
+    for stack, side in (("tokyo-aurora", "secondary"), ("seoul-aurora", "primary-side")):
+        syn = synth(stack)
+        cluster = syn.one(T_CLUSTER)
+        bad = replace(cluster, ignore_changes=[])
+        rs = [bad if r.urn == cluster.urn else r for r in syn.resources]
+        caught(
+            "aurora-secondary-ignores-replication-source",
+            run_policies(syn, rs),
+            f"{side} cluster",
+            "does not ignore replicationSourceIdentifier",
+        )
+
+
+def case_failover_grants_both_members() -> None:
     t = synth("tokyo-aurora")
-    cluster = t.one(T_CLUSTER)
-    bad = replace(cluster, ignore_changes=[])
-    rs = [bad if r.urn == cluster.urn else r for r in t.resources]
+
+    def only_tokyo(inputs: dict) -> None:
+        doc = json.loads(inputs["policy"])
+        for statement in doc["Statement"]:
+            if "rds:FailoverGlobalCluster" in statement["Action"]:
+                statement["Resource"] = [
+                    r for r in statement["Resource"] if ":ap-northeast-2:" not in r
+                ]
+        inputs["policy"] = json.dumps(doc)
+
+    rs, _ = mutate(t, T_ROLE_POLICY, "auto-policy", only_tokyo)
     caught(
-        "aurora-secondary-ignores-replication-source",
+        "aurora-failover-role-grants-both-members",
         run_policies(t, rs),
-        "does not ignore replicationSourceIdentifier",
+        "both member clusters",
+        "security_iam_region_switch_aurora",
     )
 
 
@@ -106,6 +131,7 @@ CASES: dict[str, Callable[[], None]] = {
     "aurora-global-class-and-version-supported": case_class_and_version,
     "aurora-secondary-own-region-key": case_secondary_key,
     "aurora-secondary-ignores-replication-source": case_replication_source_ignored,
+    "aurora-failover-role-grants-both-members": case_failover_grants_both_members,
     "aurora-clusters-protected-and-backed-up": case_protected_and_backed_up,
     "aurora-no-managed-master-password": case_no_managed_password,
     "aurora-engine-versions-equal": case_versions_equal,

@@ -22,19 +22,36 @@ Aurora re-attaches as a secondary once that region recovers (AWS Database Blog,
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
+from drctl.failover.lag import LagReading, metric_reading, reader_reading
 from drctl.failover.rds import LagReader
-from drctl.timeline import utcnow
 
 FAILOVER, SWITCHOVER = "failover", "switchover"
 ACTIONS = (FAILOVER, SWITCHOVER)
 # FailoverState.Status while an operation runs; "cancelling" means AWS rolled it back.
 _IN_FLIGHT = ("pending", "failing-over")
 LAG_METRIC = "AuroraGlobalDBReplicationLag"
+# Aurora MySQL 3.09+: "monitor the lag between primary and secondary clusters using the
+# AuroraGlobalDBProgressLag CloudWatch metric" (Aurora User Guide, global database
+# read availability; metric table:
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html).
+# Both are read; the larger is the one that bounds the loss.
+PROGRESS_LAG_METRIC = "AuroraGlobalDBProgressLag"
+LAG_METRICS = (LAG_METRIC, PROGRESS_LAG_METRIC)
+# Which dimension set carries these metrics is not settled by the documentation: the
+# Aurora dimension table lists DBClusterIdentifier and SourceRegion without saying
+# which set a global database metric uses
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html), the
+# Aurora labs find AuroraGlobalDBReplicationLag under a SourceRegion set whose value is
+# the primary's region (https://awsauroralabsmy.com/global/cw/), and the same RDS metrics
+# for Neptune global databases name "DBClusterIdentifier, SourceRegion"
+# (https://docs.aws.amazon.com/neptune/latest/userguide/cw-dimensions.html). CloudWatch
+# matches a dimension set exactly, so drctl reads the pair first and DBClusterIdentifier
+# alone second, and reports the lag as missing (never 0) when neither has data.
+LAG_DIMENSIONS_DOUBT = "DBClusterIdentifier+SourceRegion or DBClusterIdentifier alone"
 
 
 def promoted_waiter_model(target_arn: str) -> WaiterModel:
@@ -75,28 +92,65 @@ def promoted_waiter_model(target_arn: str) -> WaiterModel:
     )
 
 
-class AuroraLagReader:
-    """Latest ``AWS/RDS AuroraGlobalDBReplicationLag`` (milliseconds, per secondary
-    cluster, published in the secondary's region), returned in seconds."""
+def lag_dimension_sets(cluster_id: str, source_region: str | None) -> list[dict[str, str]]:
+    """The dimension sets the global database's lag may be published under, the
+    documented pair first (see ``LAG_DIMENSIONS_DOUBT``)."""
+    sets = [{"DBClusterIdentifier": cluster_id}]
+    if source_region:
+        sets.insert(0, {"DBClusterIdentifier": cluster_id, "SourceRegion": source_region})
+    return sets
 
-    def __init__(self, cloudwatch: Any, cluster_id: str, window_minutes: int = 10) -> None:
+
+class AuroraLagReader:
+    """The secondary cluster's lag behind the primary (milliseconds, published in the
+    secondary's region), returned in seconds.
+
+    Read under every dimension set in ``lag_dimension_sets`` and for both
+    ``LAG_METRICS``; of those that have datapoints the worst one (the largest loss
+    bound, an unknown one first) is the answer. With none, the lag is missing: never 0.
+    """
+
+    def __init__(
+        self,
+        cloudwatch: Any,
+        cluster_id: str,
+        window_minutes: int = 10,
+        *,
+        source_region: str | None = None,
+    ) -> None:
         self._cloudwatch = cloudwatch
         self._cluster_id = cluster_id
-        self._window = timedelta(minutes=window_minutes)
+        self._window = window_minutes
+        self._source_region = source_region
+
+    def readings(self) -> list[tuple[str, dict[str, str], LagReading]]:
+        found = []
+        for metric in LAG_METRICS:
+            for dimensions in lag_dimension_sets(self._cluster_id, self._source_region):
+                reading = metric_reading(
+                    self._cloudwatch,
+                    metric,
+                    dimensions,
+                    window_minutes=self._window,
+                    scale=0.001,  # milliseconds
+                )
+                if reading.reported is not None:
+                    found.append((metric, dimensions, reading))
+        return found
+
+    def reading(self) -> LagReading:
+        readings = [reading for _, _, reading in self.readings()]
+        if not readings:
+            return LagReading()
+        return max(readings, key=_worst_first)
 
     def __call__(self) -> float | None:
-        end = utcnow() + timedelta(seconds=60)  # include the still-open period
-        response = self._cloudwatch.get_metric_statistics(
-            Namespace="AWS/RDS",
-            MetricName=LAG_METRIC,
-            Dimensions=[{"Name": "DBClusterIdentifier", "Value": self._cluster_id}],
-            StartTime=end - self._window,
-            EndTime=end,
-            Period=60,
-            Statistics=["Maximum"],
-        )
-        points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
-        return float(points[-1]["Maximum"]) / 1000.0 if points else None
+        return self.reading().seconds
+
+
+def _worst_first(reading: LagReading) -> float:
+    bound = reading.loss_bound_seconds()
+    return math.inf if bound is None else bound
 
 
 class SwitchoverBlockedError(RuntimeError):
@@ -178,7 +232,10 @@ class AuroraGlobalDatabase:
         )
 
     def replica_lag_seconds(self) -> float | None:
-        return self._lag_reader()
+        return self.replica_lag_reading().seconds
+
+    def replica_lag_reading(self) -> LagReading:
+        return reader_reading(self._lag_reader)
 
     def check_switchover(self) -> None:
         """Planned mode's preflight: refuse before the lock when AWS would refuse."""

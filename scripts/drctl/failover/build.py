@@ -232,7 +232,9 @@ def aurora_database(
             global_id,
             primary_arn,
             AuroraLagReader(
-                factory.client("cloudwatch", primary_region), cluster_id_of(primary_arn)
+                factory.client("cloudwatch", primary_region),
+                cluster_id_of(primary_arn),
+                source_region=dr_region,  # after the failover, the DR side is the source
             ),
             action=SWITCHOVER,  # failback is always planned
             waiter_delay_seconds=options.waiter_delay_seconds,
@@ -241,7 +243,12 @@ def aurora_database(
         factory.client("rds", dr_region),
         global_id,
         arn,
-        lag_reader or AuroraLagReader(factory.client("cloudwatch", dr_region), cluster_id_of(arn)),
+        lag_reader
+        or AuroraLagReader(
+            factory.client("cloudwatch", dr_region),
+            cluster_id_of(arn),
+            source_region=outputs.optional(dr, "primary_region") or primary_region,
+        ),
         action=SWITCHOVER if planned else FAILOVER,
         reverse=reverse,
         waiter_delay_seconds=options.waiter_delay_seconds,

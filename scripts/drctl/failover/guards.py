@@ -2,13 +2,16 @@
 
 Pure functions, so the rules are easy to read and to test:
 * fail over only after consecutive failures × check interval ≥ threshold;
-* refuse when the standby's lag is too high, or unknown;
+* refuse when the standby's lag is too high, or unknown (none, or negative: RDS
+  reports ReplicaLag -1 when replication is not running);
 * default to notify-only: promotion is automatic only when explicitly enabled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from drctl.failover.lag import known_lag
 
 IGNORE = "ignore"  # not down long enough
 REFUSE = "refuse"  # down, but failing over now would lose too much data
@@ -44,15 +47,18 @@ def decide(facts: GuardInput) -> Decision:
             f"{facts.consecutive_failures} consecutive failures × {facts.interval_seconds:g}s "
             f"= {down_for:g}s < threshold {facts.threshold_seconds:g}s",
         )
-    if facts.lag_seconds is None:
-        return Decision(REFUSE, "standby lag unknown: cannot bound the data loss")
-    if facts.lag_seconds > facts.max_lag_seconds:
+    # ReplicaLag -1 means replication is not running (RDS User Guide): unknown.
+    lag = known_lag(facts.lag_seconds)
+    if lag is None:
+        shown = "" if facts.lag_seconds is None else f" (reported {facts.lag_seconds:g})"
+        return Decision(REFUSE, f"standby lag unknown{shown}: cannot bound the data loss")
+    if lag > facts.max_lag_seconds:
         return Decision(
             REFUSE,
-            f"standby lag {facts.lag_seconds:.1f}s > limit {facts.max_lag_seconds:g}s: "
+            f"standby lag {lag:.1f}s > limit {facts.max_lag_seconds:g}s: "
             "promoting now would lose that much data",
         )
-    detail = f"primary down {down_for:g}s, standby lag {facts.lag_seconds:.1f}s"
+    detail = f"primary down {down_for:g}s, standby lag {lag:.1f}s"
     if not facts.auto_promote:
         return Decision(NOTIFY_ONLY, f"{detail}; automatic promotion disabled (notify only)")
     return Decision(FAILOVER, detail)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from drctl.failover import rds_swap as swap
+from drctl.failover.lag import LagReading, metric_reading, reader_reading
 from drctl.failover.rds_fence import unfence_parameter_group
 from drctl.failover.rds_swap import DbLogin
 from drctl.mysql_dsn import MySQLDsn
-from drctl.timeline import utcnow
 
 # db_instance_available returns as soon as the status is "available", which on real RDS
 # can happen *before* the promotion clears the replica's source field. This waiter
@@ -66,48 +64,35 @@ class LagReader(Protocol):
 
 
 class CloudWatchLagReader:
-    """Latest ``AWS/RDS ReplicaLag`` datapoint (Maximum over 1 min) in a recent window."""
+    """``AWS/RDS ReplicaLag`` (Maximum per minute) of the replica, read as current
+    datapoints in a recent window. A negative value (-1: replication not running) is
+    unknown, never "caught up"; ``reading()`` keeps the last good datapoint so that the
+    loss can still be bounded (``drctl.failover.lag``)."""
 
-    def __init__(self, cloudwatch: Any, instance_id: str, window_minutes: int = 10) -> None:
+    def __init__(
+        self,
+        cloudwatch: Any,
+        instance_id: str,
+        window_minutes: int = 10,
+        *,
+        period_seconds: int = 60,  # RDS publishes once a minute; the sandbox runs faster
+    ) -> None:
         self._cloudwatch = cloudwatch
         self._instance_id = instance_id
-        self._window = timedelta(minutes=window_minutes)
+        self._window = window_minutes
+        self._period = period_seconds
 
-    def __call__(self) -> float | None:
-        # End one period in the future so the current, still-open period is included.
-        end = utcnow() + timedelta(seconds=60)
-        response = self._cloudwatch.get_metric_statistics(
-            Namespace="AWS/RDS",
-            MetricName="ReplicaLag",
-            Dimensions=[{"Name": "DBInstanceIdentifier", "Value": self._instance_id}],
-            StartTime=end - self._window,
-            EndTime=end,
-            Period=60,
-            Statistics=["Maximum"],
+    def reading(self) -> LagReading:
+        return metric_reading(
+            self._cloudwatch,
+            "ReplicaLag",
+            {"DBInstanceIdentifier": self._instance_id},
+            window_minutes=self._window,
+            period_seconds=self._period,
         )
-        points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
-        return float(points[-1]["Maximum"]) if points else None
-
-
-class AlarmLagReader:
-    """Lag taken from a ReplicaLag alarm's recent datapoints.
-
-    Used by the Lambda: ``cloudwatch:DescribeAlarms`` can be scoped to one alarm ARN,
-    while metric reads cannot be scoped at all (they need ``Resource: *``).
-    """
-
-    def __init__(self, cloudwatch: Any, alarm_name: str, scale: float = 1.0) -> None:
-        self._cloudwatch = cloudwatch
-        self._alarm_name = alarm_name
-        self._scale = scale  # to seconds: 0.001 for a metric in milliseconds
 
     def __call__(self) -> float | None:
-        alarms = self._cloudwatch.describe_alarms(AlarmNames=[self._alarm_name])["MetricAlarms"]
-        if not alarms or not alarms[0].get("StateReasonData"):
-            return None
-        data = json.loads(alarms[0]["StateReasonData"])
-        points = data.get("recentDatapoints") or []
-        return float(max(points)) * self._scale if points else None
+        return self.reading().seconds
 
 
 class RdsDatabase:
@@ -153,7 +138,10 @@ class RdsDatabase:
         return instance
 
     def replica_lag_seconds(self) -> float | None:
-        return self._lag_reader()
+        return self.replica_lag_reading().seconds
+
+    def replica_lag_reading(self) -> LagReading:
+        return reader_reading(self._lag_reader)
 
     def dsn(self) -> MySQLDsn | None:
         """Where drctl reads executed GTIDs: the instance's endpoint with the master login

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from drctl.failover.bounded import call_with_deadline
 from drctl.failover.heartbeat import LockHeartbeat
+from drctl.failover.lag import LagReading, known_lag, lag_reading
 from drctl.failover.positions import executed_position, wait_executed
 from drctl.failover.protocols import (
     Database,
@@ -108,10 +109,12 @@ class FailoverContext:
     say: Callable[[str], None] = print
 
 
-def data_at_risk(lag_seconds: float | None) -> str:
+def data_at_risk(lag: float | LagReading | None) -> str:
+    reading = lag if isinstance(lag, LagReading) else LagReading(lag, last_good=known_lag(lag))
+    lag_seconds = reading.seconds
     if lag_seconds is None:
         return (
-            "replica lag is UNKNOWN (no ReplicaLag datapoints): any write the primary "
+            f"replica lag is UNKNOWN ({reading.describe()}): any write the primary "
             "committed since replication last reported could be lost on promotion"
         )
     since = utcnow() - timedelta(seconds=lag_seconds)
@@ -264,11 +267,14 @@ def _still_holding_lock(ctx: FailoverContext) -> None:
 def replica_lag_guard(ctx: FailoverContext, state: RunState) -> str:
     if ctx.database.is_promoted():
         return "already promoted: nothing left to lose"
-    lag = ctx.database.replica_lag_seconds()
+    reading = lag_reading(ctx.database)
+    lag = reading.seconds  # None while replication is not running (ReplicaLag -1)
     state.data["lag_at_promotion_seconds"] = lag
-    # Unplanned mode: the lag at promotion is the data-loss bound the report shows.
-    state.data["data_loss_bound_seconds"] = lag
-    risk = data_at_risk(lag)
+    state.data["lag_reported_seconds"] = reading.reported
+    # Unplanned mode: the report's data-loss bound is the lag at promotion, or, with
+    # the lag unknown, now - t_last + lag_last from the last good datapoint.
+    state.data["data_loss_bound_seconds"] = reading.loss_bound_seconds()
+    risk = data_at_risk(reading)
     over = lag is None or lag > ctx.max_lag_seconds
     if over and not ctx.accept_data_loss:
         # Nothing has been changed yet: release the lock so that a later attempt (by
@@ -499,9 +505,10 @@ def _caught_up(ctx: FailoverContext, wait_seconds: float = 0.0) -> tuple[bool, s
             False,
             f"{reverse.identifier} has not executed {ctx.database.identifier}'s binlog up to {position} yet",
         )
-    lag = reverse.replica_lag_seconds()
-    if lag is None or lag < 0:
-        return False, f"reverse replication lag unknown ({lag}): replication not running?"
+    # -1 (replication not running) is unknown, never caught up.
+    lag = known_lag(reverse.replica_lag_seconds())
+    if lag is None:
+        return False, "reverse replication lag unknown (replica not reporting yet)"
     return lag <= ctx.max_lag_seconds, f"reverse replication lag {lag:.1f}s"
 
 

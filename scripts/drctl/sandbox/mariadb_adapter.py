@@ -20,8 +20,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drctl.failover.lag import LagReading, known_lag, reader_reading
+from drctl.failover.rds import LagReader
 from drctl.mysql_dsn import MySQLDsn
 from drctl.sandbox.endpoints import EndpointDirectory
+from drctl.sandbox.lag_publisher import NOT_REPLICATING
 from drctl.sandbox.mariadb import MariaDBServer
 
 
@@ -61,8 +64,12 @@ class MariaDbDatabase:
         apply_timeout: float = 10.0,
         endpoints: EndpointDirectory | None = None,
         primary_name: str = "seoul-db",
+        lag_reader: LagReader | None = None,
     ) -> None:
         self.server = server
+        # Production's CloudWatchLagReader over what lag_publisher puts into moto, as
+        # RDS publishes ReplicaLag; None: read SHOW SLAVE STATUS directly.
+        self.lag_reader = lag_reader
         self.source = source
         self._make_reverse = make_reverse
         self._find_reverse = find_reverse
@@ -80,15 +87,19 @@ class MariaDbDatabase:
         return self.server.app_dsn()
 
     def replica_lag_seconds(self) -> float | None:
+        return self.replica_lag_reading().seconds
+
+    def replica_lag_reading(self) -> LagReading:
+        if self.lag_reader is not None:
+            return reader_reading(self.lag_reader)
         status = _slave_status(self.server)
         if status is None:
-            return 0.0 if self.is_promoted() else None
+            return LagReading(0.0, last_good=0.0) if self.is_promoted() else LagReading()
+        # Seconds_Behind_Master NULL (the IO thread is not connected) is RDS's -1:
+        # unknown, never caught up.
         behind = status.get("Seconds_Behind_Master")
-        if behind is None:
-            # The IO thread is not connected: what the source committed since is unknown,
-            # exactly like RDS's ReplicaLag going missing when the source is gone.
-            return None
-        return float(behind)
+        value = NOT_REPLICATING if behind is None else float(behind)
+        return LagReading(value, last_good=known_lag(value))
 
     def is_promoted(self) -> bool:
         return _slave_status(self.server) is None and _variable(self.server, "read_only") == "0"

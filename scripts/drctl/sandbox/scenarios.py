@@ -21,6 +21,7 @@ from typing import Any
 
 from azure.storage.blob import ContainerClient
 
+from drctl.failover.rds import LagReader
 from drctl.failover.runner import run_steps
 from drctl.failover.state import RunState
 from drctl.failover.steps import FailoverContext, failback_steps, failover_steps
@@ -29,6 +30,7 @@ from drctl.report import SERVICE_RESTORED
 from drctl.sandbox.app_adapters import AppHealthProbe, FailoverRouting, SandboxScaler
 from drctl.sandbox.app_process import DATABASE, AppProcess
 from drctl.sandbox.environment import PRIMARY_DB_ID, SandboxEnvironment, WarmStandby
+from drctl.sandbox.lag_publisher import lag_note, start_lag_publisher
 from drctl.sandbox.loadgen import LossReport, WriteLoad, count_losses
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
@@ -231,7 +233,10 @@ def _sorted(timeline: Timeline) -> Timeline:
 
 
 def _failover_context(
-    env: SandboxEnvironment, ws: WarmStandby, lines: list[str]
+    env: SandboxEnvironment,
+    ws: WarmStandby,
+    lines: list[str],
+    lag_reader: LagReader | None = None,
 ) -> FailoverContext:
     def rebuild_seoul(tokyo: MariaDBServer) -> MariaDBServer:
         # CreateDBInstanceReadReplica in Seoul (the control plane's part). The Seoul app
@@ -250,6 +255,7 @@ def _failover_context(
             find_reverse=lambda: ws.seoul_rebuilt,
             endpoints=env.endpoints,
             primary_name=PRIMARY_DB_ID,
+            lag_reader=lag_reader,
         ),
         dns=env.dns_switch("tokyo"),
         lock=env.lock(),
@@ -350,7 +356,10 @@ def _warm_standby_failover(
     )
     load = WriteLoad(routing)
     lines: list[str] = []
-    ctx = _failover_context(env, ws, lines)
+    # RDS publishes the replica's ReplicaLag (-1 once replication stops); the lag guard
+    # reads it back through production's CloudWatchLagReader (lag_publisher.py).
+    lag = start_lag_publisher(env, ws)
+    ctx = _failover_context(env, ws, lines, lag.reader())
     seen_before = ""
     if primary_aws is not None:
         ctx.primary = env.primary_probe()
@@ -383,7 +392,8 @@ def _warm_standby_failover(
         )
     finally:
         load.stop()
-    lag = state.data.get("lag_at_promotion_seconds")
+        lag.stop()
+    at_promotion = state.data.get("lag_at_promotion_seconds")
     result = ScenarioResult(
         key,
         settings.run,
@@ -393,7 +403,8 @@ def _warm_standby_failover(
         _sorted(timeline),
         notes=[
             "failover steps: drctl.failover.failover_steps() with MariaDB/moto adapters",
-            f"replica lag at promotion: {'unknown (source gone)' if lag is None else lag}",
+            f"replica lag at promotion: {'unknown (source gone)' if at_promotion is None else at_promotion}",
+            lag_note(state.data, lag),
         ],
         load=load,
     )
