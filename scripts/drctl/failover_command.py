@@ -86,6 +86,14 @@ ResumeOpt = Annotated[
         "Without it, every invocation is a new run.",
     ),
 ]
+PreflightOpt = Annotated[
+    float,
+    typer.Option(
+        "--preflight-timeout",
+        help="Give up the read-only preflight after this many seconds, naming the endpoint "
+        "that did not answer (within --timeout).",
+    ),
+]
 TakeOverOpt = Annotated[
     str | None,
     typer.Option(
@@ -167,6 +175,11 @@ def _execute_in_time(
         state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
     except RunNotResumableError as exc:
         support.fail(str(exc))
+    except (ValueError, KeyError, OSError) as exc:  # truncated state file, read-only dir
+        from drctl.failures import describe
+
+        what = f"--resume {resume}: its run state" if resume else "--state-dir: the new run state"
+        support.fail(f"{what} in {state_dir} cannot be used: {describe(exc)[1]}")
     if not yes:
         _confirm(kind, plan, options.take_over_lock_from, progress)
 
@@ -175,7 +188,8 @@ def _execute_in_time(
 
     # The clock starts now, not while the operator read the plan and confirmed.
     seconds = _default_timeout(kind, outputs, options) if timeout is None else timeout
-    limit = support.restart_time_limit(seconds)
+    preflight = float(options.extra.get("preflight_timeout", support.PREFLIGHT_TIMEOUT_SECONDS))
+    limit = support.restart_time_limit(seconds, preflight=preflight)
     _cap_step_timeouts(options, limit.seconds)
     try:
         context = build_context(
@@ -368,6 +382,7 @@ def _register_failover(app: typer.Typer) -> None:
             float,
             typer.Option(help="Planned: seconds the replica may take to apply every write."),
         ] = 300.0,
+        preflight_timeout: PreflightOpt = support.PREFLIGHT_TIMEOUT_SECONDS,
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -381,6 +396,7 @@ def _register_failover(app: typer.Typer) -> None:
             take_over_lock_from=take_over_lock,
             drain_timeout_seconds=drain_timeout,
         )
+        options.extra["preflight_timeout"] = preflight_timeout
         _execute(
             "failover",
             options,
@@ -420,6 +436,7 @@ def _register_failback(app: typer.Typer) -> None:
         timeout: TimeoutOpt = None,
         resume: ResumeOpt = None,
         take_over_lock: TakeOverOpt = None,
+        preflight_timeout: PreflightOpt = support.PREFLIGHT_TIMEOUT_SECONDS,
     ) -> None:
         """Fail back: reverse replication, wait for sync, DNS back, restore topology."""
         options = FailoverOptions(
@@ -430,6 +447,7 @@ def _register_failback(app: typer.Typer) -> None:
             sync_timeout_seconds=sync_timeout,
             take_over_lock_from=take_over_lock,
         )
+        options.extra["preflight_timeout"] = preflight_timeout
         _execute(
             "failback",
             options,
