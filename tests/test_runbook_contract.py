@@ -21,9 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import pytest
 
 from drctl.cli import COMMANDS, load_command
+from drctl.sandbox.moto_server import MotoServer
+from drctl.sandbox.processes import ProcessSupervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -75,6 +78,7 @@ class World:
     tmp: Path
     closed_port: int
     busy_port: int
+    moto_url: str = ""  # a moto server with the drstack-app ECR repository in Seoul
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -160,6 +164,26 @@ def _pulumi_missing(world: World) -> list[str]:
 def _pulumi_broken(world: World) -> list[str]:
     world.only_on_path({"pulumi": BROKEN_PULUMI})
     return []
+
+
+def _docker(script: str | None) -> Callable[[World], list[str]]:
+    """image push for real (not --dry-run) against moto, with this docker (None: none)."""
+
+    def args(world: World) -> list[str]:
+        world.only_on_path({} if script is None else {"docker": script})
+        world.env["AWS_ENDPOINT_URL"] = world.moto_url
+        return ["--tag", "2026.01.01-abcdef12", "--yes", "--replica-region", "ap-northeast-2"]
+
+    return args
+
+
+# A docker whose daemon is down: the cause is the last line, after noise.
+BROKEN_DOCKER = (
+    "echo 'WARNING! Your password will be stored unencrypted.' >&2\n"
+    "echo 'Configure a credential helper to remove this warning.' >&2\n"
+    "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+    "Is the docker daemon running?' >&2\nexit 1"
+)
 
 
 def _aws_closed(world: World) -> list[str]:
@@ -348,6 +372,13 @@ CASES: list[Case] = [
         lambda w: [*_aws_closed(w), "--tag", "2026.01.01-abcdef12", "--dry-run"],
         REFUSED,
     ),
+    Case("image push", "docker missing", _docker(None), ("image push", "docker is not installed")),
+    Case(
+        "image push",
+        "docker broken",
+        _docker(BROKEN_DOCKER),
+        ("docker login to", "Cannot connect to the Docker daemon"),
+    ),
 ]
 
 
@@ -397,17 +428,21 @@ def outcomes(
     """Every selected case, run once, a few at a time (most of them wait on a dead
     endpoint or on imports, not on each other)."""
     chosen = [
-        item.callspec.params["case"]
+        params["case"]
         for item in request.session.items
-        if "case" in getattr(getattr(item, "callspec", None), "params", {})
+        if "case" in (params := getattr(getattr(item, "callspec", None), "params", {}))
     ]
     stack_file = ROOT / f"Pulumi.{BROKEN_STACK}.yaml"
     stack_file.write_text("config:\n  drstack:role: [dr\n", encoding="utf-8")
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
+    supervisor = ProcessSupervisor(tmp_path_factory.mktemp("moto-logs"))
+    moto_url = _moto_with_repository(supervisor)
     worlds = {
-        case.id: World(tmp_path_factory.mktemp("contract"), _free_port(), busy.getsockname()[1])
+        case.id: World(
+            tmp_path_factory.mktemp("contract"), _free_port(), busy.getsockname()[1], moto_url
+        )
         for case in chosen
     }
     try:
@@ -415,8 +450,23 @@ def outcomes(
             done = pool.map(lambda case: (case.id, _run(case, worlds[case.id])), chosen)
             yield {key: (run.returncode, run.stdout + run.stderr) for key, run in done}
     finally:
+        supervisor.stop_all()
         busy.close()
         stack_file.unlink()
+
+
+def _moto_with_repository(supervisor: ProcessSupervisor) -> str:
+    moto = MotoServer(supervisor)
+    moto.start()
+    ecr = boto3.client(
+        "ecr",
+        region_name="ap-northeast-2",
+        endpoint_url=moto.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ecr.create_repository(repositoryName="drstack-app")
+    return moto.endpoint
 
 
 def test_every_command_has_rows() -> None:

@@ -135,6 +135,17 @@ def _open(where: tuple[str, str], deadline: Deadline, *, create: bool) -> Any:
     return blobs
 
 
+def _refuse_backup_conflicts(every: float | None, list_only: bool, dry_run: bool) -> None:
+    once = "--every repeats backups; the other runs once"
+    for problem in (
+        conflicting({"--every": every, "--list": list_only}, once),
+        conflicting({"--every": every, "--dry-run": dry_run}, once),
+        conflicting({"--list": list_only, "--dry-run": dry_run}, "--list changes nothing"),
+    ):
+        if problem:
+            support.fail(problem)
+
+
 def backup(
     source: Annotated[
         str,
@@ -175,16 +186,7 @@ def backup(
 ) -> None:
     """Stream a consistent dump, compressed, into Azure Blob; move `latest`; prune."""
     bound_malloc()
-    for flags in (
-        {"--every": every, "--list": list_only},
-        {"--every": every, "--dry-run": dry_run},
-    ):
-        if problem := conflicting(flags, "--every repeats backups; the other runs once"):
-            support.fail(problem)
-    if problem := conflicting(
-        {"--list": list_only, "--dry-run": dry_run}, "--list changes nothing"
-    ):
-        support.fail(problem)
+    _refuse_backup_conflicts(every, list_only, dry_run)
     out, progress_console = support.consoles(as_json)
     source_dsn = _dsn(source, "--source")
     database = database or source_dsn.database
