@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from stacks.config import StackConfig, parse_config
+from stacks.stack_file import read_stack_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DR_STACKS = ("tokyo", "azure-pilot")
@@ -19,5 +18,4 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT) -> StackConfig:
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"--stack {stack}: {path.name} not found in {root}")
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return parse_config(stack, loaded.get("config") or {})
+    return parse_config(stack, read_stack_file(path).get("config") or {})

@@ -326,9 +326,32 @@ def _rds(key: str, raw: Any) -> RdsConfig:
     return rds
 
 
+# Route 53's HealthCheckConfig limits (the API reference's "Length Constraints"; also
+# botocore's route53 model, ResourcePath "max": 255). A longer path is refused by
+# CreateHealthCheck at `pulumi up`, after the rest of the stack was created:
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html
+ROUTE53_HEALTH_CHECK_DOC = (
+    "https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html"
+)
+ROUTE53_RESOURCE_PATH_MAX = 255
+
+
+def _health_check_path(key: str, raw: Any) -> str:
+    path = _str(key, raw, re.compile(r"^/\S*$"), "a path starting with /")
+    if len(path) > ROUTE53_RESOURCE_PATH_MAX:
+        raise _fail(
+            key,
+            raw,
+            f"Route 53 accepts a health-check resource path of at most "
+            f"{ROUTE53_RESOURCE_PATH_MAX} characters, this one has {len(path)} "
+            f"({ROUTE53_HEALTH_CHECK_DOC})",
+        )
+    return path
+
+
 def _health_check(key: str, raw: Any) -> HealthCheckConfig:
     parsers: dict[str, Callable[[str, Any], Any]] = {
-        "path": _text(re.compile(r"^/\S*$"), "a path starting with /"),
+        "path": _health_check_path,
         "port": _int_in(1, 65535),
         "interval": lambda k, v: int(_choice(k, str(_decode(v)), ("10", "30"))),
         "failure_threshold": _int_in(1, 10),

@@ -15,6 +15,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from drctl.failures import guarded
+
 # Command name -> the module that registers it (one module may register several).
 COMMANDS: Mapping[str, str] = {
     "preview": "drctl.preview",
@@ -74,7 +76,8 @@ def _root() -> None:
 
 
 def main() -> None:
-    app()
+    # Whatever a command did not turn into its own one line becomes one here (failures.py).
+    guarded(app, COMMANDS)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,12 @@ OUTPUTS_HELP = (
 STATUS_TIMEOUT_SECONDS = 60.0
 FAILOVER_TIMEOUT_SECONDS = 1800.0
 FAILBACK_TIMEOUT_SECONDS = 3600.0
+# failover/failback preflight: reads only, so with the DR region's API unreachable it
+# gives up after this, naming the endpoint, instead of spending the RTO budget on
+# retries. An attempt already in flight may still take its read timeout (aws.py, 20 s):
+# 40 + 20 keeps the worst case within a minute.
+PREFLIGHT_TIMEOUT_SECONDS = 40.0
+PREFLIGHT = "preflight"
 
 
 @contextmanager
@@ -39,14 +46,19 @@ def time_limit(seconds: float) -> Iterator[deadline.Deadline]:
         yield limit
 
 
-def restart_time_limit(seconds: float) -> deadline.Deadline:
-    """Start the active limit's clock again, e.g. once the operator has confirmed."""
+def restart_time_limit(seconds: float, preflight: float | None = None) -> deadline.Deadline:
+    """Start the active limit's clock again, e.g. once the operator has confirmed;
+    ``preflight`` bounds the step of that name on its own (--preflight-timeout)."""
     if not seconds > 0:
         fail(f"--timeout must be a positive number of seconds, got {seconds:g}")
+    if preflight is not None and not preflight > 0:
+        fail(f"--preflight-timeout must be a positive number of seconds, got {preflight:g}")
     active = deadline.active()
     if active is None:
         raise RuntimeError("restart_time_limit() outside time_limit()")
     active.restart(seconds)
+    if preflight is not None:
+        active.budgets[PREFLIGHT] = (preflight, "--preflight-timeout")
     return active
 
 
@@ -54,7 +66,7 @@ def say_gave_up(command: str, limit: deadline.Deadline, changed: str = "") -> No
     """The one line an operator reads when a command stopped waiting for an endpoint."""
     Console(stderr=True, soft_wrap=True).print(
         f"[bold red]{command} gave up:[/] {limit.gave_up_on} did not answer "
-        f"(--timeout {limit.seconds:g}s); {changed or 'nothing was changed'}",
+        f"({limit.flag} {limit.seconds:g}s); {changed or 'nothing was changed'}",
         highlight=False,
     )
 
@@ -86,6 +98,41 @@ def read_outputs(
         return outputs
     except OutputsError as exc:
         fail(str(exc))
+
+
+def check_writable_file(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output file that cannot be written: one line."""
+    _refuse_file_in_the_way(path.parent, flag, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with open(path, "ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        fail(f"{flag} {path}: cannot be written: {exc.strerror or exc}")
+
+
+def check_writable_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output directory that cannot be created or written."""
+    _refuse_file_in_the_way(path, flag, path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".drctl-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        fail(f"{flag} {path}: cannot be written: {exc.strerror or exc}")
+
+
+def _refuse_file_in_the_way(directory: Path, flag: str, given: Path) -> None:
+    """mkdir's own error for a file where a directory must be ("File exists") misleads."""
+    for ancestor in (directory, *directory.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                fail(f"{flag} {given}: cannot be written: {ancestor} is a file, not a directory")
+            return
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

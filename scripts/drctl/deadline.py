@@ -46,6 +46,9 @@ class Deadline:
         self._end = clock() + seconds
         self._lock = threading.Lock()
         self.gave_up_on: str | None = None  # the first endpoint that did not answer
+        self.flag = "--timeout"  # the flag whose limit was hit, for the one line
+        # Phase name -> (seconds, flag): a phase gives up on its own, sooner (see phase()).
+        self.budgets: dict[str, tuple[float, str]] = {}
 
     def restart(self, seconds: float) -> None:
         self.seconds = seconds
@@ -74,6 +77,9 @@ class Deadline:
 
 _active: Deadline | None = None
 
+# How often a wait says again what it waits for (the runbook contract: at least every 15 s).
+SAY_EVERY_SECONDS = 15.0
+
 
 def active() -> Deadline | None:
     return _active
@@ -88,6 +94,59 @@ def limit(seconds: float) -> Iterator[Deadline]:
         yield _active
     finally:
         _active = previous
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Run the phase ``name`` under its own budget, if the active deadline has one.
+
+    E.g. failover's preflight: with the DR region's API unreachable it must give up in
+    ``--preflight-timeout``, not spend the whole RTO budget on botocore retries. The
+    phase shortens the active deadline (never lengthens it); if an endpoint gave up
+    inside it, the deadline keeps the phase's flag and seconds for the one line.
+    """
+    limit = _active
+    budget = limit.budgets.get(name) if limit is not None else None
+    if limit is None or budget is None:
+        yield
+        return
+    seconds, flag = budget
+    saved = (limit._end, limit.seconds, limit.flag)
+    if limit._clock() + seconds < limit._end:
+        limit._end, limit.seconds, limit.flag = limit._clock() + seconds, seconds, flag
+    try:
+        yield
+    finally:
+        limit._end = saved[0]
+        if limit.gave_up_on is None:
+            limit.seconds, limit.flag = saved[1], saved[2]
+
+
+@contextmanager
+def waiting(what: str, say: Callable[[str], None], every: float | None = None) -> Iterator[None]:
+    """While the block runs, say every ``every`` seconds (default SAY_EVERY_SECONDS)
+    that it still waits for ``what``, how long so far, and when the run gives up.
+
+    One implementation for every kind of wait: a polling loop, a botocore waiter, a
+    subprocess, a blocking call. The caller says what it starts waiting for itself.
+    """
+    interval = SAY_EVERY_SECONDS if every is None else every
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def remind() -> None:
+        while not stop.wait(interval):
+            limit = _active
+            bound = f"; gives up in {max(0.0, limit.remaining()):.0f}s" if limit else ""
+            say(f"[wait] {what}: still waiting ({time.monotonic() - started:.0f}s so far{bound})")
+
+    reminder = threading.Thread(target=remind, daemon=True, name="drctl-waiting")
+    reminder.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        reminder.join(timeout=1.0)
 
 
 def endpoint_of(url: str) -> str:

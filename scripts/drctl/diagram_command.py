@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from drctl import command_support as support
+from drctl.failures import conflicting, describe, tool_stderr
 
 REGION_NAMES = {
     "ap-northeast-2": "AWS Seoul (ap-northeast-2)",
@@ -113,6 +114,12 @@ def diagram(
     from drctl.preview import cached_synthesize
     from stacks.config import ConfigError
 
+    conflict = conflicting({"--json": as_json, "--output": output}, "--json draws nothing")
+    if conflict:
+        support.fail(conflict)
+    target = output or Path(f"architecture-{stack}.png")
+    if not as_json:
+        support.check_writable_file(target.with_suffix(".png"), "--output")
     try:
         syn = cached_synthesize(stack, set_values or [])
     except (ConfigError, FileNotFoundError, ValueError) as exc:
@@ -123,8 +130,18 @@ def diagram(
     if as_json:
         sys.stdout.write(json.dumps(as_dict(graph), indent=2) + "\n")
         return
-    path = render_png(graph, output or Path(f"architecture-{stack}.png"), phase_of(syn))
+    try:
+        path = render_png(graph, target, phase_of(syn))
+    except Exception as exc:  # Graphviz's `dot` missing or failing
+        support.fail(f"drawing {target} failed: {_graphviz_problem(exc)}", code=1)
     sys.stderr.write(f"wrote {path}\n")
+
+
+def _graphviz_problem(exc: Exception) -> str:
+    if type(exc).__name__ == "ExecutableNotFound":
+        return "Graphviz `dot` is not installed or not on PATH (make services installs it)"
+    stderr = getattr(exc, "stderr", None)
+    return tool_stderr(stderr) if stderr else describe(exc)[1]
 
 
 def register(app: typer.Typer) -> None:

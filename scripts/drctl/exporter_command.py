@@ -82,7 +82,12 @@ def exporter(
     if once:
         sys.stdout.write(generate_latest(registry).decode())
         return
-    server, _thread = start_http_server(port, addr=address, registry=registry)
+    try:
+        server, _thread = start_http_server(port, addr=address, registry=registry)
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        support.fail(
+            f"cannot listen on {address}:{port}: {exc.strerror or exc}; choose another --port"
+        )
     sys.stderr.write(f"drctl exporter: http://{address}:{server.server_port}/metrics\n")
     try:
         threading.Event().wait()

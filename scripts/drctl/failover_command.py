@@ -86,6 +86,14 @@ ResumeOpt = Annotated[
         "Without it, every invocation is a new run.",
     ),
 ]
+PreflightOpt = Annotated[
+    float,
+    typer.Option(
+        "--preflight-timeout",
+        help="Give up the read-only preflight after this many seconds, naming the endpoint "
+        "that did not answer (within --timeout).",
+    ),
+]
 TakeOverOpt = Annotated[
     str | None,
     typer.Option(
@@ -167,6 +175,11 @@ def _execute_in_time(
         state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
     except RunNotResumableError as exc:
         support.fail(str(exc))
+    except (ValueError, KeyError, OSError) as exc:  # truncated state file, read-only dir
+        from drctl.failures import describe
+
+        what = f"--resume {resume}: its run state" if resume else "--state-dir: the new run state"
+        support.fail(f"{what} in {state_dir} cannot be used: {describe(exc)[1]}")
     if not yes:
         _confirm(kind, plan, options.take_over_lock_from, progress)
 
@@ -175,7 +188,8 @@ def _execute_in_time(
 
     # The clock starts now, not while the operator read the plan and confirmed.
     seconds = _default_timeout(kind, outputs, options) if timeout is None else timeout
-    limit = support.restart_time_limit(seconds)
+    preflight = float(options.extra.get("preflight_timeout", support.PREFLIGHT_TIMEOUT_SECONDS))
+    limit = support.restart_time_limit(seconds, preflight=preflight)
     _cap_step_timeouts(options, limit.seconds)
     try:
         context = build_context(
@@ -368,6 +382,7 @@ def _register_failover(app: typer.Typer) -> None:
             float,
             typer.Option(help="Planned: seconds the replica may take to apply every write."),
         ] = 300.0,
+        preflight_timeout: PreflightOpt = support.PREFLIGHT_TIMEOUT_SECONDS,
     ) -> None:
         """Fail over to the DR stack: lock, lag guard, DNS, promote, scale, verify."""
         options = FailoverOptions(
@@ -381,6 +396,7 @@ def _register_failover(app: typer.Typer) -> None:
             take_over_lock_from=take_over_lock,
             drain_timeout_seconds=drain_timeout,
         )
+        options.extra["preflight_timeout"] = preflight_timeout
         _execute(
             "failover",
             options,
@@ -425,9 +441,10 @@ def _register_failback(app: typer.Typer) -> None:
             typer.Option(
                 "--lag-only",
                 help="Prove catch-up with ReplicaLag (>= 0, within --max-lag) instead of "
-                "executed GTIDs read as the master user (when drctl cannot reach the DBs).",
+                "executed binlog positions read as the master user (when drctl cannot reach the DBs).",
             ),
         ] = False,
+        preflight_timeout: PreflightOpt = support.PREFLIGHT_TIMEOUT_SECONDS,
     ) -> None:
         """Fail back: reverse replica, retire the old primary, the replica takes its
         endpoint, fence the DR site, promote once every DR write executed, DNS back."""
@@ -440,6 +457,7 @@ def _register_failback(app: typer.Typer) -> None:
             take_over_lock_from=take_over_lock,
             gtid_proof=not lag_only,
         )
+        options.extra["preflight_timeout"] = preflight_timeout
         _execute(
             "failback",
             options,

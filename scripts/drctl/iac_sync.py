@@ -47,6 +47,7 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl.failover.steps import config_toggles
+from drctl.failures import describe, tool_stderr
 from drctl.synth import PROJECT_DIR, Synthesis, load_stack_file, synthesize
 
 EXIT_NOT_APPLIED = 3  # commands printed, nothing changed: the Pulumi CLI is missing
@@ -212,8 +213,11 @@ def apply_plan(plan: SyncPlan, work_dir: Path, say: Callable[[str], None]) -> st
             on_output=say,
         )
     except auto.CommandError as exc:
-        detail = " ".join(str(exc).split())
-        raise SyncError(f"pulumi failed on stack {plan.stack}: {detail[:400]}") from exc
+        # The cause is on pulumi's last stderr lines: quote those, not the first 400 chars.
+        detail = tool_stderr(getattr(exc, "stderr", None) or str(exc))
+        raise SyncError(f"pulumi failed on stack {plan.stack}: {detail}") from exc
+    except Exception as exc:  # a pulumi that cannot start, a version the SDK refuses
+        raise SyncError(f"pulumi failed on stack {plan.stack}: {describe(exc)[1]}") from exc
     return str(result.summary.result)
 
 

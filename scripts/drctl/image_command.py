@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drctl import command_support as support
+from drctl.failures import describe
 from drctl.image_publish import PublishError, checked_tag, default_tag, prepare, publish
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +69,8 @@ def register(app: typer.Typer) -> None:
             )
         except PublishError as exc:
             support.fail(str(exc), code=1)
+        except (BotoCoreError, ClientError, OSError) as exc:  # ECR/STS unreachable, no docker
+            support.fail(f"image push: {describe(exc)[1]}", code=1)
         if as_json:
             support.print_json(publication.as_dict(stacks))
             return

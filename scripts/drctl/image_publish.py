@@ -18,7 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from drctl import deadline
 from drctl.aws import ClientFactory
+from drctl.failures import tool_failed, tool_stderr
 from stacks.config import ConfigError, parse_image_tag
 
 REPOSITORY = "drstack-app"
@@ -123,13 +125,16 @@ def _login(
         cwd=repo_root,
     )
     if done.returncode != 0:
-        raise PublishError(f"docker login to {registry} failed: {done.stderr.strip()[:200]}")
+        raise PublishError(f"docker login to {registry} failed: {tool_stderr(done.stderr)}")
 
 
-def _docker(run: Runner, repo_root: Path, *args: str) -> None:
-    done = run(["docker", *args], cwd=repo_root)
+def _docker(run: Runner, repo_root: Path, say: Callable[[str], None], *args: str) -> None:
+    # stderr is kept for the one line (the cause is on its last lines); while docker
+    # works, the wait says what it waits for every 15 s instead of its progress bars.
+    with deadline.waiting(f"docker {args[0]}", say):
+        done = run(["docker", *args], cwd=repo_root, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise PublishError(f"`docker {' '.join(args[:1])}` failed (exit {done.returncode})")
+        raise PublishError(tool_failed(f"`docker {args[0]}`", done.returncode, done.stderr))
 
 
 def publish(
@@ -147,6 +152,7 @@ def publish(
     _docker(
         run,
         repo_root,
+        say,
         "build",
         "--platform",
         PLATFORM,
@@ -157,15 +163,23 @@ def publish(
         ".",
     )
     say(f"pushing {publication.image}")
-    _docker(run, repo_root, "push", publication.image)
+    _docker(run, repo_root, say, "push", publication.image)
     digest = _image_digest(factory.client("ecr", region), publication.tag)
     if digest is None:
         raise PublishError(f"{publication.image} was pushed but ECR does not list it")
     publication.digest = digest
     for replica in publication.replica_regions:
-        publication.replicated[replica] = _wait_for_replica(
-            factory.client("ecr", replica), publication.tag, digest, replica_timeout, poll_seconds
+        say(
+            f"waiting for ECR to replicate {publication.tag} to {replica} (up to {replica_timeout:g}s)"
         )
+        with deadline.waiting(f"ECR replication to {replica}", say):
+            publication.replicated[replica] = _wait_for_replica(
+                factory.client("ecr", replica),
+                publication.tag,
+                digest,
+                replica_timeout,
+                poll_seconds,
+            )
     return publication
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -24,6 +25,8 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from drctl.engines import AURORA_MYSQL, DB_ENGINES, db_engine
@@ -100,8 +103,32 @@ ClusterArn = Annotated[StrictStr, AfterValidator(_cluster_arn)]
 Engine = Literal["mysql", "aurora-mysql"]
 
 
+def _wants_number(annotation: Any) -> bool:
+    """A float/int field, or a map of them, optional or not."""
+    if annotation in (int, float):
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _wants_number(args[0])
+    if origin is dict:
+        return _wants_number(args[1])
+    if origin in (Union, UnionType):
+        return any(_wants_number(a) for a in args if a is not type(None))
+    return False
+
+
 class _Outputs(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # `X | None = None` makes a key optional; it must not make an explicit null a
+        # valid number (`max_lag_seconds: null` would disable the lag guard's limit).
+        field = cls.model_fields.get(info.field_name or "")
+        if value is None and field is not None and _wants_number(field.annotation):
+            raise ValueError("a number is needed, not null (leave the key out for its default)")
+        return value
 
 
 class Objectives(_Outputs):

@@ -22,6 +22,8 @@ def plan(
     from observability.stack_config import load_stack_config
     from stacks.config import ConfigError
 
+    if output is not None:
+        support.check_writable_file(output, "--output")
     try:
         cfg = load_stack_config(stack)
     except (FileNotFoundError, ConfigError) as exc:
@@ -32,7 +34,6 @@ def plan(
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     sys.stderr.write(f"wrote {output}\n")
 

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Write the DR test report (Markdown + PNG timeline chart)."""
+        support.check_writable_dir(out, "--out")
         timeline, run_data = _load(timeline_file)
         declared: dict[str, Any] = {}
         if outputs is not None:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from drctl.failures import tool_stderr
+
 PULUMI_TIMEOUT_SECONDS = 60.0
 
 
@@ -85,13 +87,18 @@ def load_outputs_from_pulumi(stacks: Iterable[str]) -> StackOutputs:
                 check=False,
                 timeout=PULUMI_TIMEOUT_SECONDS,
             )
+        except OSError as exc:  # found by which() but not executable, or gone meanwhile
+            raise OutputsError(f"{command} cannot run: {pulumi}: {exc.strerror}") from exc
         except subprocess.TimeoutExpired as exc:
             raise OutputsError(
                 f"{command} did not answer within {PULUMI_TIMEOUT_SECONDS:g}s "
                 "(is the state backend reachable?)"
             ) from exc
         if completed.returncode != 0:
-            raise OutputsError(f"{command} failed: {completed.stderr.strip()}")
+            # Pulumi puts the cause on its last lines ("error: ..."); quote those, in one line.
+            raise OutputsError(
+                f"{command} failed (exit {completed.returncode}): {tool_stderr(completed.stderr)}"
+            )
         try:
             values = json.loads(completed.stdout or "{}")
         except json.JSONDecodeError as exc:

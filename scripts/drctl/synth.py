@@ -29,6 +29,7 @@ from pulumi.runtime import rpc
 
 from drctl.mocks import DrstackMocks, ProviderRegistry, region_from_kubeconfig
 from stacks.config import NAMESPACE, ConfigError, StackConfig, parse_config
+from stacks.stack_file import read_stack_file
 
 PROJECT = "drstack"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -167,8 +168,7 @@ def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
             p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
         )
         raise ConfigError(f"stack {stack!r} is unknown: no {path.name} (known: {', '.join(known)})")
-    data = yaml.safe_load(path.read_text()) or {}
-    return dict(data.get("config") or {})
+    return dict(read_stack_file(path).get("config") or {})
 
 
 def engine_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:

@@ -80,6 +80,16 @@ BAD_CONFIGS: list[tuple[str, tuple[str, ...], tuple[str, ...], str]] = [
         "drstack:dns.health_check.failure_threshold = 11 is invalid: expected an integer from 1 to 10",
     ),
     (
+        "health-check path longer than Route 53 accepts",
+        ("dns.health_check.path=/" + "a" * 255,),
+        (),
+        "drstack:dns.health_check.path = '/aaa"
+        + "a" * 252
+        + "' is invalid: Route 53 accepts a health-check resource path of at most 255 "
+        "characters, this one has 256 "
+        "(https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html)",
+    ),
+    (
         "node sizes out of order",
         ("eks.desired_size=9",),
         (),
@@ -184,3 +194,8 @@ def test_values_arrive_as_strings_like_the_engine_sends_them() -> None:
     }
     with pytest.raises(ConfigError, match=r"drstack:rds.backup_retention_days = 'seven'"):
         parse_config("seoul", raw)
+
+
+def test_health_check_path_of_exactly_255_characters_is_accepted() -> None:
+    path = "/" + "a" * 254
+    assert parsed("tokyo", f"dns.health_check.path={path}").dns.health_check.path == path

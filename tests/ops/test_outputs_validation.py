@@ -63,6 +63,25 @@ MALFORMED: list[tuple[str, Change, str, str]] = [
         "greater than or equal to 0",
     ),
     (
+        # `X | None = None` made an explicit null a valid "number": no lag limit at all.
+        "null max lag",
+        put("tokyo", "max_lag_seconds", None),
+        "tokyo.max_lag_seconds",
+        "a number is needed, not null",
+    ),
+    (
+        "null RTO objective",
+        put("tokyo", "objectives", {"rto_minutes": None, "rpo_seconds": 5}),
+        "tokyo.objectives.rto_minutes",
+        "a number is needed, not null",
+    ),
+    (
+        "null deployment size",
+        put("tokyo", "deployments", {"auth-deployment": None}),
+        "tokyo.deployments.auth-deployment",
+        "valid integer",
+    ),
+    (
         "null deployment size",
         put("tokyo", "deployments", {"auth-deployment": None}),
         "tokyo.deployments.auth-deployment",

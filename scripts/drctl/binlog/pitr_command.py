@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
 from drctl.binlog.pitr import PitrRefused, plan_pitr, run_pitr
+from drctl.instants import utc_text
 from drctl.pilotlight.cli_support import EXIT_FAILED, EXIT_REFUSED, _print_result, support
 
 
@@ -22,7 +23,12 @@ def restore_to_point(
     dry_run: bool,
     yes: bool,
 ) -> None:
-    out, _ = support.consoles(as_json)
+    out, progress = support.consoles(as_json)
+    # One instant, in UTC, from here on: the replay compares it with binlog timestamps
+    # (UTC seconds) and hands it to the decoder as a UTC wall-clock time.
+    stop_at = stop_at.astimezone(UTC) if stop_at is not None else None
+    point = utc_text(stop_at) if stop_at is not None else "the latest archived event"
+    progress.print(f"point in time: {point}", highlight=False)
     try:
         plan = plan_pitr(blobs, options.database, stop_at)
     except PitrRefused as exc:
@@ -38,7 +44,6 @@ def restore_to_point(
             "was not changed",
             EXIT_REFUSED,
         )
-    point = plan.stop_at.isoformat() if plan.stop_at else "the latest archived event"
     if not yes and not typer.confirm(
         f"Replace database {options.database!r} on {target.redacted()} with {plan.dump.name} "
         f"+ binlog up to {point}?",
@@ -46,7 +51,7 @@ def restore_to_point(
     ):
         support.fail("aborted by user", code=EXIT_FAILED)
     result = run_pitr(blobs, target, options, plan, accept_gap=accept_gap)
-    data = result.as_dict()
+    data = {"point_in_time": point, **result.as_dict()}
     if not as_json:
         data.pop("restore")  # the dump part's table report; --json keeps it
         data.pop("plan")

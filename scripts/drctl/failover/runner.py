@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from drctl import deadline
 from drctl.failover.state import RunState
 from drctl.timeline import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
@@ -71,7 +72,10 @@ def run_steps(
             event = state.timeline.start(step.name)
             state.mark(step.name, "running")
             try:
-                detail = step.run(context, state)
+                # A step that waits says so every 15 s; a phase with a budget (preflight's
+                # --preflight-timeout) gives up on its own, inside the run's --timeout.
+                with deadline.phase(step.name), deadline.waiting(step.name, progress):
+                    detail = step.run(context, state)
             except SkipStep as why:
                 state.timeline.finish(event, STATUS_SKIPPED, str(why))
                 state.mark(step.name, "done", f"skipped: {why}")

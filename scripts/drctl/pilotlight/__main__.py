@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from drctl.binlog.command import register as register_binlog
+from drctl.failures import guarded
 from drctl.pilotlight.commands import register
 
 app = typer.Typer(
@@ -22,4 +23,4 @@ register(app)
 register_binlog(app)
 
 if __name__ == "__main__":
-    app()
+    guarded(app, ("backup", "restore", "binlog-archive"))

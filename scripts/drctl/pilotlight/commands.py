@@ -13,6 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from drctl.failures import conflicting
+from drctl.instants import FORMAT_HELP, InstantError, optional_instant
 from drctl.mysql_dsn import DsnError, MySQLDsn
 from drctl.mysql_tools import ToolMissing
 from drctl.pilotlight import remote
@@ -87,7 +89,8 @@ def _bounded(command: str, deadline: Deadline, unchanged: str) -> Iterator[Deadl
         reason = remote.failure_reason(exc, deadline)
         if reason is not None:
             support.fail(f"{command} gave up: {reason}; {_state(deadline, unchanged)}", 1)
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # Every line of the message (a tool's cause is often on its last), as one line.
+        detail = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         where = f" ({deadline.endpoint})" if isinstance(exc, DumpFailed) else ""
         name = (
             ""
@@ -132,6 +135,17 @@ def _open(where: tuple[str, str], deadline: Deadline, *, create: bool) -> Any:
     return blobs
 
 
+def _refuse_backup_conflicts(every: float | None, list_only: bool, dry_run: bool) -> None:
+    once = "--every repeats backups; the other runs once"
+    for problem in (
+        conflicting({"--every": every, "--list": list_only}, once),
+        conflicting({"--every": every, "--dry-run": dry_run}, once),
+        conflicting({"--list": list_only, "--dry-run": dry_run}, "--list changes nothing"),
+    ):
+        if problem:
+            support.fail(problem)
+
+
 def backup(
     source: Annotated[
         str,
@@ -172,6 +186,7 @@ def backup(
 ) -> None:
     """Stream a consistent dump, compressed, into Azure Blob; move `latest`; prune."""
     bound_malloc()
+    _refuse_backup_conflicts(every, list_only, dry_run)
     out, progress_console = support.consoles(as_json)
     source_dsn = _dsn(source, "--source")
     database = database or source_dsn.database
@@ -258,11 +273,11 @@ def restore(
         bool, typer.Option("--fallback", help="If a backup is refused, try the previous one.")
     ] = False,
     failure_time: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
             "--failure-time",
-            help="When the primary failed (ISO-8601, UTC if no offset), for the RPO. Default: now.",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+            metavar="TIME",
+            help=f"When the primary failed, for the RPO ({FORMAT_HELP}). Default: now.",
         ),
     ] = None,
     source: Annotated[
@@ -281,12 +296,12 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     timeout: Annotated[float, _timeout_option(RESTORE_TIMEOUT_SECONDS)] = RESTORE_TIMEOUT_SECONDS,
     to_time: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
             "--to-time",
+            metavar="TIME",
             help="Point-in-time: newest dump at or before T + archived binlog up to T "
-            "(ISO-8601, UTC if no offset).",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+            f"({FORMAT_HELP}).",
         ),
     ] = None,
     to_latest: Annotated[
@@ -299,11 +314,13 @@ def restore(
 ) -> None:
     """Restore the newest backup that passes its checks; refuse corrupt or partial ones."""
     bound_malloc()
+    _refuse_conflicts(to_time, to_latest, backup_name, fallback, accept_gap)
+    stop_at = _instant("--to-time", to_time)
+    when = _instant("--failure-time", failure_time)
     target_dsn = _dsn(target, "--target")
     database = database or target_dsn.database
     if not database:
         support.fail("--database: not given and the --target DSN names no database")
-    when = failure_time.replace(tzinfo=failure_time.tzinfo or UTC) if failure_time else None
     options = RestoreOptions(
         database=database,
         backup_name=backup_name,
@@ -313,10 +330,9 @@ def restore(
         source=_dsn(source, "--source") if source else None,
     )
     where = _locate_container(outputs, container)
-    if to_time is not None or to_latest:
+    if stop_at is not None or to_latest:
         from drctl.binlog.pitr_command import restore_to_point
 
-        stop_at = to_time.replace(tzinfo=to_time.tzinfo or UTC) if to_time else None
         with _bounded("restore", Deadline(timeout), _UNCHANGED) as deadline:
             blobs = _open(where, deadline, create=False)
             restore_to_point(
@@ -334,6 +350,37 @@ def restore(
 
 
 _UNCHANGED = "the target database was not changed"
+
+
+def _instant(flag: str, text: str | None) -> datetime | None:
+    try:
+        return optional_instant(flag, text)
+    except InstantError as exc:
+        support.fail(str(exc))
+
+
+def _refuse_conflicts(
+    to_time: str | None, to_latest: bool, backup_name: str | None, fallback: bool, accept_gap: bool
+) -> None:
+    """Flags that contradict each other, or that the chosen path would silently ignore."""
+    point = {"--to-time": to_time, "--to-latest": to_latest}
+    problems = (
+        conflicting(point, "--to-latest replays every archived event, --to-time stops at T"),
+        conflicting(
+            {"--backup": backup_name, "--to-time/--to-latest": to_time or to_latest},
+            "point-in-time restore picks the newest dump at or before T itself",
+        ),
+        conflicting(
+            {"--fallback": fallback, "--to-time/--to-latest": to_time or to_latest},
+            "an older dump would need binlog from an older position; point-in-time restore "
+            "never falls back",
+        ),
+    )
+    for problem in problems:
+        if problem:
+            support.fail(problem)
+    if accept_gap and not (to_time or to_latest):
+        support.fail("--accept-gap applies to --to-time or --to-latest only")
 
 
 def _restore_dump(

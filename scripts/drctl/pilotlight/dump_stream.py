@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from drctl.failures import tool_stderr
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
 from drctl.pilotlight.dump_options import ServerFlavour, dump_argv
 
@@ -123,10 +124,8 @@ class DumpStream:
         returncode = self._process.wait()
         self._stderr_thread.join(timeout=5)
         if returncode != 0:
-            message = self._stderr.decode(errors="replace").strip().splitlines()
-            detail = message[-1] if message else "no error output"
             name = Path(self.argv(Path("-"))[0]).name
-            raise DumpFailed(f"{name} exited with {returncode}: {detail}")
+            raise DumpFailed(f"{name} exited with {returncode}: {tool_stderr(self._stderr)}")
         if _COMPLETED_MARKER not in self._tail:
             raise DumpFailed("dump output ended before its '-- Dump completed' line")
         match = _BINLOG_POSITION.search(bytes(self._head))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from drctl.failures import tool_stderr
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
 from drctl.pilotlight import remote
 from drctl.pilotlight.blob_sdk import ContainerClient
@@ -361,8 +362,7 @@ class _ClientProcess:
 
     def error(self) -> str:
         self._stderr_thread.join(timeout=2)
-        lines = self._stderr.decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else "no error output"
+        return tool_stderr(self._stderr)
 
     def __exit__(self, *exc: object) -> None:
         if not self._finished:

@@ -71,6 +71,8 @@ def drill(
     if dry_run:
         _print_plan(out, as_json, _drill_plan(chosen, runs, reports, outputs, monitoring))
         return
+    support.check_writable_dir(reports, "--report-dir")
+    support.check_writable_file(outputs, "--outputs-file")
     _require_tools(monitoring)
     options = DrillOptions(
         report_dir=reports,

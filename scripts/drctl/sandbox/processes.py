@@ -3,9 +3,17 @@
 Every server runs in its own process group (``start_new_session``) so that stopping it
 also stops whatever it forked (node's workers, a shell wrapper). Each supervisor is
 registered for ``atexit`` and, when created on the main thread, SIGINT/SIGTERM
-handlers stop every child before the interpreter unwinds. As a last line of defence
-children started from the main thread get ``PR_SET_PDEATHSIG``: if drctl itself is
-SIGKILLed, the kernel kills them too.
+handlers stop every child before the interpreter unwinds.
+
+If drctl itself is SIGKILLed none of that runs, so two kernel mechanisms remain:
+
+* children started from the main thread get ``PR_SET_PDEATHSIG`` (the kernel kills
+  them when drctl dies; it binds to the forking *thread*, so not from worker threads);
+* every child's process group is registered with the reaper: a tiny process in its own
+  session that holds the read end of a pipe only drctl can write. When drctl dies the
+  pipe reads EOF and the reaper SIGKILLs every group still registered, which catches
+  children started from worker threads (the monitoring watcher's exporters) and
+  whatever the children forked themselves.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,6 +34,24 @@ from types import FrameType
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
+# The reaper: reads "+PGID"/"-PGID" lines; at EOF (drctl gone) kills what is left.
+_REAPER_CODE = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+groups = set()
+for line in sys.stdin:
+    line = line.strip()
+    if line[:1] == "+":
+        groups.add(int(line[1:]))
+    elif line[:1] == "-":
+        groups.discard(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
 _live_supervisors: set[ProcessSupervisor] = set()
 _registry_lock = threading.RLock()  # re-entered by a signal handler
 _handlers_installed = False
@@ -87,6 +114,7 @@ class ProcessSupervisor:
                 preexec_fn=_die_with_parent if on_main_thread else None,
             )
         child = ManagedProcess(name=name, popen=popen, log_path=log_path, argv=list(argv))
+        _reaper.watch(popen.pid)
         with self._lock:
             self._children.append(child)
         return child
@@ -110,6 +138,7 @@ class ProcessSupervisor:
         else:
             # The leader may be gone while group members it forked are not.
             _signal_group(child, signal.SIGKILL)
+        _reaper.forget(child.pid)
         with self._lock:
             if child in self._children:
                 self._children.remove(child)
@@ -126,6 +155,46 @@ class ProcessSupervisor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
+
+
+class _Reaper:
+    """The process that kills registered process groups once drctl is gone (see above)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pipe: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None  # held: never collected
+
+    def watch(self, group: int) -> None:
+        self._send(f"+{group}\n")
+
+    def forget(self, group: int) -> None:
+        self._send(f"-{group}\n")
+
+    def _send(self, line: str) -> None:
+        with self._lock, contextlib.suppress(OSError):
+            if self._pipe is None:
+                self._pipe = self._start()
+            os.write(self._pipe, line.encode())
+
+    def _start(self) -> int:
+        # os.pipe() is close-on-exec: no child inherits the write end, so only drctl's
+        # death (or exit) closes it.
+        read_end, write_end = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _REAPER_CODE],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # no terminal signal reaches it, nor a group kill
+            )
+        finally:
+            os.close(read_end)
+        return write_end
+
+
+_reaper = _Reaper()
 
 
 def _die_with_parent() -> None:
