@@ -17,9 +17,10 @@ from drctl.binlog.segments import list_segments
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.azurite import AzuriteServer
+from drctl.sandbox.environment import archiver_source_dsn
 from drctl.sandbox.mariadb import MariaDBServer
 
-from .binlog_support import assert_continuous, repl_dsn, server_position, wait_archived
+from .binlog_support import assert_continuous, server_position, wait_archived
 from .conftest import seed_database
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.azurite]
@@ -66,11 +67,11 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     tmp_path: Path,
 ) -> None:
     seed_database(source_db, database_name, rows=100)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_BINLOG_SOURCE_DSN": archiver_source_dsn(source_db).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     spool = tmp_path / "spool"
     where = ["--container", container.container_name, "--spool-dir", str(spool)]
@@ -92,7 +93,7 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     second.send_signal(signal.SIGTERM)
     _out, err = second.communicate(timeout=30)
     assert second.returncode == 0, err
-    assert repl_dsn(source_db).password.encode() not in err
+    assert archiver_source_dsn(source_db).password.encode() not in err
 
     assert_continuous(container)
     names = [segment.name for segment in list_segments(container)]
@@ -118,8 +119,8 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     report = json.loads(restore.stdout)
     assert report["replayed_segments"] >= 1
     assert report["rpo_seconds"] < 60
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
 
 
@@ -135,7 +136,7 @@ def test_restore_refuses_a_gap_in_one_line(
 
     seed_database(source_db, database_name, rows=10)
     with archiving(source_db, container, tmp_path / "spool"):
-        run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         for key in range(600, 606):
             source_db.execute(f"INSERT INTO `{database_name}`.owners VALUES ({key}, 'x')")
             time.sleep(0.4)  # several segments
@@ -143,7 +144,7 @@ def test_restore_refuses_a_gap_in_one_line(
     segments = list_segments(container)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     planned = subprocess.run(
         [
@@ -164,7 +165,7 @@ def test_restore_refuses_a_gap_in_one_line(
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)
     assert plan["dry_run"] is True and plan["problem"] is None and plan["segments"] >= 2
-    assert target_db.app_password not in planned.stdout.decode()
+    assert target_db.master_password not in planned.stdout.decode()
 
     container.delete_blob(segments[-2].name)
     refused = subprocess.run(
@@ -198,7 +199,7 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     # The Deployment reuses the backup job's secret-to-DSN step, which sets DRCTL_SOURCE_DSN.
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_SOURCE_DSN": repl_dsn(source_db).url(),
+        "DRCTL_SOURCE_DSN": archiver_source_dsn(source_db).url(),
     }
     env_without = {k: v for k, v in os.environ.items() if k != "DRCTL_BINLOG_SOURCE_DSN"}
     done = subprocess.run(
@@ -220,5 +221,5 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     report = json.loads(done.stdout)
     oldest = str(source_db.execute("SHOW BINARY LOGS")[0][0])
     assert report["resume_at"] == f"{oldest}:0"  # an empty archive starts at the oldest binlog
-    assert source_db.repl_password not in done.stdout.decode()
+    assert source_db.master_password not in done.stdout.decode()
     assert list_segments(container) == []  # a dry run writes nothing

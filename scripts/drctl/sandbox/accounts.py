@@ -27,6 +27,11 @@ granted and nothing more:
   they are not granted, and nothing drstack runs needs them.
 - MariaDB's BINLOG REPLAY (the ``BINLOG '...'`` statement), SUPER, READ_ONLY ADMIN and
   CONNECTION ADMIN are exactly what these accounts lack: none is granted.
+- Both accounts hold their privileges WITH GRANT OPTION: that is how each creates less
+  privileged users, such as the app's. The RDS guide's earlier edition of the same page
+  wrote the grant out as "... TRIGGER ON *.* WITH GRANT OPTION", and Azure's support
+  blog shows the admin's grant with it:
+  https://techcommunity.microsoft.com/t5/azure-database-support-blog/grant-super-privilege-on-azure-database-for-mysql/ba-p/368905
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ class Account:
     privileges: tuple[str, ...]
 
     def grant_statement(self) -> str:
-        return f"GRANT {', '.join(self.privileges)} ON *.* TO '{self.user}'@'%'"
+        return f"GRANT {', '.join(self.privileges)} ON *.* TO '{self.user}'@'%' WITH GRANT OPTION"
 
 
 RDS_MASTER = Account(RDS_MASTER_USER, RDS_MASTER_PRIVILEGES)

@@ -19,7 +19,7 @@ from drctl.alert_webhook import PrometheusLagReader, ReceivedAlert, decide_on_al
 from drctl.failover.guards import FAILOVER
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.sandbox.app_process import DATABASE
-from drctl.sandbox.environment import SandboxEnvironment
+from drctl.sandbox.environment import SandboxEnvironment, backup_source_dsn
 from drctl.sandbox.monitoring import Monitoring, sandbox_timing, timing_statement
 from drctl.sandbox.processes import ProcessSupervisor
 from drctl.timeline import DETECTION, Timeline
@@ -149,7 +149,9 @@ class AlertDetection:
             container.delete_blob(blob.name)
         loop = BackupLoop(
             lambda: run_backup(
-                seoul_db.app_dsn(), container, BackupOptions(DATABASE, retention=timedelta(hours=1))
+                backup_source_dsn(seoul_db),
+                container,
+                BackupOptions(DATABASE, retention=timedelta(hours=1)),
             ),
             self.backup_interval,
         )

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drctl.sandbox.environment import failback_dsn
 from drctl.sandbox.mariadb import MariaDBServer
 
 
 def _slave_status(server: MariaDBServer) -> dict[str, Any] | None:
-    conn = server.admin_dsn().connect(timeout=2)
+    conn = failback_dsn(server).connect(timeout=2)
     try:
         import pymysql.cursors
 
@@ -29,7 +30,7 @@ def _slave_status(server: MariaDBServer) -> dict[str, Any] | None:
 
 
 def _variable(server: MariaDBServer, name: str) -> str:
-    rows = server.execute(f"SELECT @@GLOBAL.{name}")
+    rows = server.execute_as(failback_dsn(server), f"SELECT @@GLOBAL.{name}")
     return str(rows[0][0]) if rows else ""
 
 
@@ -91,7 +92,8 @@ class MariaDbDatabase:
             target = _variable(self.source, "gtid_binlog_pos")
         except Exception:
             return  # the source is gone after all: nothing to fence
-        self.server.execute(f"SELECT MASTER_GTID_WAIT('{target}', {self._apply_timeout})")
+        wait = f"SELECT MASTER_GTID_WAIT('{target}', {self._apply_timeout})"
+        self.server.execute_as(failback_dsn(self.server), wait)
 
     def _wait_relay_applied(self) -> None:
         """Apply what the replica already received (RDS does this before promoting)."""

@@ -9,13 +9,14 @@ applied it.
 
 from __future__ import annotations
 
+from drctl.sandbox.environment import fence_dsn
 from drctl.sandbox.mariadb import MariaDBServer
 
 WAIT_STEP_SECONDS = 0.5  # one MASTER_GTID_WAIT; the engine polls until its own timeout
 
 
 def _position(server: MariaDBServer) -> str:
-    rows = server.execute("SELECT @@GLOBAL.gtid_binlog_pos")
+    rows = server.execute_as(fence_dsn(server), "SELECT @@GLOBAL.gtid_binlog_pos")
     return str(rows[0][0]) if rows and rows[0][0] is not None else ""
 
 
@@ -31,7 +32,8 @@ class MariaDbWriteFence:
         self.source.execute("SET GLOBAL read_only = 0")
 
     def is_fenced(self) -> bool:
-        return str(self.source.execute("SELECT @@GLOBAL.read_only")[0][0]) == "1"
+        rows = self.source.execute_as(fence_dsn(self.source), "SELECT @@GLOBAL.read_only")
+        return str(rows[0][0]) == "1"
 
     def drained(self) -> tuple[bool, str]:
         if not self.is_fenced():
@@ -40,7 +42,9 @@ class MariaDbWriteFence:
         if not target:
             return True, "the source has committed nothing"
         # 0: reached; -1: timed out (replication stopped, or still applying).
-        waited = self.replica.execute(f"SELECT MASTER_GTID_WAIT('{target}', {WAIT_STEP_SECONDS})")
+        waited = self.replica.execute_as(
+            fence_dsn(self.replica), f"SELECT MASTER_GTID_WAIT('{target}', {WAIT_STEP_SECONDS})"
+        )
         applied = _position_applied(self.replica)
         if waited and int(waited[0][0]) == 0:
             return True, f"replica applied source GTID {target}"
@@ -48,5 +52,5 @@ class MariaDbWriteFence:
 
 
 def _position_applied(server: MariaDBServer) -> str:
-    rows = server.execute("SELECT @@GLOBAL.gtid_slave_pos")
+    rows = server.execute_as(fence_dsn(server), "SELECT @@GLOBAL.gtid_slave_pos")
     return str(rows[0][0]) if rows and rows[0][0] is not None else ""

@@ -21,10 +21,10 @@ from azure.storage.blob import ContainerClient
 
 from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
 from drctl.binlog.pitr import PitrResult, plan_pitr, run_pitr
-from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight.catalog import list_backups
 from drctl.pilotlight.restore import RestoreOptions, RestoreResult, run_restore
-from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
+from drctl.sandbox.environment import archiver_source_dsn, restore_target_dsn
+from drctl.sandbox.mariadb import MariaDBServer
 
 
 class PilotLightDatabase:
@@ -72,13 +72,13 @@ class PilotLightDatabase:
             options = RestoreOptions(self.database, failure_time=self._failure_time())
             plan = plan_pitr(self.container, self.database, None)
             self.pitr = run_pitr(
-                self.container, self.server.app_dsn(), options, plan, accept_gap=False
+                self.container, restore_target_dsn(self.server), options, plan, accept_gap=False
             )
             self.result = RestoreResult(**{**self.pitr.restore, "refused": []})
             return
         self.result = run_restore(
             self.container,
-            self.server.app_dsn(),
+            restore_target_dsn(self.server),
             RestoreOptions(self.database, fallback=True, failure_time=self._failure_time()),
         )
 
@@ -132,9 +132,7 @@ class ArchiverThread:
     def __init__(
         self, primary: MariaDBServer, container: ContainerClient, spool: Path, settings: Any
     ) -> None:
-        dsn = MySQLDsn(
-            host="127.0.0.1", port=primary.port, user=REPL_USER, password=primary.repl_password
-        )
+        dsn = archiver_source_dsn(primary)
         self.flush_seconds = float(settings.binlog_flush_seconds)
         self._region = _RegionBoundContainer(container)
         self.archiver = BinlogArchiver(

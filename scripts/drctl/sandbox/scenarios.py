@@ -29,7 +29,7 @@ from drctl.pilotlight.catalog import list_backups
 from drctl.report import SERVICE_RESTORED
 from drctl.sandbox.app_adapters import AppHealthProbe, FailoverRouting, SandboxScaler
 from drctl.sandbox.app_process import DATABASE, AppProcess
-from drctl.sandbox.environment import SandboxEnvironment, WarmStandby
+from drctl.sandbox.environment import SandboxEnvironment, WarmStandby, backup_source_dsn
 from drctl.sandbox.loadgen import LossReport, WriteLoad, count_losses
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
@@ -587,7 +587,7 @@ def _pilot_backups(
 ) -> BackupLoop:
     return BackupLoop(
         lambda: run_backup(
-            seoul_db.app_dsn(),
+            backup_source_dsn(seoul_db),
             container,
             BackupOptions(DATABASE, retention=timedelta(hours=1)),
         ),
