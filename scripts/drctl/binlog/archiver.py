@@ -330,7 +330,8 @@ class BinlogArchiver:
         spool = self.spool_dir / self.file
         if final is None or not spool.exists() or spool.stat().st_size < final:
             return False  # still the current file, or the client is still copying it
-        self._collect()
+        # step() has collected every whole event the spool holds, unless it stopped at
+        # COMMITS_PER_STEP; then held < final, and a later check closes the file.
         held = self._pending.events[-1].end if self._pending.events else self.offset
         if held != final or not (self._pending.events or self._last_segment):
             return False  # whole segments still to commit first (or a torn tail: see lag)
