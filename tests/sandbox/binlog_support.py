@@ -14,14 +14,8 @@ from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
 from drctl.binlog.segments import list_segments
 from drctl.mysql_dsn import MySQLDsn
 from drctl.sandbox.accounts import AZURE_ADMIN, NEVER_GRANTED, Account
-from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
-
-
-def repl_dsn(server: MariaDBServer) -> MySQLDsn:
-    """The archiver's account: REPLICATION SLAVE + CLIENT, nothing else."""
-    return MySQLDsn(
-        host="127.0.0.1", port=server.port, user=REPL_USER, password=server.repl_password
-    )
+from drctl.sandbox.environment import archiver_source_dsn
+from drctl.sandbox.mariadb import MariaDBServer
 
 
 def server_position(server: MariaDBServer) -> tuple[str, int]:
@@ -46,7 +40,7 @@ def archiving(
     server: MariaDBServer, container: Any, spool: Path, **options: Any
 ) -> Iterator[BinlogArchiver]:
     archiver = BinlogArchiver(
-        repl_dsn(server), container, spool, ArchiverOptions(flush_seconds=0.3, **options)
+        archiver_source_dsn(server), container, spool, ArchiverOptions(flush_seconds=0.3, **options)
     )
     stop = threading.Event()
     errors: list[BaseException] = []
