@@ -210,8 +210,8 @@ def test_the_guard_catches_the_shortcuts_it_exists_for() -> None:
     assert "old.py: imports drctl.pilotlight.restore" in found
     for name in ("plan_pitr", "run_pitr", "run_restore", "BinlogArchiver"):
         assert any(f": {name} (run " in line for line in found), name
-    assert _unexplained_imports("from drctl.failover.rds import RdsDatabase\n", "new.py") == [
-        "new.py: drctl.failover.rds"
+    assert _unexplained_imports("from drctl.failover.aurora import X\n", "new.py") == [
+        "new.py: drctl.failover.aurora"
     ]
     assert _unexplained_imports("from drctl import iac_sync\n", "new.py") == [
         "new.py: drctl.iac_sync"
