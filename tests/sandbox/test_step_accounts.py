@@ -15,18 +15,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure.storage.blob import ContainerClient
 
 from drctl.binlog.segments import list_segments
+from drctl.failover.positions import executed_position, wait_executed
+from drctl.failover.rds_fence import global_read_only
 from drctl.sandbox.accounts import AZURE_ADMIN, RDS_MASTER
 from drctl.sandbox.app_process import DATABASE
 from drctl.sandbox.environment import SandboxEnvironment
 from drctl.sandbox.mariadb import MariaDBServer, mariadb_available
 from drctl.sandbox.mariadb_adapter import MariaDbDatabase
-from drctl.sandbox.mariadb_fence import MariaDbWriteFence
-from drctl.sandbox.pilot_light_adapter import ArchiverThread, PilotLightDatabase
+from drctl.sandbox.mariadb_fence import master_user_dsns
+from drctl.sandbox.pilot_light_adapter import PilotLightDatabase
 from drctl.sandbox.processes import ProcessSupervisor
-from drctl.sandbox.scenarios import ScenarioSettings, _pilot_backups
+from drctl.sandbox.production_jobs import azure_restore_job, seoul_jobs
+from drctl.sandbox.scenarios import ScenarioSettings, _pilot_archiver, _pilot_backups
 
 from .conftest import require
 
@@ -88,27 +90,37 @@ def _wait(condition: object, what: str, timeout: float = 90.0) -> None:
 
 
 def test_pilot_light_steps_log_in_as_the_master_user_and_the_azure_admin(
-    env: SandboxEnvironment, container: ContainerClient, tmp_path: Path
+    env: SandboxEnvironment, tmp_path: Path
 ) -> None:
+    env.start_shared()  # moto (the master secret) and Azurite, as the drill
     seoul = env.new_database("seoul")
     azure = env.new_database("azure")
     _seed(seoul)
     settings = _settings(tmp_path)
+    jobs = seoul_jobs(env, seoul, DATABASE)  # set-up: the secret the jobs read
+    container = env.backup_container()
     start_logging(seoul)
     start_logging(azure)
 
-    archiver = ArchiverThread(seoul, container, tmp_path / "spool", settings)
+    archiver = _pilot_archiver(env, jobs, container, settings)
     archiver.start()
-    backups = _pilot_backups(seoul, container, settings)
+    backups = _pilot_backups(jobs, settings)
     backups.start()
     _wait(lambda: backups.completed, "a backup")
     backups.stop()
     _wait(lambda: list_segments(container), "an archived segment")
     archiver.die_and_join()
-    pilot = PilotLightDatabase(container, DATABASE, lambda: azure, lambda: None)
+    pilot = PilotLightDatabase(
+        container,
+        make_server=lambda: azure,
+        restore_job=azure_restore_job(env, database=DATABASE, binlog_archive=True),
+        failure_time=lambda: None,
+        log_dir=tmp_path / "restore",
+    )
     pilot.promote()
+    pilot.wait_promoted(120.0)
 
-    assert backups.failures == [] and archiver.errors == []
+    assert pilot.outcome is not None and backups.failures == []
     assert set(logins(seoul)) == {RDS_MASTER.user}
     assert set(logins(azure)) == {AZURE_ADMIN.user}
 
@@ -118,18 +130,19 @@ def test_fence_and_failback_reads_log_in_as_the_master_user(env: SandboxEnvironm
     tokyo = env.new_database("tokyo")
     tokyo.replicate_from(seoul)
     _seed(seoul)
+    # What the planned scenario hands production's fence (set up before logging starts).
+    primary, standby = master_user_dsns(seoul, tokyo)
     start_logging(seoul)
     start_logging(tokyo)
 
-    fence = MariaDbWriteFence(seoul, tokyo)
     replica = MariaDbDatabase(tokyo, source=seoul)
-    assert fence.is_fenced() is False
+    assert global_read_only(primary) is False
     _wait(lambda: replica.replica_lag_seconds() == 0.0, "the replica to catch up")
     assert replica.is_promoted() is False
     seoul.execute("SET GLOBAL read_only = 1")  # the parameter group (control plane)
     try:
-        assert fence.is_fenced()
-        _wait(lambda: fence.drained()[0], "the fence to drain")
+        assert global_read_only(primary)
+        assert wait_executed(standby, executed_position(primary), 30.0)
     finally:
         seoul.execute("SET GLOBAL read_only = 0")
 
