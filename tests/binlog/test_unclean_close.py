@@ -66,6 +66,9 @@ class _Source:
     def connect(self, **_: Any) -> _Source:
         return self
 
+    def endpoint(self) -> str:
+        return "fake-source:3306"
+
     def cursor(self) -> _Source:
         return self
 
@@ -85,6 +88,8 @@ class _Source:
             self._rows = list(self.logs)
         elif statement == "SELECT VERSION()":
             self._rows = [("10.11.19-MariaDB-log",)]
+        elif statement.startswith("SELECT @@GLOBAL.binlog_format"):
+            self._rows = [("ROW", "FULL", "FULL")]  # replayable as SQL (source_settings)
         else:
             raise AssertionError(f"unexpected statement {statement!r}")
 

@@ -102,7 +102,7 @@ def _archive(
     source: MariaDBServer, container: ContainerClient, database: str, tmp_path: Path, writes
 ) -> None:
     with archiving(source, container, tmp_path / "spool"):
-        run_backup(source.app_dsn(), container, BackupOptions(database))
+        run_backup(source.master_dsn(), container, BackupOptions(database))
         writes()
         wait_archived(container, source)
 
@@ -130,8 +130,8 @@ def test_replay_as_the_azure_admin_round_trips_every_kind_of_change(
 
     for table in ("kinds", "nokey", "later"):
         _same_rows(target_db, source_db, database_name, table)
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
     # --database: the other database's changes are not replayed into the target.
     assert not target_db.execute(f"SHOW DATABASES LIKE '{other}'")
@@ -208,7 +208,7 @@ def test_a_segment_corrupted_after_the_check_stops_at_the_last_consistent_point(
 ) -> None:
     _seed(source_db, database_name)
     with archiving(source_db, container, tmp_path / "spool"):
-        run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         source_db.execute("INSERT INTO nokey VALUES (10, 'kept', NULL)", database=database_name)
         wait_archived(container, source_db)
         kept = _rows(source_db, database_name, "nokey")
@@ -252,7 +252,7 @@ def test_a_binlog_without_column_names_is_refused_in_one_line(
 
     _seed(source_db, database_name)
     with archiving(source_db, container, tmp_path / "spool") as archiver:
-        run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         deadline = time.monotonic() + 10
         while not archiver.file and time.monotonic() < deadline:
             time.sleep(0.05)  # past its start-up check

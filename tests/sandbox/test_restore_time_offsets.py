@@ -63,7 +63,7 @@ def test_one_instant_in_three_offsets_restores_the_same_rows(
     tmp_path: Path,
 ) -> None:
     stop_at, at_t = _dump_then_writes(source_db, container, database_name, tmp_path)
-    target = target_db.app_dsn(database_name).url()
+    target = target_db.master_dsn(database_name).url()
     utc = stop_at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     wrong: dict[str, str] = {}
@@ -75,7 +75,7 @@ def test_one_instant_in_three_offsets_restores_the_same_rows(
             wrong[offset] = "rows written before T are missing"
         elif ids & set(range(200, 220)):
             wrong[offset] = "rows written after T are present"
-        elif fingerprints(target_db.app_dsn(), database_name) != at_t:
+        elif fingerprints(target_db.master_dsn(), database_name) != at_t:
             wrong[offset] = "the tables differ from the source at T"
         elif json.loads(done.stdout).get("point_in_time") != utc:
             # The output states the instant in UTC, whichever offset wrote it.
