@@ -21,6 +21,10 @@ FAILOVER_RUNS = "drstack_failover_runs"
 BINLOG_CHECKED = "drstack_binlog_archiver_checked_timestamp_seconds"
 BINLOG_LAG = "drstack_binlog_archiver_lag_seconds"
 BINLOG_LAST_EVENT = "drstack_binlog_last_archived_event_timestamp_seconds"
+# Binlog the source purged before it was archived, while a kept dump's replay crosses it.
+BINLOG_GAPS = "drstack_binlog_archive_gaps"
+BINLOG_GAP_START = "drstack_binlog_archive_gap_start_timestamp_seconds"
+BINLOG_GAP_END = "drstack_binlog_archive_gap_end_timestamp_seconds"
 
 EXPORTER_METRICS = (
     BACKUP_UP,
@@ -37,6 +41,9 @@ EXPORTER_METRICS = (
     BINLOG_CHECKED,
     BINLOG_LAG,
     BINLOG_LAST_EVENT,
+    BINLOG_GAPS,
+    BINLOG_GAP_START,
+    BINLOG_GAP_END,
 )
 
 # blackbox_exporter
