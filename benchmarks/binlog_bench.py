@@ -37,7 +37,7 @@ from typing import Any
 from benchmarks.dataset import grow_to
 from benchmarks.rss_probe import vm_hwm_mb
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
-from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
+from drctl.sandbox.mariadb import MariaDBServer
 
 ROOT = Path(__file__).resolve().parent
 POLL_SECONDS = 0.05
@@ -49,9 +49,8 @@ def log(message: str) -> None:
 
 
 def repl_dsn(server: MariaDBServer) -> MySQLDsn:
-    return MySQLDsn(
-        host="127.0.0.1", port=server.port, user=REPL_USER, password=server.repl_password
-    )
+    """The archiver's account in production: the RDS master user (its Deployment's secret)."""
+    return server.master_dsn()
 
 
 class ArchiverProcess:
@@ -143,7 +142,7 @@ def _commit_marks(
     server: MariaDBServer, database: str, seconds: float, token: str
 ) -> dict[int, float]:
     acked: dict[int, float] = {}
-    conn = server.app_dsn(database).connect()
+    conn = server.master_dsn(database).connect()
     try:
         with conn.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS lag_marks")  # one run per flush interval
@@ -228,7 +227,7 @@ def _backup(env: dict[str, str], workdir: Path, server: MariaDBServer, container
         ["backup", "--container", container],
         env,
         workdir,
-        dsn={"DRCTL_SOURCE_DSN": server.app_dsn(REPLAY_DB).url()},
+        dsn={"DRCTL_SOURCE_DSN": server.master_dsn(REPLAY_DB).url()},
     )
 
 
@@ -303,7 +302,7 @@ def replay_throughput(
     expected = _checksum(server, REPLAY_DB)
     plan = plan_pitr(container, REPLAY_DB, None, verify=False)
     segment_bytes = sum(s.size for s in plan.chain.segments)
-    target = target_server.app_dsn(REPLAY_DB)
+    target = target_server.master_dsn(REPLAY_DB)
     equal: dict[str, bool] = {}
 
     def reset() -> None:

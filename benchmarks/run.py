@@ -93,7 +93,7 @@ def pipeline_without_upload(server: MariaDBServer) -> float:
     started = time.monotonic()
     compressor = make_compressor(BackupFormat.ZSTD, 1, 2)
     digest = hashlib.sha256()
-    with DumpStream(server.app_dsn(), DATABASE, record_position=True) as dump:
+    with DumpStream(server.master_dsn(), DATABASE, record_position=True) as dump:
         for chunk in dump.chunks():
             digest.update(compressor.compress(chunk))
         digest.update(compressor.flush())
@@ -137,7 +137,7 @@ def restore_path_from_local_file(
             handle.write(chunk)
     server.execute("DROP DATABASE IF EXISTS bench_local")
     started = time.monotonic()
-    stream_into_staging(_LocalBlob(local), entry, server.app_dsn(), "bench_local")  # type: ignore[arg-type]
+    stream_into_staging(_LocalBlob(local), entry, server.master_dsn(), "bench_local")  # type: ignore[arg-type]
     seconds = time.monotonic() - started
     server.execute("DROP DATABASE IF EXISTS bench_local")
     local.unlink()
@@ -177,7 +177,7 @@ def measure_pilot_light(
     server: MariaDBServer, env: dict[str, str], workdir: Path, rows: int, *, baselines: bool
 ) -> dict[str, Any]:
     """Backup + restore at the table's current size (and the baselines, if asked)."""
-    source = server.app_dsn(DATABASE).url()
+    source = server.master_dsn(DATABASE).url()
     out: dict[str, Any] = {"rows": rows}
     source_env = {"DRCTL_SOURCE_DSN": source}
     backups = [drctl_probe(["backup"], env, workdir, dsn=source_env) for _ in range(2)]
@@ -185,7 +185,7 @@ def measure_pilot_light(
     out["backup"] = best
     out["dump_bytes"] = best["output"]["uncompressed_bytes"]
     out["blob_bytes"] = best["output"]["compressed_bytes"]
-    restore_target = server.app_dsn("bench_restore").url()
+    restore_target = server.master_dsn("bench_restore").url()
     restore = drctl_probe(
         ["restore", "--yes", "--no-verify"],
         env,
@@ -194,16 +194,16 @@ def measure_pilot_light(
     )
     out["restore"] = restore
     started = time.monotonic()
-    restored = fingerprints(server.app_dsn(), "bench_restore")
+    restored = fingerprints(server.master_dsn(), "bench_restore")
     out["verify_seconds"] = time.monotonic() - started
-    out["verify_matches"] = restored == fingerprints(server.app_dsn(), DATABASE)
+    out["verify_matches"] = restored == fingerprints(server.master_dsn(), DATABASE)
     server.execute("DROP DATABASE IF EXISTS bench_restore")
     if not baselines:
         return out
     out["pipeline_no_upload_seconds"] = min(pipeline_without_upload(server) for _ in range(2))
     # The same backup through the `drctl` entry point (which loads only this command).
     out["backup_full_cli"] = drctl_probe(["backup"], env, workdir, "drctl", dsn=source_env)
-    with client_defaults_file(server.app_dsn()) as defaults:
+    with client_defaults_file(server.master_dsn()) as defaults:
         dump = f"mariadb-dump --defaults-extra-file={shlex.quote(str(defaults))} {DUMP_FLAGS}"
         out["raw_dump_seconds"] = min(
             shell_seconds(f"{dump} {DATABASE} > /dev/null") for _ in range(2)

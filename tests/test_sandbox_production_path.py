@@ -72,6 +72,11 @@ ALLOWED = {
     "drctl.failover.guards": "the lag guard's decision, as the Lambda takes it",
     "drctl.failover.positions": "executed-binlog-position proof: the failback catch-up production uses",
     "drctl.failover.route53": "production's DNS adapter, pointed at moto",
+    "drctl.failover.rds": "CloudWatchLagReader: production's ReplicaLag reader, pointed at "
+    "moto's CloudWatch (lag_publisher injects RDS's documented -1)",
+    "drctl.failover.lag": "production's reading of a lag (negative is unknown)",
+    "drctl.failover.rds_fence": "production's parameter-group fence, pointed at moto with "
+    "RDS's apply states injected (rds_apply_states)",
     "drctl.failover.health": "production's health probe, pointed at the app process",
     "drctl.failover.lock": "production's lock adapter, pointed at moto",
     "drctl.failover.primary_probe": "production's primary-region probe, pointed at moto",
@@ -205,8 +210,8 @@ def test_the_guard_catches_the_shortcuts_it_exists_for() -> None:
     assert "old.py: imports drctl.pilotlight.restore" in found
     for name in ("plan_pitr", "run_pitr", "run_restore", "BinlogArchiver"):
         assert any(f": {name} (run " in line for line in found), name
-    assert _unexplained_imports("from drctl.failover.rds import RdsDatabase\n", "new.py") == [
-        "new.py: drctl.failover.rds"
+    assert _unexplained_imports("from drctl.failover.aurora import X\n", "new.py") == [
+        "new.py: drctl.failover.aurora"
     ]
     assert _unexplained_imports("from drctl import iac_sync\n", "new.py") == [
         "new.py: drctl.iac_sync"

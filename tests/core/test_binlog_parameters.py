@@ -14,7 +14,11 @@ def test_primary_uses_a_row_based_full_image_binlog(seoul: Synthesis) -> None:
     assert db.inputs["parameterGroupName"] == group.inputs["name"]
     assert group.inputs["family"] == "mysql8.0"
     params = {p["name"]: p["value"] for p in group.inputs["parameters"]}
-    assert params == {"binlog_format": "ROW", "binlog_row_image": "FULL"}
+    assert params == {
+        "binlog_format": "ROW",
+        "binlog_row_image": "FULL",
+        "binlog_row_metadata": "FULL",
+    }
 
 
 def test_an_engine_upgrade_gets_a_new_group_of_its_family() -> None:

@@ -13,15 +13,9 @@ from typing import Any
 from drctl.binlog.archiver import ArchiverOptions, BinlogArchiver
 from drctl.binlog.segments import list_segments
 from drctl.mysql_dsn import MySQLDsn
-from drctl.sandbox.accounts import AZURE_ADMIN, NEVER_GRANTED, RDS_MASTER, Account
-from drctl.sandbox.mariadb import REPL_USER, MariaDBServer
-
-
-def repl_dsn(server: MariaDBServer) -> MySQLDsn:
-    """The archiver's account: REPLICATION SLAVE + CLIENT, nothing else."""
-    return MySQLDsn(
-        host="127.0.0.1", port=server.port, user=REPL_USER, password=server.repl_password
-    )
+from drctl.sandbox.accounts import AZURE_ADMIN, NEVER_GRANTED, Account
+from drctl.sandbox.environment import archiver_source_dsn
+from drctl.sandbox.mariadb import MariaDBServer
 
 
 def server_position(server: MariaDBServer) -> tuple[str, int]:
@@ -46,7 +40,7 @@ def archiving(
     server: MariaDBServer, container: Any, spool: Path, **options: Any
 ) -> Iterator[BinlogArchiver]:
     archiver = BinlogArchiver(
-        repl_dsn(server), container, spool, ArchiverOptions(flush_seconds=0.3, **options)
+        archiver_source_dsn(server), container, spool, ArchiverOptions(flush_seconds=0.3, **options)
     )
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -106,20 +100,4 @@ def azure_admin_dsn(server: MariaDBServer, database: str = "") -> MySQLDsn:
     assert not [p for p in NEVER_GRANTED if p in granted.upper()], granted
     return MySQLDsn(
         host="127.0.0.1", port=server.port, user=REPLAY_ADMIN, password=password, database=database
-    )
-
-
-def rds_master_dsn(server: MariaDBServer, database: str = "") -> MySQLDsn:
-    """A user with exactly the RDS master user's grants (accounts.RDS_MASTER): the
-    account production's backup job and archiver read the source with."""
-    password = "master-" + server.app_password
-    user = RDS_MASTER.user
-    server.execute(
-        f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'",
-        f"ALTER USER '{user}'@'%' IDENTIFIED BY '{password}'",
-        f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{user}'@'%'",
-        RDS_MASTER.grant_statement(),
-    )
-    return MySQLDsn(
-        host="127.0.0.1", port=server.port, user=user, password=password, database=database
     )

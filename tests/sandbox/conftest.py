@@ -17,6 +17,7 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from drctl.pilotlight.storage import open_container
+from drctl.sandbox.accounts import AZURE_ADMIN, RDS_MASTER, Account
 from drctl.sandbox.azurite import AzuriteServer, azurite_available
 from drctl.sandbox.mariadb import MariaDBServer, mariadb_available
 from drctl.sandbox.processes import ProcessSupervisor
@@ -43,10 +44,15 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_mariadb(
-    supervisor: ProcessSupervisor, basedir: Path, name: str, server_id: int
+    supervisor: ProcessSupervisor,
+    basedir: Path,
+    name: str,
+    server_id: int,
+    account: Account = RDS_MASTER,
 ) -> MariaDBServer:
+    """A server with the cloud's accounts: the RDS master user unless told otherwise."""
     require(mariadb_available(), "MariaDB")
-    server = MariaDBServer(supervisor, basedir / name, name, server_id)
+    server = MariaDBServer(supervisor, basedir / name, name, server_id, account=account)
     server.start()
     server.create_accounts()
     return server
@@ -68,7 +74,8 @@ def source_db(supervisor: ProcessSupervisor, session_dir: Path) -> Iterator[Mari
 
 @pytest.fixture(scope="session")
 def target_db(supervisor: ProcessSupervisor, session_dir: Path) -> Iterator[MariaDBServer]:
-    server = start_mariadb(supervisor, session_dir, "target", 2)
+    # Restores land on the pilot light's server: its account is the Azure admin.
+    server = start_mariadb(supervisor, session_dir, "target", 2, AZURE_ADMIN)
     yield server
     server.remove()
 

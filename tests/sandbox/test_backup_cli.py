@@ -36,8 +36,8 @@ def test_cli_backup_then_restore_and_refusal(
     seed_database(source_db, database_name, rows=100)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_SOURCE_DSN": source_db.app_dsn(database_name).url(),
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_SOURCE_DSN": source_db.master_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     runner = CliRunner()
     where = ["--container", container.container_name]
@@ -46,14 +46,14 @@ def test_cli_backup_then_restore_and_refusal(
     assert made.exit_code == 0, made.output
     backup = json.loads(made.stdout)
     assert backup["name"].endswith(".sql.zst")
-    assert source_db.app_password not in made.output  # secrets never printed
+    assert source_db.master_password not in made.output  # secrets never printed
 
     restored = runner.invoke(cli, ["restore", "--json", "--yes", *where], env=env)
     assert restored.exit_code == 0, restored.output
     result = json.loads(restored.stdout)
     assert result["backup"]["name"] == backup["name"]
     assert result["source_check"]["matches"] is True
-    assert target_db.app_password not in restored.output
+    assert target_db.master_password not in restored.output
 
     # A corrupted blob: exit code 3 and a message naming the blob.
     blob = container.get_blob_client(backup["name"])

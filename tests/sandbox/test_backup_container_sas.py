@@ -78,7 +78,7 @@ def test_cli_backup_with_the_jobs_container_sas(
         "AZURE_STORAGE_CONNECTION_STRING": sas_connection_string(
             azurite, container.container_name, WRITER_PERMISSIONS
         ),
-        "DRCTL_SOURCE_DSN": source_db.app_dsn(database_name).url(),
+        "DRCTL_SOURCE_DSN": source_db.master_dsn(database_name).url(),
     }
     where = ["--container", container.container_name]
     made = CliRunner().invoke(app, ["backup", "--json", *where], env=env)

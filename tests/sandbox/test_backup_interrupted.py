@@ -50,7 +50,7 @@ def test_killed_storage_never_leaves_a_partial_latest(
     source_db.execute(f"UPDATE `{database_name}`.orders SET payload = UNHEX(SHA2(id, 512))")
     container = open_container(azurite.connection_string, "mysql-backups", create=True, retries=1)
     options = BackupOptions(database_name, block_bytes=64 << 10)
-    good = run_backup(source_db.app_dsn(), container, options)
+    good = run_backup(source_db.master_dsn(), container, options)
     wait_until_persisted(azurite, good.name, "latest")
 
     staged = 0
@@ -65,7 +65,7 @@ def test_killed_storage_never_leaves_a_partial_latest(
 
     monkeypatch.setattr(block_upload.StagedBlockWriter, "_stage", stage_then_kill)
     with pytest.raises(Exception):  # noqa: B017 - whatever the SDK raises for a dead peer
-        run_backup(source_db.app_dsn(), container, options)
+        run_backup(source_db.master_dsn(), container, options)
     assert staged >= 4
     monkeypatch.undo()
 
@@ -78,7 +78,7 @@ def test_killed_storage_never_leaves_a_partial_latest(
     committed = {blob.name for blob in container.list_blobs()}
     assert committed == {good.name, "latest"}
 
-    retry = run_backup(source_db.app_dsn(), container, options)
+    retry = run_backup(source_db.master_dsn(), container, options)
     assert retry.name > good.name
     assert (read_latest_marker(container) or {})["name"] == retry.name
     assert [entry.name for entry in list_backups(container)] == [retry.name, good.name]

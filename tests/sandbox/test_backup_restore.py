@@ -28,7 +28,7 @@ def test_round_trip_restores_identical_tables(
     database_name: str,
 ) -> None:
     seed_database(source_db, database_name)
-    result = run_backup(source_db.app_dsn(), container, BackupOptions(database_name, fmt=fmt))
+    result = run_backup(source_db.master_dsn(), container, BackupOptions(database_name, fmt=fmt))
 
     assert result.name.endswith(f".sql.{fmt.extension}")
     assert result.gtid_position  # the source's GTID state at the snapshot
@@ -39,11 +39,11 @@ def test_round_trip_restores_identical_tables(
 
     restored = run_restore(
         container,
-        target_db.app_dsn(),
-        RestoreOptions(database_name, source=source_db.app_dsn()),
+        target_db.master_dsn(),
+        RestoreOptions(database_name, source=source_db.master_dsn()),
     )
-    source_prints = fingerprints(source_db.app_dsn(), database_name)
-    target_prints = fingerprints(target_db.app_dsn(), database_name)
+    source_prints = fingerprints(source_db.master_dsn(), database_name)
+    target_prints = fingerprints(target_db.master_dsn(), database_name)
     assert target_prints == source_prints
     assert source_prints["orders"].rows == 5000
     assert restored.source_check == {"reachable": True, "matches": True, "differences": []}
@@ -74,9 +74,9 @@ def test_corrupt_backup_is_refused_and_target_untouched(
     database_name: str,
 ) -> None:
     seed_database(source_db, database_name)
-    good = run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    good = run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     source_db.execute(f"INSERT INTO `{database_name}`.owners VALUES (3, 'Eduardo Rodriquez')")
-    bad = run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    bad = run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     _corrupt(container, bad.name, truncate=truncate)
 
     # What is in the target before must still be there after the refusal.
@@ -85,7 +85,7 @@ def test_corrupt_backup_is_refused_and_target_untouched(
     target_db.execute(f"INSERT INTO `{database_name}`.keep VALUES (42)")
 
     with pytest.raises(BackupRefused) as refused:
-        run_restore(container, target_db.app_dsn(), RestoreOptions(database_name))
+        run_restore(container, target_db.master_dsn(), RestoreOptions(database_name))
     message = str(refused.value)
     assert bad.name in message
     assert "--fallback" in message and good.name in message
@@ -95,7 +95,7 @@ def test_corrupt_backup_is_refused_and_target_untouched(
 
     # Asked to fall back, the restore takes the previous good backup (two owners).
     result = run_restore(
-        container, target_db.app_dsn(), RestoreOptions(database_name, fallback=True)
+        container, target_db.master_dsn(), RestoreOptions(database_name, fallback=True)
     )
     assert result.backup["name"] == good.name
     assert result.fallback_used
@@ -112,7 +112,7 @@ def test_blob_without_metadata_is_refused(
     # A zstd blob someone uploaded by hand: no sha256, so it cannot be trusted.
     container.upload_blob("backup_20250101T000000.000Z.sql.zst", b"\x28\xb5\x2f\xfd garbage")
     with pytest.raises(BackupRefused, match="no sha256"):
-        run_restore(container, target_db.app_dsn(), RestoreOptions("whatever"))
+        run_restore(container, target_db.master_dsn(), RestoreOptions("whatever"))
 
 
 @pytest.mark.mariadb
@@ -127,7 +127,7 @@ def test_retention_prunes_old_backups_but_keeps_latest(
     for age in ages:
         taken_at = now - age
         made = run_backup(
-            source_db.app_dsn(),
+            source_db.master_dsn(),
             container,
             BackupOptions(database_name, retention=timedelta(days=10_000)),
             now=lambda taken_at=taken_at: taken_at,  # type: ignore[misc]
@@ -136,7 +136,9 @@ def test_retention_prunes_old_backups_but_keeps_latest(
     assert len(list_backups(container)) == 4
 
     fresh = run_backup(
-        source_db.app_dsn(), container, BackupOptions(database_name, retention=timedelta(days=14))
+        source_db.master_dsn(),
+        container,
+        BackupOptions(database_name, retention=timedelta(days=14)),
     )
 
     assert sorted(fresh.pruned) == sorted(old_names[:2])  # the 20- and 15-day-old ones

@@ -127,7 +127,7 @@ def test_backup_gives_up_on_an_unanswering_source(
 def test_backup_reports_refused_database_credentials(
     cli: typer.Typer, source_db: MariaDBServer, azurite: AzuriteServer, container: ContainerClient
 ) -> None:
-    dsn = source_db.app_dsn("mysql")
+    dsn = source_db.master_dsn("mysql")
     wrong = MySQLDsn(host=dsn.host, port=dsn.port, user=dsn.user, password="wrong", database="x")
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
@@ -161,7 +161,7 @@ def test_backup_gives_up_on_unusable_blob_storage(
     }[endpoint]
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": connection_string,
-        "DRCTL_SOURCE_DSN": source_db.app_dsn(database_name).url(),
+        "DRCTL_SOURCE_DSN": source_db.master_dsn(database_name).url(),
     }
     code, output = run(cli, ["backup", "--container", "backups", "--timeout", "3"], env)
     expected = (
@@ -188,7 +188,7 @@ def test_restore_gives_up_on_an_unanswering_target(
     database_name: str,
 ) -> None:
     seed_database(source_db, database_name, rows=10)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     port = silent_port if endpoint == "silent" else closed_port
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
@@ -227,7 +227,7 @@ def test_restore_gives_up_on_unusable_blob_storage(
     }[endpoint]
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": connection_string,
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     args = ["restore", "--yes", "--container", "backups", "--timeout", "3"]
     code, output = run(cli, args, env)

@@ -17,12 +17,11 @@ from drctl.binlog.segments import list_segments
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.azurite import AzuriteServer
+from drctl.sandbox.environment import archiver_source_dsn
 from drctl.sandbox.mariadb import MariaDBServer
 
 from .binlog_support import (
     assert_continuous,
-    azure_admin_dsn,
-    repl_dsn,
     server_position,
     wait_archived,
 )
@@ -72,11 +71,11 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     tmp_path: Path,
 ) -> None:
     seed_database(source_db, database_name, rows=100)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
-        "DRCTL_TARGET_DSN": azure_admin_dsn(target_db, database_name).url(),
+        "DRCTL_BINLOG_SOURCE_DSN": archiver_source_dsn(source_db).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     spool = tmp_path / "spool"
     where = ["--container", container.container_name, "--spool-dir", str(spool)]
@@ -98,7 +97,7 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     second.send_signal(signal.SIGTERM)
     _out, err = second.communicate(timeout=30)
     assert second.returncode == 0, err
-    assert repl_dsn(source_db).password.encode() not in err
+    assert archiver_source_dsn(source_db).password.encode() not in err
 
     assert_continuous(container)
     names = [segment.name for segment in list_segments(container)]
@@ -124,8 +123,8 @@ def test_sigkill_mid_segment_then_restart_loses_and_repeats_nothing(
     report = json.loads(restore.stdout)
     assert report["replayed_segments"] >= 1
     assert report["rpo_seconds"] < 60
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
 
 
@@ -141,7 +140,7 @@ def test_restore_refuses_a_gap_in_one_line(
 
     seed_database(source_db, database_name, rows=10)
     with archiving(source_db, container, tmp_path / "spool"):
-        run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         for key in range(600, 606):
             source_db.execute(f"INSERT INTO `{database_name}`.owners VALUES ({key}, 'x')")
             time.sleep(0.4)  # several segments
@@ -149,7 +148,7 @@ def test_restore_refuses_a_gap_in_one_line(
     segments = list_segments(container)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_TARGET_DSN": azure_admin_dsn(target_db, database_name).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     planned = subprocess.run(
         [
@@ -170,7 +169,7 @@ def test_restore_refuses_a_gap_in_one_line(
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)
     assert plan["dry_run"] is True and plan["problem"] is None and plan["segments"] >= 2
-    assert azure_admin_dsn(target_db).password not in planned.stdout.decode()
+    assert target_db.master_password not in planned.stdout.decode()
 
     container.delete_blob(segments[-2].name)
     refused = subprocess.run(
@@ -204,7 +203,7 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     # The Deployment reuses the backup job's secret-to-DSN step, which sets DRCTL_SOURCE_DSN.
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_SOURCE_DSN": repl_dsn(source_db).url(),
+        "DRCTL_SOURCE_DSN": archiver_source_dsn(source_db).url(),
     }
     env_without = {k: v for k, v in os.environ.items() if k != "DRCTL_BINLOG_SOURCE_DSN"}
     done = subprocess.run(
@@ -226,7 +225,7 @@ def test_dry_run_reads_the_backup_jobs_dsn_variable_and_names_the_resume_point(
     report = json.loads(done.stdout)
     oldest = str(source_db.execute("SHOW BINARY LOGS")[0][0])
     assert report["resume_at"] == f"{oldest}:0"  # an empty archive starts at the oldest binlog
-    assert source_db.repl_password not in done.stdout.decode()
+    assert source_db.master_password not in done.stdout.decode()
     assert list_segments(container) == []  # a dry run writes nothing
 
 
@@ -237,7 +236,7 @@ def test_archiver_refuses_a_binlog_without_column_names_in_one_line(
     replay as the Azure admin (plain SQL needs the column names)."""
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_BINLOG_SOURCE_DSN": repl_dsn(source_db).url(),
+        "DRCTL_BINLOG_SOURCE_DSN": archiver_source_dsn(source_db).url(),
     }
     source_db.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
     try:

@@ -16,7 +16,7 @@ from drctl.pilotlight.restore import RestoreOptions
 from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.mariadb import MariaDBServer
 
-from .binlog_support import archiving, assert_continuous, azure_admin_dsn, wait_archived
+from .binlog_support import archiving, assert_continuous, wait_archived
 from .conftest import seed_database
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.azurite]
@@ -44,8 +44,7 @@ def _owner_ids(server: MariaDBServer, database: str) -> set[int]:
 def _restore(container, target_db, database, stop_at, *, accept_gap=False):
     plan = plan_pitr(container, database, stop_at)
     options = RestoreOptions(database, verify=False)
-    # As production: the Azure Flexible Server admin's grants, no BINLOG privilege.
-    return run_pitr(container, azure_admin_dsn(target_db), options, plan, accept_gap=accept_gap)
+    return run_pitr(container, target_db.master_dsn(), options, plan, accept_gap=accept_gap)
 
 
 def _dump_then_writes(
@@ -54,10 +53,10 @@ def _dump_then_writes(
     """Dump, rows 100.. (before T), T, rows 200.. (after T); all archived. Returns T, prints at T."""
     seed_database(source_db, database, rows=300)
     with archiving(source_db, container, tmp_path / "spool"):
-        run_backup(source_db.app_dsn(), container, BackupOptions(database))
+        run_backup(source_db.master_dsn(), container, BackupOptions(database))
         _insert(source_db, database, 100, 20, "before")
         source_db.execute(f"UPDATE `{database}`.orders SET amount = amount + 1 WHERE id < 50")
-        at_t = fingerprints(source_db.app_dsn(), database)
+        at_t = fingerprints(source_db.master_dsn(), database)
         wait_archived(container, source_db)  # no segment holds events from both sides of T
         stop_at = _next_second()
         _insert(source_db, database, 200, 20, "after")
@@ -84,7 +83,7 @@ def test_point_in_time_round_trip(
     ids = _owner_ids(target_db, database_name)
     assert set(range(100, 120)) <= ids  # written before T: present
     assert not ids & set(range(200, 220))  # written after T: absent
-    assert fingerprints(target_db.app_dsn(), database_name) == at_t
+    assert fingerprints(target_db.master_dsn(), database_name) == at_t
     assert result.replayed_segments >= 1
     assert result.stopped_at_gap is None
     assert datetime.fromisoformat(result.last_event_time) < stop_at
@@ -101,8 +100,8 @@ def test_to_latest_replays_everything(
 
     result = _restore(container, target_db, database_name, None)
 
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
     assert result.rpo_seconds < 60
 
@@ -115,7 +114,7 @@ def test_restart_mid_segment_has_no_gap_and_no_duplicate(
     tmp_path: Path,
 ) -> None:
     seed_database(source_db, database_name, rows=50)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     # A flush interval longer than the run: the archiver stops with a segment pending.
     with archiving(
         source_db,
@@ -135,8 +134,8 @@ def test_restart_mid_segment_has_no_gap_and_no_duplicate(
     assert len(names) == len(set(names))
     assert len(names) > len(committed_before)
     _restore(container, target_db, database_name, None)
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
 
 
@@ -173,7 +172,7 @@ def test_corrupt_segment_is_refused_and_accept_gap_stops_before_it(
     assert "corrupt" in (result.stopped_at_gap or "")
     ids = _owner_ids(target_db, database_name)
     assert set(range(100, 120)) <= ids
-    assert fingerprints(target_db.app_dsn(), database_name) == at_t
+    assert fingerprints(target_db.master_dsn(), database_name) == at_t
 
 
 def test_missing_segment_is_a_gap(
@@ -199,7 +198,7 @@ def test_missing_segment_is_a_gap(
 
     result = _restore(container, target_db, database_name, None, accept_gap=True)
     assert result.stopped_at_gap
-    assert fingerprints(target_db.app_dsn(), database_name) == at_t
+    assert fingerprints(target_db.master_dsn(), database_name) == at_t
 
 
 def test_retention_keeps_what_the_kept_dump_needs(
@@ -214,10 +213,10 @@ def test_retention_keeps_what_the_kept_dump_needs(
 
     seed_database(source_db, database_name, rows=20)
     with archiving(source_db, container, tmp_path / "spool"):
-        old = run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        old = run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         source_db.execute("FLUSH BINARY LOGS")
         _insert(source_db, database_name, 100, 3, "between")
-        kept = run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+        kept = run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
         _insert(source_db, database_name, 200, 3, "after")
         wait_archived(container, source_db)
     assert old.binlog_file < kept.binlog_file
@@ -231,8 +230,8 @@ def test_retention_keeps_what_the_kept_dump_needs(
     remaining = list_segments(container)
     assert remaining[0].binlog_file == kept.binlog_file and remaining[0].start == 0
     _restore(container, target_db, database_name, None)
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
 
 
@@ -244,12 +243,12 @@ def test_to_time_inside_one_segment_stops_at_t(
     tmp_path: Path,
 ) -> None:
     seed_database(source_db, database_name, rows=30)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     with archiving(source_db, container, tmp_path / "spool") as archiver:
         wait_archived(container, source_db)
         archiver.options.flush_seconds = 3600  # hold the next events in one segment
         _insert(source_db, database_name, 100, 5, "before")
-        at_t = fingerprints(source_db.app_dsn(), database_name)
+        at_t = fingerprints(source_db.master_dsn(), database_name)
         stop_at = _next_second()
         _insert(source_db, database_name, 200, 5, "after")
         archiver.options.flush_seconds = 0.0  # now commit them, together
@@ -259,4 +258,4 @@ def test_to_time_inside_one_segment_stops_at_t(
 
     _restore(container, target_db, database_name, stop_at)
 
-    assert fingerprints(target_db.app_dsn(), database_name) == at_t
+    assert fingerprints(target_db.master_dsn(), database_name) == at_t

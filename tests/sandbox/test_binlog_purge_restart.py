@@ -28,11 +28,12 @@ from drctl.exporter import ExporterSources, make_registry
 from drctl.pilotlight.catalog import list_backups
 from drctl.pilotlight.verify import fingerprints
 from drctl.sandbox.azurite import AzuriteServer
+from drctl.sandbox.environment import archiver_source_dsn
 from drctl.sandbox.mariadb import MariaDBServer
 from drctl.stack_outputs import StackOutputs
 from drctl.status_checks import FAIL, OK, StatusContext, check_binlog_archive
 
-from .binlog_support import azure_admin_dsn, rds_master_dsn, server_position, wait_archived
+from .binlog_support import server_position, wait_archived
 from .conftest import seed_database
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.azurite]
@@ -109,9 +110,9 @@ def test_a_fresh_dump_restarts_archiving_after_the_source_purged_a_needed_binlog
     seed_database(source_db, database_name, rows=50)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_SOURCE_DSN": rds_master_dsn(source_db, database_name).url(),
-        "DRCTL_BINLOG_SOURCE_DSN": rds_master_dsn(source_db).url(),
-        "DRCTL_TARGET_DSN": azure_admin_dsn(target_db, database_name).url(),
+        "DRCTL_SOURCE_DSN": source_db.master_dsn(database_name).url(),
+        "DRCTL_BINLOG_SOURCE_DSN": archiver_source_dsn(source_db).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     where = ["--container", container.container_name, "--spool-dir", str(tmp_path / "spool")]
     table = f"`{database_name}`.owners"
@@ -168,8 +169,8 @@ def test_a_fresh_dump_restarts_archiving_after_the_source_purged_a_needed_binlog
     )
     assert restore.returncode == 0, restore.stderr
     assert json.loads(restore.stdout)["stopped_at_gap"] is None
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
     assert target_db.execute(f"SELECT COUNT(*) FROM {table} WHERE id = 102")[0][0] == 1
 

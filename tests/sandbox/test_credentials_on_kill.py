@@ -88,13 +88,13 @@ def test_killed_backup_leaves_no_password(
     seed_slow(source_db, database_name)
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_SOURCE_DSN": source_db.app_dsn(database_name).url(),
+        "DRCTL_SOURCE_DSN": source_db.master_dsn(database_name).url(),
     }
     backup = start(["backup", "--container", container.container_name], env, tmp_path)
     wait_for_child(backup, "mariadb-dump")
     errors = stop(backup, sig)
 
-    assert files_holding(tmp_path, source_db.app_password) == []
+    assert files_holding(tmp_path, source_db.master_password) == []
     assert backup.returncode != 0
     if sig == signal.SIGTERM:
         assert "backup interrupted; nothing was committed" in errors
@@ -114,16 +114,16 @@ def test_killed_restore_leaves_no_password(
     tmp_path: Path,
 ) -> None:
     seed_slow(source_db, database_name)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     env = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-        "DRCTL_TARGET_DSN": target_db.app_dsn(database_name).url(),
+        "DRCTL_TARGET_DSN": target_db.master_dsn(database_name).url(),
     }
     restore = start(["restore", "--yes", "--container", container.container_name], env, tmp_path)
     wait_for_child(restore, "mariadb")
     errors = stop(restore, sig)
 
-    assert files_holding(tmp_path, target_db.app_password) == []
+    assert files_holding(tmp_path, target_db.master_password) == []
     assert restore.returncode != 0
     if sig == signal.SIGTERM:
         assert "restore interrupted; the target database was not changed" in errors

@@ -124,7 +124,7 @@ def test_failback_killed_after_every_step_completes_once_without_loss(
 
         assert ws.seoul_rebuilt is not None
         seoul = ws.seoul_rebuilt
-        loss = count_losses(load, seoul.app_dsn(DATABASE), time.time())
+        loss = count_losses(load, seoul.master_dsn(DATABASE), time.time())
         tokyo_acked = [r for r in load.acknowledged() if r.region == "tokyo"]
         holder = env.lock().holder()
         built = [s for s in env.servers if s.name == "seoul-db"]

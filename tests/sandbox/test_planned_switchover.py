@@ -78,7 +78,7 @@ def test_planned_switchover_loses_no_acknowledged_write(
     tokyo = env.servers[1]
     # Recount independently: every write the app acknowledged is on the new primary.
     acked = {r.seq for r in result.load.acknowledged()}
-    present = committed_seqs(tokyo.app_dsn(DATABASE), result.load.writer)
+    present = committed_seqs(tokyo.master_dsn(DATABASE), result.load.writer)
     assert len(acked) >= 5
     assert {r.region for r in result.load.acknowledged()} == {"seoul", "tokyo"}
     assert acked - present == set()

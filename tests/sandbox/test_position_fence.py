@@ -40,7 +40,7 @@ def writing(server: MariaDBServer, database: str) -> Iterator[list[int]]:
     """Commit one row at a time into ``database`` until the block ends; yields the count."""
     stop = threading.Event()
     committed = [0]
-    conn = server.app_dsn(database).connect()
+    conn = server.master_dsn(database).connect()
 
     def run() -> None:
         key = 1_000_000
@@ -65,7 +65,7 @@ def _dump_position(
     server: MariaDBServer, database: str, fence: PositionFence | None
 ) -> DumpPosition:
     with DumpStream(
-        server.app_dsn(), database, record_position=True, flavour=ServerFlavour.MARIADB
+        server.master_dsn(), database, record_position=True, flavour=ServerFlavour.MARIADB
     ) as dump:
         for _chunk in dump.chunks():
             if fence is not None:
@@ -81,7 +81,7 @@ def test_fence_names_the_snapshot_position_while_writes_go_on(
     with writing(source_db, database_name) as committed:
         for _round in range(ROUNDS):
             before = committed[0]
-            with PositionFence(source_db.app_dsn(), database_name) as fence:
+            with PositionFence(source_db.master_dsn(), database_name) as fence:
                 truth = _dump_position(source_db, database_name, fence)
             assert fence.exact
             assert fence.position == truth
@@ -112,7 +112,7 @@ def test_fenced_dump_plus_binlog_restores_exactly_under_writes(
     with archiving(source_db, container, tmp_path / "spool"):
         with writing(source_db, database_name):
             result = run_backup(
-                source_db.app_dsn(),
+                source_db.master_dsn(),
                 container,
                 BackupOptions(database_name, position_method="fence"),
             )
@@ -122,14 +122,14 @@ def test_fenced_dump_plus_binlog_restores_exactly_under_writes(
     plan = plan_pitr(container, database_name, None)
     run_pitr(
         container,
-        target_db.app_dsn(),
+        target_db.master_dsn(),
         RestoreOptions(database_name, verify=False),
         plan,
         accept_gap=False,
     )
 
-    assert fingerprints(target_db.app_dsn(), database_name) == fingerprints(
-        source_db.app_dsn(), database_name
+    assert fingerprints(target_db.master_dsn(), database_name) == fingerprints(
+        source_db.master_dsn(), database_name
     )
 
 
@@ -148,12 +148,12 @@ def test_fence_refuses_in_one_line_behind_an_open_write_transaction(
     from drctl.pilotlight.position_fence import FenceFailed
 
     seed_database(source_db, database_name, rows=10)
-    writer = source_db.app_dsn(database_name).connect()
+    writer = source_db.master_dsn(database_name).connect()
     try:
         with writer.cursor() as cur:
             cur.execute("BEGIN")
             cur.execute("INSERT INTO owners VALUES (99, 'open')")  # not committed
-        fence = PositionFence(source_db.app_dsn(), database_name, lock_wait_seconds=1)
+        fence = PositionFence(source_db.master_dsn(), database_name, lock_wait_seconds=1)
         with pytest.raises(FenceFailed, match=f"could not lock the tables of '{database_name}'"):
             fence.__enter__()
     finally:

@@ -11,7 +11,7 @@ from drctl.pilotlight import swap
 from drctl.pilotlight.backup import BackupOptions, run_backup
 from drctl.pilotlight.restore import RestoreOptions, run_restore
 from drctl.pilotlight.swap import SwapFailed
-from drctl.sandbox.mariadb import APP_USER, MariaDBServer
+from drctl.sandbox.mariadb import MariaDBServer
 
 from .conftest import seed_database
 
@@ -56,15 +56,15 @@ def test_every_object_is_restored_by_a_user_without_super(
 ) -> None:
     seed_database(source_db, database_name, rows=3000)
     add_objects(source_db, database_name)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
 
     # Twice: the second restore replaces a database that already has every object
     # (a table with a trigger cannot simply be renamed away: error 1435).
     for _ in range(2):
         result = run_restore(
             container,
-            target_db.app_dsn(),  # the app account: no SUPER, like Azure Flexible Server
-            RestoreOptions(database_name, source=source_db.app_dsn()),
+            target_db.master_dsn(),  # the Azure admin: no SUPER, no SET USER
+            RestoreOptions(database_name, source=source_db.master_dsn()),
         )
         assert set(result.objects) == OBJECTS
         assert result.source_check == {"reachable": True, "matches": True, "differences": []}
@@ -85,7 +85,7 @@ def test_every_object_is_restored_by_a_user_without_super(
         f"UNION SELECT definer FROM information_schema.views WHERE table_schema = '{db}' "
         f"UNION SELECT definer FROM information_schema.events WHERE event_schema = '{db}'"
     )
-    assert definers == [(f"{APP_USER}@%",)]
+    assert definers == [(f"{target_db.account.user}@%",)]
 
 
 @pytest.mark.mariadb
@@ -98,9 +98,9 @@ def test_restore_into_another_database_name(
 ) -> None:
     seed_database(source_db, database_name, rows=100)
     add_objects(source_db, database_name)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     other = f"{database_name}_petclinic"
-    result = run_restore(container, target_db.app_dsn(), RestoreOptions(other))
+    result = run_restore(container, target_db.master_dsn(), RestoreOptions(other))
     assert set(result.objects) == OBJECTS
     # The views read the restored database's tables, not the staging ones.
     assert target_db.execute(f"SELECT COUNT(*) FROM `{other}`.big_orders") == [(0,)]
@@ -116,10 +116,12 @@ def test_verification_notices_a_missing_object(
     database_name: str,
 ) -> None:
     seed_database(source_db, database_name, rows=10)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     source_db.execute(f"CREATE VIEW `{database_name}`.late AS SELECT 1 AS one")
     result = run_restore(
-        container, target_db.app_dsn(), RestoreOptions(database_name, source=source_db.app_dsn())
+        container,
+        target_db.master_dsn(),
+        RestoreOptions(database_name, source=source_db.master_dsn()),
     )
     assert result.source_check is not None
     assert result.source_check["matches"] is False
@@ -137,7 +139,7 @@ def test_failed_swap_puts_the_target_back_and_leaves_no_staging(
 ) -> None:
     seed_database(source_db, database_name, rows=10)
     add_objects(source_db, database_name)
-    run_backup(source_db.app_dsn(), container, BackupOptions(database_name))
+    run_backup(source_db.master_dsn(), container, BackupOptions(database_name))
     # The target already holds an older copy, with its own trigger and view.
     target_db.execute(
         f"CREATE DATABASE `{database_name}`",
@@ -160,7 +162,7 @@ def test_failed_swap_puts_the_target_back_and_leaves_no_staging(
 
     monkeypatch.setattr(swap, "create_objects", fail_once)
     with pytest.raises(SwapFailed, match="put back as it was"):
-        run_restore(container, target_db.app_dsn(), RestoreOptions(database_name))
+        run_restore(container, target_db.master_dsn(), RestoreOptions(database_name))
 
     db = database_name
     assert target_db.execute(f"SHOW FULL TABLES FROM `{db}`") == [

@@ -10,6 +10,13 @@ Resume: after a restart the client is started again at the file of the last comm
 segment, and bytes below that segment's end are never uploaded again (no duplicate);
 the next segment starts exactly there (no gap). A binlog the source has already purged
 cannot be fetched: the client fails and so does the archiver, naming the file.
+
+A file the source closed uncleanly (a crash, a Multi-AZ failover) has no rotate or stop
+event at its end, and ``--raw`` drops the artificial rotate the server sends when the
+dump moves on, so nothing in the spool says the file is over. The archiver closes it
+when the source lists a later file and the spool holds all of it (the size ``SHOW
+BINARY LOGS`` reports): its last segment is marked as the file's end and archiving goes
+on at the next file's first byte, so the chain stays continuous and positions exact.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import dataclasses
 import hashlib
 import logging
 import signal
@@ -25,7 +31,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +130,10 @@ class BinlogArchiver:
         self._last_prune = float("-inf")
         self.retention: RetentionCheck | None = None
         self.gaps: list[ArchiveGap] = []  # in the archive's segments
-        self._restart_gap: ArchiveGap | None = (
-            None  # this run skipped it (until a segment shows it)
-        )
+        # The gap this run skipped, until the segments after it show it.
+        self._restart_gap: ArchiveGap | None = None
+        # The newest committed segment of self.file: an unclean close marks it as the end.
+        self._last_segment: Segment | None = None
 
     # -- set-up -------------------------------------------------------------------
 
@@ -142,6 +149,9 @@ class BinlogArchiver:
         point = resume_point(segments, next_binlog_file)
         self.file = point.binlog_file or self.options.start_file or oldest
         self.offset = point.offset
+        last = segments[-1] if segments else None
+        at_its_end = last is not None and (last.binlog_file, last.end) == (self.file, self.offset)
+        self._last_segment = last if at_its_end else None
         self.gaps = find_gaps(segments)
         if point.binlog_file and point.binlog_file < oldest:
             self._restart_after_purge(point, oldest, segments[-1].last_event_time, dry_run)
@@ -162,6 +172,7 @@ class BinlogArchiver:
                 "(drctl backup) and archiving restarts from its position"
             )
         self.file, self.offset = dump.metadata.binlog_file, 0
+        self._last_segment = None  # none of the new file is archived yet
         self._restart_gap = ArchiveGap(gap.start, gap.start_time, f"{self.file}:0")
         self.gaps = needed_gaps([*self.gaps, self._restart_gap], dumps)
         log.warning(
@@ -308,7 +319,7 @@ class BinlogArchiver:
             size >= self.options.max_segment_bytes or waited >= due or pending.events[-1].ends_file
         )
 
-    def _commit(self) -> None:
+    def _commit(self, *, closes_file: bool = False) -> None:
         events = self._pending.events
         start, end = self.offset, events[-1].end
         with (self.spool_dir / self.file).open("rb") as spool:
@@ -321,7 +332,7 @@ class BinlogArchiver:
             first_event_time=events[0].timestamp,
             last_event_time=events[-1].timestamp,
             sha256=hashlib.sha256(data).hexdigest(),
-            ends_file=events[-1].ends_file,
+            ends_file=events[-1].ends_file or closes_file,
             server=self.flavour.value,
         )
         # One Put Blob: the segment appears whole or not at all, never half-written.
@@ -335,10 +346,9 @@ class BinlogArchiver:
             self._restart_gap_ends(segment)
         self.last_event_time = segment.last_event_time
         self._pending = _Pending()
+        self._last_segment = segment
         if segment.ends_file:
-            with contextlib.suppress(OSError):
-                (self.spool_dir / self.file).unlink()  # archived in full
-            self.file, self.offset = next_binlog_file(self.file), 0
+            self._next_file()
         else:
             self.offset = end
 
@@ -347,10 +357,80 @@ class BinlogArchiver:
         old = self._restart_gap
         if old is None:
             return
-        new = dataclasses.replace(old, end_time=segment.first_event_time)
+        new = replace(old, end_time=segment.first_event_time)
         self.gaps = [new if gap == old else gap for gap in self.gaps]
         self._restart_gap = new
         self._last_status = float("-inf")  # the exporter learns the end with the next look
+
+    def _next_file(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.spool_dir / self.file).unlink()  # archived in full
+        self.file, self.offset = next_binlog_file(self.file), 0
+        self._last_segment = None
+
+    # -- a file closed without a rotate event --------------------------------------
+
+    def _close_if_abandoned(self) -> bool:
+        """Close self.file if the source has left it for good and the spool holds all of it.
+
+        Only the source's current binlog grows; one that ``SHOW BINARY LOGS`` lists before
+        a later file never changes again. The pending events then end the file (or, if
+        none are left, the segment already committed does).
+        """
+        pending = self._pending.events
+        if pending and pending[-1].ends_file:
+            return False  # a rotate or stop event ends it: the normal path commits it
+        final = self._finished_size(self.file)
+        spool = self.spool_dir / self.file
+        if final is None or not spool.exists() or spool.stat().st_size < final:
+            return False  # still the current file, or the client is still copying it
+        # step() has collected every whole event the spool holds, unless it stopped at
+        # COMMITS_PER_STEP; then held < final, and a later check closes the file.
+        held = self._pending.events[-1].end if self._pending.events else self.offset
+        if held != final or not (self._pending.events or self._last_segment):
+            return False  # whole segments still to commit first (or a torn tail: see lag)
+        closed = self.file
+        if self._pending.events:
+            self._commit(closes_file=True)
+        elif self._last_segment is not None:
+            self._mark_file_end(self._last_segment)
+        log.warning(
+            "binlog-archive: %s ended at %d without a rotate event (the source restarted "
+            "uncleanly); closed it, continuing with %s",
+            closed,
+            final,
+            self.file,
+        )
+        return True
+
+    def _mark_file_end(self, segment: Segment) -> None:
+        """The committed segment becomes the file's last: same bytes, ends_file metadata.
+
+        Set Blob Metadata replaces all of a blob's metadata in one call, so a restore
+        lists the segment either as before or as the file's end, never half-updated:
+        https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata
+        """
+        ended = replace(segment, ends_file=True)
+        self.container.get_blob_client(ended.name).set_blob_metadata(ended.to_azure())
+        self._next_file()
+
+    def _finished_size(self, binlog_file: str) -> int | None:
+        """The final size of ``binlog_file`` if the source has moved on to a later file.
+
+        ``SHOW BINARY LOGS`` needs REPLICATION CLIENT (MySQL) / BINLOG MONITOR (MariaDB),
+        which the RDS master user holds:
+        https://dev.mysql.com/doc/refman/8.0/en/show-binary-logs.html
+        """
+        conn = self.source.connect(timeout=5, read_timeout=10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SHOW BINARY LOGS")
+                logs = [(str(row[0]), int(row[1])) for row in cur.fetchall()]
+        finally:
+            conn.close()
+        sizes = dict(logs)
+        later = any(name > binlog_file for name, _size in logs)
+        return sizes.get(binlog_file) if later else None
 
     # -- falling behind -----------------------------------------------------------
 
@@ -360,6 +440,8 @@ class BinlogArchiver:
             return
         self._last_check = now
         server_file, server_pos = self._server_position()
+        if server_file > self.file:  # a later file exists: was ours left without a rotate?
+            self._close_if_abandoned()
         ahead = (server_file, server_pos) > (self.file, self.offset)
         if not ahead:
             self._behind_since, self._warned = None, False

@@ -27,6 +27,11 @@ granted and nothing more:
   they are not granted, and nothing drstack runs needs them.
 - MariaDB's BINLOG REPLAY (the ``BINLOG '...'`` statement), SUPER, READ_ONLY ADMIN and
   CONNECTION ADMIN are exactly what these accounts lack: none is granted.
+- Both accounts hold their privileges WITH GRANT OPTION: that is how each creates less
+  privileged users, such as the app's. The RDS guide's earlier edition of the same page
+  wrote the grant out as "... TRIGGER ON *.* WITH GRANT OPTION", and Azure's support
+  blog shows the admin's grant with it:
+  https://techcommunity.microsoft.com/t5/azure-database-support-blog/grant-super-privilege-on-azure-database-for-mysql/ba-p/368905
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ class Account:
 
 
 RDS_MASTER = Account(RDS_MASTER_USER, RDS_MASTER_PRIVILEGES, grant_option=True)
-AZURE_ADMIN = Account(AZURE_ADMIN_USER, AZURE_ADMIN_PRIVILEGES)
+AZURE_ADMIN = Account(AZURE_ADMIN_USER, AZURE_ADMIN_PRIVILEGES, grant_option=True)
 
 # The app's own account (DESIGN: "The app is not the master user"): DML on its database,
 # plus CREATE for the app's CREATE TABLE IF NOT EXISTS at start. No global privilege, so

@@ -52,9 +52,15 @@ NOT_COVERED = (
     "the relay log, stop replication, read_only off) where RDS's PromoteReadReplica runs, "
     "sets read_only where a parameter group would, creates the master user and the 'Azure' "
     "server; no KMS key, subnet group or security group is checked for a reverse replica.",
-    "ReplicaLag as CloudWatch publishes it: the sandbox reads the replica's "
-    "Seconds_Behind_Master itself (also for drctl exporter, which runs in the drill's "
-    "process); CloudWatch's one-minute period and publishing delay are not reproduced.",
+    "ReplicaLag as CloudWatch publishes it: in the warm scenarios lag_publisher puts "
+    "Tokyo's Seconds_Behind_Master into moto's CloudWatch (-1 when NULL, as RDS documents) "
+    "every 0.2 s at 1-second resolution, where RDS publishes once a minute; the failback's "
+    "reverse replica and the in-process drctl exporter read SHOW SLAVE STATUS directly.",
+    "RDS renames (the failback's endpoint swap): the sandbox's endpoint name moves at "
+    "once, where RDS reboots the renamed instance and its DNS takes minutes; StopDBInstance "
+    "and RDS refusing a name in use are checked against moto only.",
+    "MySQL 8 itself: the sandbox runs MariaDB 10.11; the replay's binlog server is "
+    "mariadbd here and Oracle's mysqld in the backup image (not run here).",
     "The pilot light's phases: production runs seed 001's phases as one `pulumi up` per "
     "toggle (emergency, run_restore); the drill runs them as the failover engine's "
     "promote step: the 'Azure' server, then the restore job's own command line.",

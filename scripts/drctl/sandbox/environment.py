@@ -22,6 +22,7 @@ from drctl.failover.primary_probe import PrimaryRegionProbe
 from drctl.failover.route53 import Route53DnsSwitch
 from drctl.mysql_dsn import MySQLDsn
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, DEFAULT_CONTAINER, open_container
+from drctl.sandbox.accounts import AZURE_ADMIN, RDS_MASTER, Account
 from drctl.sandbox.app_process import DATABASE, AppProcess
 from drctl.sandbox.azurite import AzuriteServer
 from drctl.sandbox.endpoints import EndpointDirectory, EndpointProxy
@@ -35,6 +36,47 @@ ROUTE53_REGION = "us-east-1"
 LOCK_TABLE = "drstack-failover-lock"
 PRIMARY_DB_ID = "seoul-db"
 ZONE = "portforge.sandbox"
+
+
+# --- which account each production step logs in as ---------------------------------
+# The sandbox hands a step the DSN of the account production gives it (the component
+# that deploys the step says which secret), never root's.
+
+
+def backup_source_dsn(db: MariaDBServer, database: str = "") -> MySQLDsn:
+    """The backup CronJob reads the RDS master secret (components/backup_job.py,
+    ``source_secret_arn`` = ``rds_master_secret_arn``)."""
+    return db.master_dsn(database)
+
+
+def archiver_source_dsn(db: MariaDBServer) -> MySQLDsn:
+    """The binlog archiver Deployment reuses the backup job's secret-to-DSN step on the
+    same master secret (components/binlog_archiver.py); it needs REPLICATION SLAVE for
+    the binlog dump and REPLICATION CLIENT for SHOW BINARY LOGS, which the master holds."""
+    return db.master_dsn()
+
+
+def restore_target_dsn(db: MariaDBServer, database: str = "") -> MySQLDsn:
+    """The restore job (dump and binlog replay) connects as the Flexible Server admin
+    (components/azure_restore_job.py, ``admin_user``)."""
+    return db.master_dsn(database)
+
+
+def fence_dsn(db: MariaDBServer) -> MySQLDsn:
+    """The planned fence's checks (``@@global.read_only``, the position under the fence)
+    run as the master user; setting ``read_only`` is the parameter group's (root)."""
+    return db.master_dsn()
+
+
+def failback_dsn(db: MariaDBServer) -> MySQLDsn:
+    """Failback's reads (replica status, executed GTIDs) run as the master user; RDS's
+    promotion itself is the control plane's (root)."""
+    return db.master_dsn()
+
+
+def cloud_account(name: str) -> Account:
+    """Seoul and Tokyo are RDS for MySQL; the pilot light's server is Azure's."""
+    return AZURE_ADMIN if name == "azure" else RDS_MASTER
 
 
 @dataclass
@@ -171,7 +213,11 @@ class SandboxEnvironment:
         and passwords (they replicate): the app's one login works on every copy."""
         server_id = next(self._ids)
         server = MariaDBServer(
-            self.supervisor, self.workdir / f"{name}-{server_id}", f"{name}-db", server_id
+            self.supervisor,
+            self.workdir / f"{name}-{server_id}",
+            f"{name}-db",
+            server_id,
+            account=cloud_account(name),
         )
         if like is not None:
             server.app_password = like.app_password

@@ -3,6 +3,11 @@
 Used by the sandbox (primary, replica, the pilot-light "Azure" target), the tests and
 the benchmarks. The server is a real ``mariadbd`` with binary logs and GTIDs, so
 replication, promotion and dumps behave as they do on RDS/Azure MySQL.
+
+Its accounts are the cloud's (accounts.py): the cloud's admin account (the RDS master
+user, or on the "Azure" server the Flexible Server admin) for every production step,
+the app's own least-privileged user, and the replication user. Root, over the unix
+socket, only sets the server up and stands in for the cloud's control plane.
 """
 
 from __future__ import annotations
@@ -19,18 +24,13 @@ from typing import Any
 
 from drctl.mysql_dsn import MySQLDsn
 from drctl.mysql_tools import ToolMissing, find_binary
+from drctl.sandbox.accounts import RDS_MASTER, Account, app_grant_statement
+from drctl.sandbox.app_process import DATABASE
 from drctl.sandbox.ports import free_port
 from drctl.sandbox.processes import ManagedProcess, ProcessSupervisor, SupervisedServer
 
 APP_USER = "drstack"
 REPL_USER = "repl"
-APP_PRIVILEGES = (
-    "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, CREATE TEMPORARY TABLES, "
-    "LOCK TABLES, REFERENCES, CREATE VIEW, SHOW VIEW, TRIGGER, EVENT, CREATE ROUTINE, "
-    "ALTER ROUTINE, EXECUTE, RELOAD, BINLOG MONITOR, PROCESS"
-    # No BINLOG REPLAY: neither RDS's master user nor Azure's admin has its MySQL
-    # counterparts, and the point-in-time replay runs plain SQL (drctl.binlog.replay).
-)
 
 
 def mariadb_available() -> bool:
@@ -52,6 +52,10 @@ class MariaDBServer(SupervisedServer):
     extra_args: list[str] = field(default_factory=list)
     port: int = 0
     process: ManagedProcess | None = None
+    # The cloud's admin account: RDS_MASTER (Seoul, Tokyo) or AZURE_ADMIN (Azure).
+    account: Account = RDS_MASTER
+    app_database: str = DATABASE  # the app user's grants cover this database only
+    master_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     app_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     repl_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     _socket_dir: str = ""
@@ -61,6 +65,14 @@ class MariaDBServer(SupervisedServer):
         return self.basedir / "data"
 
     @property
+    def tmpdir(self) -> Path:
+        """Its own: servers of parallel test runs sharing /tmp removed each other's
+        temporary tables (mariadb-install-db: "Could not remove temporary table")."""
+        path = self.basedir / "tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
     def socket(self) -> str:
         # unix socket paths are limited to 108 bytes; test tmp dirs can be longer.
         if not self._socket_dir:
@@ -68,17 +80,24 @@ class MariaDBServer(SupervisedServer):
         return f"{self._socket_dir}/mysqld.sock"
 
     def admin_dsn(self, database: str = "") -> MySQLDsn:
-        """root over the unix socket: for managing the server, never given to the app."""
+        """root over the unix socket: set-up and the cloud's control plane, no production step."""
         return MySQLDsn(user="root", unix_socket=self.socket, database=database, port=self.port)
 
+    def master_dsn(self, database: str = "") -> MySQLDsn:
+        """The cloud's admin account over TCP (RDS master user / Azure admin): what
+        production's backup, archive, restore, fence and failback steps log in as."""
+        return self._tcp_dsn(self.account.user, self.master_password, database)
+
     def app_dsn(self, database: str = "") -> MySQLDsn:
-        """The application account over TCP, as an app in the "region" would connect."""
+        """The app's own user over TCP: DML (and CREATE) on the app database, nothing else."""
+        return self._tcp_dsn(APP_USER, self.app_password, database)
+
+    def repl_dsn(self) -> MySQLDsn:
+        return self._tcp_dsn(REPL_USER, self.repl_password, "")
+
+    def _tcp_dsn(self, user: str, password: str, database: str) -> MySQLDsn:
         return MySQLDsn(
-            host="127.0.0.1",
-            port=self.port,
-            user=APP_USER,
-            password=self.app_password,
-            database=database,
+            host="127.0.0.1", port=self.port, user=user, password=password, database=database
         )
 
     def install(self) -> None:
@@ -91,6 +110,7 @@ class MariaDBServer(SupervisedServer):
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
             f"--datadir={self.datadir}",
+            f"--tmpdir={self.tmpdir}",
             "--innodb-log-file-size=32M",
         ]
         if os.geteuid() == 0:
@@ -118,6 +138,7 @@ class MariaDBServer(SupervisedServer):
             find_binary("mariadbd"),
             "--no-defaults",
             f"--datadir={self.datadir}",
+            f"--tmpdir={self.tmpdir}",
             f"--socket={self.socket}",
             f"--pid-file={self.basedir / 'mariadbd.pid'}",
             f"--log-error={self.basedir / 'error.log'}",
@@ -166,8 +187,16 @@ class MariaDBServer(SupervisedServer):
         )
 
     def execute(self, *statements: str, database: str = "") -> list[Any]:
-        """Run admin statements; returns the rows of the last one."""
-        conn = self.admin_dsn(database).connect()
+        """Run statements as root (set-up, control plane); returns the rows of the last one."""
+        return self.execute_as(self.admin_dsn(database), *statements)
+
+    def master_execute(self, *statements: str, database: str = "") -> list[Any]:
+        """Run statements as the cloud's admin account, as a production step does."""
+        return self.execute_as(self.master_dsn(database), *statements)
+
+    @staticmethod
+    def execute_as(dsn: MySQLDsn, *statements: str) -> list[Any]:
+        conn = dsn.connect()
         try:
             rows: list[Any] = []
             with conn.cursor() as cur:
@@ -179,13 +208,21 @@ class MariaDBServer(SupervisedServer):
             conn.close()
 
     def create_accounts(self) -> None:
-        """The app and replication accounts, kept out of the binlog: each server has its own."""
+        """The cloud's admin account, the app's user and the replication user.
+
+        Kept out of the binlog: each server has its own, as each RDS instance or Azure
+        server has its master user/admin (a replica that replayed its source's CREATE USER
+        would also break GTID strict mode).
+        """
+        account = self.account
         self.execute(
             "SET SESSION sql_log_bin = 0",
+            f"CREATE USER IF NOT EXISTS '{account.user}'@'%' "
+            f"IDENTIFIED BY '{self.master_password}'",
+            account.grant_statement(),
             f"CREATE USER IF NOT EXISTS '{APP_USER}'@'%' IDENTIFIED BY '{self.app_password}'",
-            # Like RDS's master user: everything an app and a dump/restore need, but not
-            # SUPER/READ_ONLY ADMIN, so a read-only replica really refuses its writes.
-            f"GRANT {APP_PRIVILEGES} ON *.* TO '{APP_USER}'@'%'",
+            # DML on the app's database only, no global privilege: read_only binds it.
+            app_grant_statement(APP_USER, self.app_database),
             f"CREATE USER IF NOT EXISTS '{REPL_USER}'@'%' IDENTIFIED BY '{self.repl_password}'",
             f"GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '{REPL_USER}'@'%'",
         )

@@ -24,12 +24,13 @@ from drctl.failover.lag import LagReading, known_lag, reader_reading
 from drctl.failover.rds import LagReader
 from drctl.mysql_dsn import MySQLDsn
 from drctl.sandbox.endpoints import EndpointDirectory
+from drctl.sandbox.environment import failback_dsn
 from drctl.sandbox.lag_publisher import NOT_REPLICATING
 from drctl.sandbox.mariadb import MariaDBServer
 
 
 def _slave_status(server: MariaDBServer) -> dict[str, Any] | None:
-    conn = server.admin_dsn().connect(timeout=2)
+    conn = failback_dsn(server).connect(timeout=2)
     try:
         import pymysql.cursors
 
@@ -42,7 +43,7 @@ def _slave_status(server: MariaDBServer) -> dict[str, Any] | None:
 
 
 def _variable(server: MariaDBServer, name: str) -> str:
-    rows = server.execute(f"SELECT @@GLOBAL.{name}")
+    rows = server.execute_as(failback_dsn(server), f"SELECT @@GLOBAL.{name}")
     return str(rows[0][0]) if rows else ""
 
 
@@ -83,8 +84,8 @@ class MariaDbDatabase:
         return self.server.name
 
     def dsn(self) -> MySQLDsn:
-        """Where the failback reads executed GTIDs (drctl.failover.positions)."""
-        return self.server.app_dsn()
+        """Where the failback proves catch-up (drctl.failover.positions): the master user."""
+        return failback_dsn(self.server)
 
     def replica_lag_seconds(self) -> float | None:
         return self.replica_lag_reading().seconds

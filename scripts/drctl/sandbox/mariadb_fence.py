@@ -61,6 +61,7 @@ def master_user_dsns(*servers: MariaDBServer, password: str | None = None) -> li
             f"ALTER USER '{user}'@'%' IDENTIFIED BY '{password}'",
             RDS_MASTER.grant_statement(),
         )
+        server.master_password = password  # the server's other steps log in with it too
     return [
         MySQLDsn(host="127.0.0.1", port=server.port, user=user, password=password)
         for server in servers

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -44,9 +43,13 @@ from components.backup_job import CONNECTION_STRING_ENV, backup_command
 from components.binlog_archiver import HEARTBEAT_FILE, SPOOL_DIR, archiver_command
 from components.settings import BackupConfig
 from drctl.pilotlight.storage import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_CONTAINER
-from drctl.sandbox.accounts import RDS_MASTER
-from drctl.sandbox.environment import REGIONS, SandboxEnvironment
-from drctl.sandbox.mariadb import APP_USER, MariaDBServer
+from drctl.sandbox.environment import (
+    REGIONS,
+    SandboxEnvironment,
+    backup_source_dsn,
+    restore_target_dsn,
+)
+from drctl.sandbox.mariadb import MariaDBServer
 
 # What a container inherits from its image besides the variables the component sets.
 _IMAGE_ENV = ("HOME", "LANG", "LC_ALL", "TZ")
@@ -175,15 +178,10 @@ def container_sas(blob_endpoint: str, container: str, permissions: str) -> str:
 
 
 def master_account(server: MariaDBServer) -> tuple[str, str]:
-    """The RDS master user, created with the instance (root plays the RDS control plane),
+    """The RDS master user, created with the instance (root plays the RDS control plane)
     with the grants RDS documents (drctl.sandbox.accounts)."""
-    password = secrets.token_urlsafe(12)
-    server.execute(
-        "SET SESSION sql_log_bin = 0",
-        f"CREATE OR REPLACE USER '{RDS_MASTER.user}'@'%' IDENTIFIED BY '{password}'",
-        RDS_MASTER.grant_statement(),
-    )
-    return RDS_MASTER.user, password
+    dsn = backup_source_dsn(server)
+    return dsn.user, dsn.password
 
 
 def master_secret(secretsmanager: Any, server: MariaDBServer) -> str:
@@ -292,11 +290,10 @@ def seoul_jobs(env: SandboxEnvironment, source: MariaDBServer, database: str) ->
 
 
 def restore_target_account(server: MariaDBServer) -> tuple[str, str]:
-    """Who the restore job logs in as. Production: the Flexible Server admin
-    (accounts.AZURE_ADMIN). Until the replay stops sending mysqlbinlog's ``BINLOG '…'``
-    statements (MariaDB's BINLOG REPLAY, which that admin lacks), the sandbox's
-    DBA-like account, which holds it; the drill lists the difference."""
-    return APP_USER, server.app_password
+    """Who the restore job logs in as: the Flexible Server admin (accounts.AZURE_ADMIN),
+    as in production; the replay runs plain SQL, which that admin may run."""
+    dsn = restore_target_dsn(server)
+    return dsn.user, dsn.password
 
 
 def azure_restore_job(
