@@ -21,6 +21,12 @@ FAILOVER_RUNS = "drstack_failover_runs"
 BINLOG_CHECKED = "drstack_binlog_archiver_checked_timestamp_seconds"
 BINLOG_LAG = "drstack_binlog_archiver_lag_seconds"
 BINLOG_LAST_EVENT = "drstack_binlog_last_archived_event_timestamp_seconds"
+# Binlog the source purged before it was archived, while a kept dump's replay crosses it.
+BINLOG_GAPS = "drstack_binlog_archive_gaps"
+# One series per gap ({start, end} positions): they exist only while a gap does, so they
+# are not in EXPORTER_METRICS (the dashboard's and the drill's every-metric-seen checks).
+BINLOG_GAP_START = "drstack_binlog_archive_gap_start_timestamp_seconds"
+BINLOG_GAP_END = "drstack_binlog_archive_gap_end_timestamp_seconds"
 
 EXPORTER_METRICS = (
     BACKUP_UP,
@@ -37,6 +43,7 @@ EXPORTER_METRICS = (
     BINLOG_CHECKED,
     BINLOG_LAG,
     BINLOG_LAST_EVENT,
+    BINLOG_GAPS,
 )
 
 # blackbox_exporter

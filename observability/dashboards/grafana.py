@@ -93,6 +93,12 @@ PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
         "timeseries",
     ),
     (
+        "Binlog archive gaps a kept dump needs (drctl status names start and end)",
+        "none",
+        ((m.BINLOG_GAPS, "gaps {{container}}"),),
+        "timeseries",
+    ),
+    (
         "Failover / failback runs",
         "none",
         (

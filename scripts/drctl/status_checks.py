@@ -26,6 +26,7 @@ from drctl.stack_outputs import OutputsError, StackOutputs
 OK, FAIL, ERROR, SKIP = "ok", "fail", "error", "skip"
 DEADLINE_GRACE_SECONDS = 5.0
 ROUTE53_REGION = "us-east-1"
+PILOT_STACK = "azure-pilot"
 _DENIED = {
     "AccessDenied",
     "AccessDeniedException",
@@ -464,6 +465,21 @@ def _per_item(
     return [(label, expand)]
 
 
+def check_binlog_archive(ctx: StatusContext) -> list[CheckResult]:
+    """Gaps a kept dump's replay would cross (drctl.binlog.status_check); none: skip."""
+    from drctl.binlog.status_check import archive_gaps
+    from drctl.pilotlight.storage import open_container, resolve_container
+
+    if not ctx.outputs.has(PILOT_STACK):
+        return []
+    container = open_container(*resolve_container(container=None, outputs=ctx.outputs))
+    gaps = archive_gaps(container)
+    if not gaps:
+        return [CheckResult("binlog archive", OK, "no gap a kept dump needs")]
+    status = FAIL if any(not gap.end for gap in gaps) else OK
+    return [CheckResult("binlog archive", status, "; ".join(gap.describe() for gap in gaps))]
+
+
 def all_checks() -> list[tuple[str, Check]]:
     return [
         ("eks cluster", check_eks),
@@ -484,6 +500,7 @@ def all_checks() -> list[tuple[str, Check]]:
         *_per_item(
             "secrets", lambda c: _names(c.outputs.get(c.primary_stack, "secret_arns")), check_secret
         ),
+        ("binlog archive", check_binlog_archive),
     ]
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from drctl.binlog.client import stream_argv
 from drctl.binlog.events import Event, complete_events, first_event_bytes
+from drctl.binlog.gaps import ArchiveGap, find_gaps, needed_gaps, restart_dump
 from drctl.binlog.retention import prune_segments
 from drctl.binlog.retention_hours import DEFAULT_HOURS, RetentionCheck, ensure_retention
 from drctl.binlog.segments import (
@@ -47,8 +48,9 @@ from drctl.binlog.segments import (
     resume_point,
 )
 from drctl.binlog.source_settings import check_replayable
-from drctl.binlog.status import ArchiverStatus, write_status
+from drctl.binlog.status import ArchiverStatus, mark_gaps, write_status
 from drctl.mysql_dsn import MySQLDsn, client_defaults_file
+from drctl.pilotlight.catalog import list_backups
 from drctl.pilotlight.dump_options import ServerFlavour
 
 log = logging.getLogger("drctl.binlog")
@@ -127,13 +129,21 @@ class BinlogArchiver:
         self._last_status = float("-inf")
         self._last_prune = float("-inf")
         self.retention: RetentionCheck | None = None
+        self.gaps: list[ArchiveGap] = []  # in the archive's segments
+        # The gap this run skipped, until the segments after it show it.
+        self._restart_gap: ArchiveGap | None = None
         # The newest committed segment of self.file: an unclean close marks it as the end.
         self._last_segment: Segment | None = None
 
     # -- set-up -------------------------------------------------------------------
 
-    def resume(self) -> ResumePoint:
-        """Continue after the last committed segment; the first run starts at the oldest binlog."""
+    def resume(self, *, dry_run: bool = False) -> ResumePoint:
+        """Continue after the last committed segment; the first run starts at the oldest binlog.
+
+        When the source purged the binlog the archive continues with, archiving restarts
+        at the oldest dump taken since (the README's runbook: take a fresh dump); without
+        one it refuses, and the gap is in the status blob either way.
+        """
         self.flavour, oldest = self._source_facts()
         segments = list_segments(self.container)
         point = resume_point(segments, next_binlog_file)
@@ -142,7 +152,36 @@ class BinlogArchiver:
         last = segments[-1] if segments else None
         at_its_end = last is not None and (last.binlog_file, last.end) == (self.file, self.offset)
         self._last_segment = last if at_its_end else None
+        self.gaps = find_gaps(segments)
+        if point.binlog_file and point.binlog_file < oldest:
+            self._restart_after_purge(point, oldest, segments[-1].last_event_time, dry_run)
         return ResumePoint(self.file, self.offset)
+
+    def _restart_after_purge(
+        self, point: ResumePoint, oldest: str, archived_to: int, dry_run: bool
+    ) -> None:
+        gap = ArchiveGap(f"{point.binlog_file}:{point.offset}", archived_to)
+        dumps = list_backups(self.container)
+        dump = restart_dump(dumps, oldest)
+        if dump is None:
+            if not dry_run:
+                mark_gaps(self.container, needed_gaps([*self.gaps, gap], dumps))
+            raise ArchiverFailed(
+                f"{self.source.endpoint()} purged {point.binlog_file} before it was archived "
+                f"(oldest binlog there: {oldest}; archived to {gap.start}): take a fresh dump "
+                "(drctl backup) and archiving restarts from its position"
+            )
+        self.file, self.offset = dump.metadata.binlog_file, 0
+        self._last_segment = None  # none of the new file is archived yet
+        self._restart_gap = ArchiveGap(gap.start, gap.start_time, f"{self.file}:0")
+        self.gaps = needed_gaps([*self.gaps, self._restart_gap], dumps)
+        log.warning(
+            "binlog-archive: %s purged on the source; restarting at %s:0 for dump %s (%s)",
+            point.binlog_file,
+            self.file,
+            dump.name,
+            self._restart_gap.describe(),
+        )
 
     def _source_facts(self) -> tuple[ServerFlavour, str]:
         conn = self.source.connect(timeout=5, read_timeout=10)
@@ -303,6 +342,8 @@ class BinlogArchiver:
         )
         self._uploads.append(self.clock() - started)
         self.segments_committed += 1
+        if self._restart_gap is not None and not self._restart_gap.end_time:
+            self._restart_gap_ends(segment)
         self.last_event_time = segment.last_event_time
         self._pending = _Pending()
         self._last_segment = segment
@@ -310,6 +351,16 @@ class BinlogArchiver:
             self._next_file()
         else:
             self.offset = end
+
+    def _restart_gap_ends(self, segment: Segment) -> None:
+        """The first segment after a restart past a gap dates the gap's end."""
+        old = self._restart_gap
+        if old is None:
+            return
+        new = replace(old, end_time=segment.first_event_time)
+        self.gaps = [new if gap == old else gap for gap in self.gaps]
+        self._restart_gap = new
+        self._last_status = float("-inf")  # the exporter learns the end with the next look
 
     def _next_file(self) -> None:
         with contextlib.suppress(OSError):
@@ -407,20 +458,29 @@ class BinlogArchiver:
                 server_pos,
                 lag,
             )
+        if now - self._last_prune >= self.options.prune_seconds:
+            self._last_prune = now
+            self._prune()
         if now - self._last_status >= self.options.status_seconds:
             self._last_status = now
             self._write_status(server_file, server_pos, lag)
-        if now - self._last_prune >= self.options.prune_seconds:
-            self._last_prune = now
-            pruned = prune_segments(self.container)
-            if pruned:
-                log.info("binlog-archive pruned %d segments no kept dump needs", len(pruned))
         if lag >= self.options.fail_behind_seconds:
             raise ArchiverBehind(
                 f"binlog-archive behind for {lag:.0f} s (limit {self.options.fail_behind_seconds:g}"
                 f" s): archived to {self.file}:{self.offset}, the source is at "
                 f"{server_file}:{server_pos}"
             )
+
+    def _prune(self) -> None:
+        """Delete the segments no kept dump needs; report only the gaps a kept dump needs."""
+        pruned = prune_segments(self.container)
+        if pruned:
+            log.info("binlog-archive pruned %d segments no kept dump needs", len(pruned))
+        found = find_gaps(list_segments(self.container))
+        restart = self._restart_gap
+        if restart is not None and restart.start not in {gap.start for gap in found}:
+            found.append(restart)  # no segment after it yet
+        self.gaps = needed_gaps(found, list_backups(self.container))
 
     def upload_estimate(self) -> float:
         """The slowest of the last few uploads (0 before the first)."""
@@ -455,6 +515,7 @@ class BinlogArchiver:
                 source_pos=server_pos,
                 lag_seconds=round(lag, 3),
                 last_event_time=self.last_event_time,
+                gaps=[gap.as_dict() for gap in self.gaps],
             ),
         )
 

@@ -127,12 +127,13 @@ def binlog_archive(
     archiver = BinlogArchiver(source_dsn, blobs, spool, options)
     try:
         if dry_run:
-            point = archiver.resume()
+            point = archiver.resume(dry_run=True)
             report = {
                 "dry_run": True,
                 "source": source_dsn.redacted(),
                 "container": blobs.container_name,
                 "resume_at": f"{point.binlog_file}:{point.offset}",
+                "gaps": [gap.describe() for gap in archiver.gaps],
                 "binlog_retention": archiver.retention.message if archiver.retention else "",
             }
             _print_result(report, as_json, out, "binlog-archive plan (dry run, nothing written)")

@@ -8,7 +8,7 @@ archiver, which the "archiver behind" alert catches from ``checked_at``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -25,6 +25,8 @@ class ArchiverStatus:
     source_pos: int
     lag_seconds: float
     last_event_time: int
+    # Gaps a kept dump's replay would cross (drctl.binlog.gaps.ArchiveGap.as_dict()).
+    gaps: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_status(container: Any, status: ArchiverStatus) -> None:
@@ -38,3 +40,11 @@ def read_status(container: Any) -> ArchiverStatus | None:
         return ArchiverStatus(**raw)
     except (ResourceNotFoundError, ValueError, TypeError):
         return None
+
+
+def mark_gaps(container: Any, gaps: list[Any]) -> None:
+    """Record ``gaps`` (ArchiveGap) for an archiver that refuses to run: the rest of the
+    last status stays as it was, so its ``checked_at`` keeps ageing and the behind alert
+    fires as well."""
+    status = read_status(container) or ArchiverStatus(0.0, "", 0, "", 0, 0.0, 0)
+    write_status(container, replace(status, gaps=[gap.as_dict() for gap in gaps]))
