@@ -21,6 +21,12 @@ FAILOVER_RUNS = "drstack_failover_runs"
 BINLOG_CHECKED = "drstack_binlog_archiver_checked_timestamp_seconds"
 BINLOG_LAG = "drstack_binlog_archiver_lag_seconds"
 BINLOG_LAST_EVENT = "drstack_binlog_last_archived_event_timestamp_seconds"
+# Per source of drctl exporter: 1 if it answered within this scrape's budget; and how
+# long ago it last did (a source that does not answer shows no value, never its last).
+EXPORTER_SOURCE_UP = "drstack_exporter_source_up"
+EXPORTER_SOURCE_AGE = "drstack_exporter_source_last_success_age_seconds"
+# The drstack-drctl job's scrape_timeout in prometheus.yml: a scrape must answer within it.
+DRCTL_SCRAPE_TIMEOUT_SECONDS = 10.0
 
 EXPORTER_METRICS = (
     BACKUP_UP,
@@ -37,8 +43,12 @@ EXPORTER_METRICS = (
     BINLOG_CHECKED,
     BINLOG_LAG,
     BINLOG_LAST_EVENT,
+    EXPORTER_SOURCE_UP,
+    EXPORTER_SOURCE_AGE,
 )
 
+# Prometheus itself: 1 if the target's last scrape succeeded (within scrape_timeout).
+SCRAPE_UP = "up"
 # blackbox_exporter
 PROBE_SUCCESS = "probe_success"
 PROBE_DURATION = "probe_duration_seconds"
