@@ -27,6 +27,12 @@ BINLOG_GAPS = "drstack_binlog_archive_gaps"
 # are not in EXPORTER_METRICS (the dashboard's and the drill's every-metric-seen checks).
 BINLOG_GAP_START = "drstack_binlog_archive_gap_start_timestamp_seconds"
 BINLOG_GAP_END = "drstack_binlog_archive_gap_end_timestamp_seconds"
+# Per source of drctl exporter: 1 if it answered within this scrape's budget; and how
+# long ago it last did (a source that does not answer shows no value, never its last).
+EXPORTER_SOURCE_UP = "drstack_exporter_source_up"
+EXPORTER_SOURCE_AGE = "drstack_exporter_source_last_success_age_seconds"
+# The drstack-drctl job's scrape_timeout in prometheus.yml: a scrape must answer within it.
+DRCTL_SCRAPE_TIMEOUT_SECONDS = 10.0
 
 EXPORTER_METRICS = (
     BACKUP_UP,
@@ -44,8 +50,12 @@ EXPORTER_METRICS = (
     BINLOG_LAG,
     BINLOG_LAST_EVENT,
     BINLOG_GAPS,
+    EXPORTER_SOURCE_UP,
+    EXPORTER_SOURCE_AGE,
 )
 
+# Prometheus itself: 1 if the target's last scrape succeeded (within scrape_timeout).
+SCRAPE_UP = "up"
 # blackbox_exporter
 PROBE_SUCCESS = "probe_success"
 PROBE_DURATION = "probe_duration_seconds"

@@ -38,6 +38,9 @@ STANDBY_NOT_READY = "DrstackStandbyNotReady"
 BACKUP_TOO_OLD = "DrstackBackupTooOld"
 FAILOVER_OCCURRED = "DrstackFailoverOccurred"
 BINLOG_BEHIND = "DrstackBinlogArchiverBehind"
+EXPORTER_DOWN = "DrstackExporterDown"
+# Scrapes in a row the exporter (or one of its sources) must miss before it alerts.
+EXPORTER_MISSED_SCRAPES = 3
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,24 @@ def _binlog_behind(stack: str, limits: tuple[float, float]) -> dict[str, Any]:
     )
 
 
+def _exporter_down(stack: str, t: RuleTiming) -> dict[str, Any]:
+    """Without drctl exporter every alert on backups, lag and runs goes silent, not
+    red: its own scrape failing, or a source it cannot read, is an alert of its own."""
+    missed = EXPORTER_MISSED_SCRAPES * t.probe_interval_seconds
+    return _rule(
+        EXPORTER_DOWN,
+        f'{m.SCRAPE_UP}{{job="{m.JOB_DRCTL}"}} == 0 or {m.EXPORTER_SOURCE_UP} == 0',
+        missed,
+        "critical",
+        stack,
+        "drctl exporter {{ $labels.instance }} is not answering"
+        "{{ if $labels.source }} for its source {{ $labels.source }}{{ end }}",
+        f"For {duration(missed)} Prometheus could not scrape drctl exporter, or the exporter "
+        "could not read this source within the scrape timeout: the backup, lag, archiver "
+        "and failover alerts are blind meanwhile, not green.",
+    )
+
+
 def _failover_occurred(stack: str, t: RuleTiming) -> dict[str, Any]:
     recent = _number(t.failover_recent_seconds)
     return _rule(
@@ -210,6 +231,7 @@ def build_rules(cfg: StackConfig, timing: RuleTiming | None = None) -> dict[str,
     if t.binlog_limits is not None:
         rules.append(_binlog_behind(stack, t.binlog_limits))
     rules.append(_failover_occurred(stack, t))
+    rules.append(_exporter_down(stack, t))
     return {"groups": [{"name": f"drstack-{stack}", "rules": rules}]}
 
 

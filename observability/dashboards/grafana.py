@@ -108,6 +108,15 @@ PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
         ),
         "timeseries",
     ),
+    (
+        "drctl exporter: sources answering in time, seconds since each last did",
+        "none",
+        (
+            (m.EXPORTER_SOURCE_UP, "{{source}} up"),
+            (m.EXPORTER_SOURCE_AGE, "{{source}} last answered (s ago)"),
+        ),
+        "timeseries",
+    ),
 )
 
 

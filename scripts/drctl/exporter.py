@@ -6,14 +6,16 @@
 - replica lag as drctl measures it (the LagReader the failover's lag guard uses);
 - failover/failback run state from the run-state directory (``drctl.failover.state``).
 
-A source that fails is reported as down (``drstack_backup_up 0``, lag unknown), never as
-a stale value: a monitoring gap must look like a problem, not like health.
+A source that fails, or does not answer within the scrape's budget, is reported as down
+(``drstack_exporter_source_up{source=...} 0`` with the age of its last success;
+``drstack_backup_up 0``, lag unknown), never as a stale value: a monitoring gap must
+look like a problem, not like health.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from drctl.exporter_source import Source
 from drctl.failover.lag import known_lag
 from drctl.pilotlight.catalog import list_backups
 from drctl.timeline import from_iso
@@ -43,13 +46,20 @@ def _gauge(name: str, doc: str, value: float, labels: dict[str, str]) -> GaugeMe
     return family
 
 
+def _container_labels(stack: str, container: Any) -> dict[str, str]:
+    return {"stack": stack, "container": str(getattr(container, "container_name", ""))}
+
+
+def backup_down(stack: str, container: Any) -> Iterator[Metric]:
+    """Storage unreachable, refusing or too slow: say so, do not go silent."""
+    labels = _container_labels(stack, container)
+    yield _gauge(m.BACKUP_UP, "1 if the backup container could be listed", 0, labels)
+
+
 def backup_metrics(stack: str, container: Any) -> Iterator[Metric]:
-    labels = {"stack": stack, "container": str(getattr(container, "container_name", ""))}
-    try:
-        backups = list_backups(container)
-    except Exception:  # storage unreachable: say so, do not go silent
-        yield _gauge(m.BACKUP_UP, "1 if the backup container could be listed", 0, labels)
-        return
+    """A listing that raises is a source down (the collector says so)."""
+    labels = _container_labels(stack, container)
+    backups = list_backups(container)
     yield _gauge(m.BACKUP_UP, "1 if the backup container could be listed", 1, labels)
     yield _gauge(m.BACKUP_COUNT, "Committed backups in the container", len(backups), labels)
     newest = backups[0] if backups else None
@@ -75,18 +85,21 @@ def backup_metrics(stack: str, container: Any) -> Iterator[Metric]:
 
 
 def lag_metrics(stack: str, lag_reader: Callable[[], float | None]) -> Iterator[Metric]:
+    """A reader that raises is a source down (the collector says so), not a lag."""
     labels = {"stack": stack}
-    try:
-        lag = lag_reader()
-    except Exception:
-        lag = None
     # ReplicaLag -1 (replication not running) is as unknown as no datapoint at all.
-    lag = known_lag(lag)
+    lag = known_lag(lag_reader())
     yield _gauge(
         m.REPLICA_LAG_KNOWN, "1 if drctl could measure the replica lag", lag is not None, labels
     )
     if lag is not None:
         yield _gauge(m.REPLICA_LAG, "Replica lag as drctl's lag guard measures it", lag, labels)
+
+
+def lag_unknown(stack: str) -> Iterator[Metric]:
+    yield _gauge(
+        m.REPLICA_LAG_KNOWN, "1 if drctl could measure the replica lag", 0, {"stack": stack}
+    )
 
 
 def _finished_at(raw: dict[str, Any]) -> float | None:
@@ -128,39 +141,81 @@ def failover_metrics(stack: str, state_dir: Path) -> Iterator[Metric]:
     yield from (active, last, runs)
 
 
-class DrstackCollector(Collector):
-    """One collection at a time: a scrape that arrives while storage is slow gets the
-    previous result instead of piling another listing onto the storage account."""
+def _sources(s: ExporterSources) -> list[Source]:
+    sources = []
+    if s.container is not None:
+        from drctl.binlog.exporter_metrics import binlog_metrics
 
-    def __init__(self, sources: ExporterSources) -> None:
-        self.sources = sources
-        self._lock = threading.Lock()
-        self._last: list[Metric] = []
+        container = s.container
+        sources.append(
+            Source(
+                "backup",
+                lambda: backup_metrics(s.stack, container),
+                lambda: backup_down(s.stack, container),
+            )
+        )
+        sources.append(Source("binlog", lambda: binlog_metrics(s.stack, container)))
+    if s.lag_reader is not None:
+        reader = s.lag_reader
+        sources.append(
+            Source(
+                "replica_lag", lambda: lag_metrics(s.stack, reader), lambda: lag_unknown(s.stack)
+            )
+        )
+    if s.state_dir is not None:
+        state_dir = s.state_dir
+        sources.append(Source("failover_runs", lambda: failover_metrics(s.stack, state_dir)))
+    return sources
+
+
+class DrstackCollector(Collector):
+    """Reads every source afresh on each scrape, all at once, and answers within
+    ``budget_seconds`` (below the job's scrape_timeout): a source that has not
+    answered by then is ``drstack_exporter_source_up 0`` with the age of its last
+    success, and none of its values, so a hanging storage never shows as healthy."""
+
+    def __init__(self, sources: ExporterSources, budget_seconds: float) -> None:
+        self.stack = sources.stack
+        self.sources = _sources(sources)
+        self.budget_seconds = budget_seconds
 
     def collect(self) -> Iterator[Metric]:
-        if not self._lock.acquire(blocking=False):
-            yield from self._last
-            return
-        try:
-            self._last = list(self._collect())
-        finally:
-            self._lock.release()
-        yield from self._last
+        scrape = time.monotonic()
+        for source in self.sources:
+            source.start(scrape)
+        up = GaugeMetricFamily(
+            m.EXPORTER_SOURCE_UP,
+            "1 if the source answered within this scrape's budget",
+            labels=["stack", "source"],
+        )
+        age = GaugeMetricFamily(
+            m.EXPORTER_SOURCE_AGE,
+            "Seconds since the source last answered in time (absent: never)",
+            labels=["stack", "source"],
+        )
+        for source in self.sources:
+            answered = source.result(scrape, scrape + self.budget_seconds)
+            up.add_metric([self.stack, source.name], answered is not None)
+            if source.last_success is not None:
+                age.add_metric(
+                    [self.stack, source.name], max(0.0, time.time() - source.last_success)
+                )
+            yield from answered if answered is not None else source.down()
+        yield from (up, age)
 
-    def _collect(self) -> Iterator[Metric]:
-        s = self.sources
-        if s.container is not None:
-            yield from backup_metrics(s.stack, s.container)
-            from drctl.binlog.exporter_metrics import binlog_metrics
 
-            yield from binlog_metrics(s.stack, s.container)
-        if s.lag_reader is not None:
-            yield from lag_metrics(s.stack, s.lag_reader)
-        if s.state_dir is not None:
-            yield from failover_metrics(s.stack, s.state_dir)
+def budget_for(scrape_timeout_seconds: float) -> float:
+    """The scrape's budget for the sources: below the job's scrape_timeout, leaving
+    time to render and send the answer."""
+    return scrape_timeout_seconds * 0.7
 
 
-def make_registry(sources: ExporterSources) -> CollectorRegistry:
+DEFAULT_BUDGET_SECONDS = budget_for(m.DRCTL_SCRAPE_TIMEOUT_SECONDS)
+
+
+def make_registry(
+    sources: ExporterSources, budget_seconds: float = DEFAULT_BUDGET_SECONDS
+) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DrstackCollector(sources))
+    registry.register(DrstackCollector(sources, budget_seconds))
     return registry

@@ -11,10 +11,11 @@ import typer
 from prometheus_client import generate_latest, start_http_server
 
 from drctl import command_support as support
-from drctl.exporter import ExporterSources, make_registry
+from drctl.exporter import ExporterSources, budget_for, make_registry
 from drctl.failover.rds import LagReader
 from drctl.failover.state import DEFAULT_STATE_DIR
 from drctl.stack_outputs import OutputsError, StackOutputs
+from observability import metrics as m
 
 DEFAULT_PORT = 9478
 
@@ -71,6 +72,15 @@ def exporter(
     once: Annotated[
         bool, typer.Option("--once", help="Print one scrape (Prometheus text) and exit.")
     ] = False,
+    scrape_timeout: Annotated[
+        float,
+        typer.Option(
+            "--scrape-timeout",
+            min=0.1,
+            help="The job's scrape_timeout in seconds: each scrape answers within 70% of it, "
+            "a source slower than that is reported down.",
+        ),
+    ] = m.DRCTL_SCRAPE_TIMEOUT_SECONDS,
 ) -> None:
     """Expose backup age/size/status, replica lag and failover run state for Prometheus."""
     outputs = support.read_outputs(outputs_file, [stack])
@@ -78,7 +88,9 @@ def exporter(
         outputs.stack(stack)
     except OutputsError as exc:
         support.fail(str(exc))
-    registry = make_registry(_sources(outputs, stack, state_dir))
+    registry = make_registry(
+        _sources(outputs, stack, state_dir), budget_seconds=budget_for(scrape_timeout)
+    )
     if once:
         sys.stdout.write(generate_latest(registry).decode())
         return

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from drctl import command_support as support
 from drctl import deadline
+from drctl.failover import run_plan
 from drctl.failover.aurora import SwitchoverBlockedError
 from drctl.failover.build import FailoverOptions, build_context, kubernetes_scaler, plan_lines
 from drctl.failover.planned import (
@@ -105,12 +106,25 @@ TakeOverOpt = Annotated[
 
 
 def _open_run(
-    kind: str, state_dir: Path, prefix: str, resume: str | None, params: dict[str, Any]
+    kind: str, state_dir: Path, prefix: str, resume: str | None, options: FailoverOptions
 ) -> RunState:
-    """A new run per event; an existing one only when --resume names it."""
-    if resume:
-        return RunState.resume(state_dir, resume, kind)
-    return RunState.create(state_dir, prefix, kind, params=params)
+    """A new run per event, recording its plan; an existing one only when --resume
+    names it, continuing with the plan it recorded. Refused before anything is asked
+    or called."""
+    try:
+        if not resume:
+            return RunState.create(state_dir, prefix, kind, params=run_plan.record(kind, options))
+        state = RunState.resume(state_dir, resume, kind)
+        recorded = run_plan.recorded_plan(state.params, state.steps)
+        run_plan.adopt(kind, resume, recorded, options, options.extra.get("given", set()))
+    except (RunNotResumableError, run_plan.PlanConflictError) as exc:
+        support.fail(str(exc))
+    except (ValueError, KeyError, OSError) as exc:  # truncated state file, read-only dir
+        from drctl.failures import describe
+
+        what = f"--resume {resume}: its run state" if resume else "--state-dir: the new run state"
+        support.fail(f"{what} in {state_dir} cannot be used: {describe(exc)[1]}")
+    return state
 
 
 def _point_at_unfinished(kind: str, state_dir: Path, current: RunState, say: Any) -> None:
@@ -159,11 +173,12 @@ def _execute_in_time(
     resume: str | None,
 ) -> None:
     out, progress = support.consoles(as_json)
+    name = run_name or f"{kind}-{options.dr_stack}"
+    state = _open_run(kind, state_dir, name, resume, options)
     primary, dr = options.primary_stack, options.dr_stack
     outputs = support.read_outputs(
         outputs_path, [primary, dr], kind, {primary: "primary", dr: "dr"}
     )
-    name = run_name or f"{kind}-{options.dr_stack}"
     try:
         plan = plan_lines(kind, outputs, options)
     except OutputsError as exc:
@@ -171,15 +186,6 @@ def _execute_in_time(
     if dry_run:
         _show_dry_run(kind, name, plan, as_json, out)
         return
-    try:  # a bad --resume is refused before anything is asked or called
-        state = _open_run(kind, state_dir, name, resume, {"dr_stack": options.dr_stack})
-    except RunNotResumableError as exc:
-        support.fail(str(exc))
-    except (ValueError, KeyError, OSError) as exc:  # truncated state file, read-only dir
-        from drctl.failures import describe
-
-        what = f"--resume {resume}: its run state" if resume else "--state-dir: the new run state"
-        support.fail(f"{what} in {state_dir} cannot be used: {describe(exc)[1]}")
     if not yes:
         _confirm(kind, plan, options.take_over_lock_from, progress)
 
@@ -343,6 +349,7 @@ def register(app: typer.Typer) -> None:
 def _register_failover(app: typer.Typer) -> None:
     @app.command("failover")
     def failover(
+        ctx: typer.Context,
         to: Annotated[str, typer.Option("--to", help="DR stack to fail over to.")] = "tokyo",
         primary: Annotated[str, typer.Option("--from", help="Primary stack.")] = "seoul",
         outputs: OutputsOpt = None,
@@ -397,6 +404,7 @@ def _register_failover(app: typer.Typer) -> None:
             drain_timeout_seconds=drain_timeout,
         )
         options.extra["preflight_timeout"] = preflight_timeout
+        options.extra["given"] = run_plan.given_flags(ctx, "failover")
         _execute(
             "failover",
             options,
@@ -415,6 +423,7 @@ def _register_failover(app: typer.Typer) -> None:
 def _register_failback(app: typer.Typer) -> None:
     @app.command("failback")
     def failback(
+        ctx: typer.Context,
         dr: Annotated[str, typer.Option("--dr", help="DR stack currently serving.")] = "tokyo",
         to: Annotated[str, typer.Option("--to", help="Primary stack to return to.")] = "seoul",
         outputs: OutputsOpt = None,
@@ -458,6 +467,7 @@ def _register_failback(app: typer.Typer) -> None:
             gtid_proof=not lag_only,
         )
         options.extra["preflight_timeout"] = preflight_timeout
+        options.extra["given"] = run_plan.given_flags(ctx, "failback")
         _execute(
             "failback",
             options,

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from drctl.exporter import ExporterSources, make_registry
 from drctl.pilotlight.catalog import BackupMetadata, backup_name
 from drctl.pilotlight.formats import BackupFormat
+from drctl.pilotlight.storage import AZURITE_ACCOUNT, azurite_connection_string, open_container
+from drctl.sandbox.ports import free_port
+from observability import metrics as m
 
 
 def _samples(sources: ExporterSources) -> dict[str, float]:
@@ -19,6 +27,8 @@ def _samples(sources: ExporterSources) -> dict[str, float]:
     out = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
+            if sample.name.startswith("drstack_exporter_"):
+                continue  # the per-source health, tested on its own below
             kind = sample.labels.get("kind")
             out[sample.name + (f":{kind}" if kind else "")] = sample.value
     return out
@@ -149,3 +159,105 @@ def test_binlog_archiver_metrics_come_from_its_status_blob(container) -> None:
     assert got["drstack_binlog_archiver_checked_timestamp_seconds"] == 1_800_000_000.5
     assert got["drstack_binlog_archiver_lag_seconds"] == 42.0
     assert got["drstack_binlog_last_archived_event_timestamp_seconds"] == 1_799_999_990
+
+
+class _Switchable:
+    """The container the exporter was given, whose endpoint the test swaps (a real SDK
+    client on each side): healthy Azurite first, then a broken endpoint."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def hanging_endpoint() -> Iterator[str]:
+    """A socket that accepts (the kernel completes the handshake) and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/{AZURITE_ACCOUNT}"
+    server.close()
+
+
+@pytest.fixture
+def refusing_endpoint() -> str:
+    return f"http://127.0.0.1:{free_port()}/{AZURITE_ACCOUNT}"  # nothing listens there
+
+
+def _timed_scrape(registry: Any) -> tuple[float, dict[str, float]]:
+    started = time.monotonic()
+    text = generate_latest(registry).decode()
+    elapsed = time.monotonic() - started
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            source = sample.labels.get("source")
+            out[sample.name + (f":{source}" if source else "")] = sample.value
+    return elapsed, out
+
+
+@pytest.mark.parametrize("broken", ["hanging_endpoint", "refusing_endpoint"])
+def test_a_source_that_does_not_answer_is_down_within_the_scrape_timeout(
+    container: Any, broken: str, request: pytest.FixtureRequest
+) -> None:
+    """Healthy, then the storage hangs or refuses: the next scrape answers within the
+    shipped scrape_timeout with backup_up 0, source up 0 and its age, and no stale
+    backup value; it never repeats the last healthy answer."""
+    when = datetime.now(UTC) - timedelta(minutes=2)
+    meta = BackupMetadata(sha256="ab" * 32, uncompressed_bytes=3, snapshot_time=when.isoformat())
+    container.upload_blob(backup_name(when, BackupFormat("zstd")), b"x", metadata=meta.to_azure())
+    switchable = _Switchable(container)
+    registry = make_registry(ExporterSources(stack="azure-pilot", container=switchable))
+    _, healthy = _timed_scrape(registry)
+    assert healthy["drstack_backup_up"] == 1
+
+    endpoint = request.getfixturevalue(broken)
+    switchable.inner = open_container(azurite_connection_string(endpoint), "nope")
+    for _ in range(2):  # the second scrape finds the first's read still hanging
+        elapsed, got = _timed_scrape(registry)
+        assert elapsed < m.DRCTL_SCRAPE_TIMEOUT_SECONDS, elapsed
+        assert got["drstack_backup_up"] == 0
+        assert "drstack_backup_last_success_timestamp_seconds" not in got
+        assert "drstack_backups" not in got
+        assert got["drstack_exporter_source_up:backup"] == 0
+        assert got["drstack_exporter_source_last_success_age_seconds:backup"] > 0
+
+
+def test_a_source_that_never_answered_has_no_age() -> None:
+    def hangs() -> float:
+        time.sleep(60)
+        return 1.0
+
+    elapsed, got = _timed_scrape(
+        make_registry(ExporterSources(stack="tokyo", lag_reader=hangs), budget_seconds=0.5)
+    )
+    assert elapsed < 2
+    assert got == {
+        "drstack_replica_lag_known": 0,
+        "drstack_exporter_source_up:replica_lag": 0,
+    }
+
+
+def test_a_failing_lag_reader_is_a_source_down() -> None:
+    def refuses() -> float:
+        raise ConnectionRefusedError("cloudwatch")
+
+    _, got = _timed_scrape(make_registry(ExporterSources(stack="tokyo", lag_reader=refuses)))
+    assert got == {
+        "drstack_replica_lag_known": 0,
+        "drstack_exporter_source_up:replica_lag": 0,
+    }
+
+
+def test_the_scrape_budget_is_below_the_shipped_scrape_timeout() -> None:
+    import yaml
+
+    from drctl.exporter import DEFAULT_BUDGET_SECONDS
+
+    config = yaml.safe_load((Path(m.__file__).parent / "prometheus.yml").read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == m.JOB_DRCTL]
+    assert job["scrape_timeout"] == f"{m.DRCTL_SCRAPE_TIMEOUT_SECONDS:g}s"
+    assert DEFAULT_BUDGET_SECONDS < m.DRCTL_SCRAPE_TIMEOUT_SECONDS - 1

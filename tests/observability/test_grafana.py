@@ -13,7 +13,14 @@ from observability.rules import build_rules
 from observability.stack_config import RULE_STACKS, load_stack_config
 
 # Exposed by the Debian exporters the sandbox runs (the drill test checks them live).
-EXTERNAL = {m.PROBE_SUCCESS, m.MYSQL_LAG, m.MYSQL_IO_RUNNING, m.MYSQL_SQL_RUNNING, "ALERTS"}
+EXTERNAL = {
+    m.SCRAPE_UP,
+    m.PROBE_SUCCESS,
+    m.MYSQL_LAG,
+    m.MYSQL_IO_RUNNING,
+    m.MYSQL_SQL_RUNNING,
+    "ALERTS",
+}
 
 
 def test_checked_in_dashboard_is_current() -> None:

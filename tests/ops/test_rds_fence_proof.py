@@ -262,7 +262,8 @@ def test_replica_lag_zero_with_a_trailing_io_thread_is_not_drained(world: DrWorl
     assert isinstance(error, SwitchoverRefusedError), error
     assert "did not apply everything" in str(error)
     assert "I/O thread No" in str(error)
-    assert state.steps["fence_writes"]["status"] == "done"
+    # The fence ran, then the refusal undid it: a resume must fence again.
+    assert state.steps["fence_writes"]["status"] == "undone"
     assert_unfenced_and_nothing_else_changed(world)
 
 

@@ -102,12 +102,25 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _unfence(ctx: FailoverContext, state: RunState, why: str) -> None:
+    """Undo the fence, and its step with it: a resume must fence again before it may
+    drain and promote (a fence counted as done but undone promoted a replica while the
+    primary took writes)."""
+    assert ctx.fence is not None
+    # Before the call: a failed unfence may have left the fence on, and fencing twice
+    # is harmless, while a fence counted as done that is not there is a split brain.
+    state.undo(FENCE_WRITES, f"unfenced: {why}")
+    for key in ("fence_requested_at", "fenced_at", "fenced_position"):
+        state.data.pop(key, None)
+    ctx.fence.unfence()
+
+
 def _refuse(ctx: FailoverContext, state: RunState, why: str) -> NoReturn:
     """RPO 0 cannot be promised: undo the only change made (the fence), so the primary
     keeps serving, and release the lock so a later attempt is not blocked."""
     assert ctx.fence is not None
     try:
-        ctx.fence.unfence()
+        _unfence(ctx, state, why)
     except Exception as exc:
         _release_lock(ctx, state)
         raise SwitchoverRefusedError(
@@ -136,10 +149,10 @@ def wait_drained(ctx: FailoverContext, state: RunState) -> str:
     assert fence is not None
     try:
         ok, detail = _wait_until(ctx, ctx.drain_timeout_seconds, fence.drained)
-    except Exception:
+    except Exception as exc:
         # The check itself failed (the run's deadline, a lost connection): nothing was
         # promoted, so the primary must not stay fenced.
-        fence.unfence()
+        _unfence(ctx, state, f"the drain check failed ({_one_line(exc)})")
         raise
     if not ok:
         _refuse(

@@ -155,6 +155,13 @@ class RunState:
     def is_done(self, step: str) -> bool:
         return self.steps.get(step, {}).get("status") == "done"
 
+    def undo(self, step: str, why: str) -> None:
+        """The step's effect was reverted (the planned fence after a refusal): it is no
+        longer done, so a resume runs it again instead of building on an effect that
+        is gone."""
+        if step in self.steps:
+            self.mark(step, "undone", why)
+
     def mark(self, step: str, status: str, detail: str = "") -> None:
         entry = self.steps.setdefault(step, {})
         entry["status"] = status
